@@ -1,0 +1,75 @@
+//! Errors with the two outcomes every command distinguishes.
+//!
+//! A verifier must tell "your input is unreadable" apart from "your input is readable and
+//! wrong": the first is a usage problem (exit 2), the second is evidence against the exchange
+//! (exit 1). Every error carries a message that names the file, the line or field, and what was
+//! expected, because the person reading it is often a customer, not a developer.
+
+use std::fmt;
+
+/// Which of the two outcomes an error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input is malformed, missing or unusable: exit code 2.
+    BadInput,
+    /// The input is well-formed but a check failed: exit code 1.
+    Failed,
+}
+
+/// An error with its kind and a human-readable explanation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl Error {
+    /// A malformed-input error (exit code 2).
+    pub fn input(message: impl Into<String>) -> Self {
+        Error { kind: ErrorKind::BadInput, message: message.into() }
+    }
+
+    /// A failed-check error (exit code 1).
+    pub fn failed(message: impl Into<String>) -> Self {
+        Error { kind: ErrorKind::Failed, message: message.into() }
+    }
+
+    /// The kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message, without the kind.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The process exit code that this error maps to.
+    pub fn exit_code(&self) -> i32 {
+        match self.kind {
+            ErrorKind::Failed => 1,
+            ErrorKind::BadInput => 2,
+        }
+    }
+
+    /// Prefixes the message with where the error happened, keeping the kind.
+    pub fn context(self, prefix: impl fmt::Display) -> Self {
+        Error { kind: self.kind, message: format!("{prefix}: {}", self.message) }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand for results in this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Reads a whole file, naming it in the error.
+pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))
+}

@@ -1,0 +1,41 @@
+//! # por-verifier
+//!
+//! The auditable core of the proof-of-reserves toolkit: the formats, the hashing and every
+//! check. A customer can read this crate to know exactly what `por-verify` establishes.
+//!
+//! The protocol, one module per step:
+//! - [`amount`], [`asset`]: amounts as 128-bit base units, parsed and summed with checks;
+//! - [`liabilities`]: the exchange's export, `user_id,SYMBOL:DECIMALS,...`;
+//! - [`hash`]: the byte encodings and domain-separated SHA-256 hashes of the tree;
+//! - [`tree`]: the sparse Merkle sum tree of fixed height, and folding a path;
+//! - [`attestation`]: what the exchange signs, and the canonical signed bytes;
+//! - [`proof`]: a customer's inclusion proof and its verification;
+//! - [`state`], [`audit`]: the private data and the auditor's full recomputation;
+//! - [`reserves`]: the on-chain reserves section.
+//!
+//! `spec/` in the repository is the normative description; its test vectors are checked
+//! against this crate.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod amount;
+pub mod asset;
+pub mod attestation;
+pub mod audit;
+pub mod encode;
+pub mod error;
+pub mod hash;
+pub mod liabilities;
+pub mod proof;
+pub mod reserves;
+pub mod state;
+pub mod text;
+pub mod tree;
+
+pub use amount::Amount;
+pub use asset::Asset;
+pub use attestation::Attestation;
+pub use error::{Error, ErrorKind, Result};
+pub use hash::Hash;
+pub use proof::InclusionProof;

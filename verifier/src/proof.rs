@@ -1,0 +1,209 @@
+//! A customer's inclusion proof and its verification.
+//!
+//! The proof carries the customer's salt, position and balances, and the sibling of every
+//! node on the way from the leaf to the root. The verifier recomputes the leaf from the user
+//! id the *customer* typed (never from the id written in the file), folds the path with
+//! checked sums, and compares the result with the signed root hash and totals.
+
+use crate::amount::Amount;
+use crate::attestation::Attestation;
+use crate::error::{Error, Result};
+use crate::hash::{leaf_hash, parse_hex32, user_commitment, Hash};
+use crate::liabilities::validate_user_id;
+use crate::tree::{fold_path, FoldError, Sibling};
+use serde::{Deserialize, Serialize};
+
+/// The format string of version 1 proofs.
+pub const PROOF_FORMAT: &str = "por-proof-v1";
+/// The largest proof file read; a height-64 proof with 500 assets is well below this.
+pub const MAX_PROOF_BYTES: usize = 8 << 20;
+
+/// A parsed, well-formed inclusion proof.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InclusionProof {
+    /// The exchange the proof is for.
+    pub exchange: String,
+    /// The period the proof is for.
+    pub period: String,
+    /// The customer's id.
+    pub user_id: String,
+    /// The customer's secret salt.
+    pub salt: [u8; 32],
+    /// The leaf's position.
+    pub position: u64,
+    /// The customer's balances in base units, in attestation asset order.
+    pub balances: Vec<Amount>,
+    /// Siblings from the leaf level up.
+    pub path: Vec<Sibling>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiblingJson {
+    hash: String,
+    sums: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProofJson {
+    format: String,
+    exchange: String,
+    period: String,
+    user_id: String,
+    salt: String,
+    position: u64,
+    balances: Vec<String>,
+    path: Vec<SiblingJson>,
+}
+
+fn parse_amounts(list: &[String], field: &str) -> Result<Vec<Amount>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            Amount::parse_units(t).map_err(|e| Error::input(format!("field {field}[{i}]: {e}, found {t:?}")))
+        })
+        .collect()
+}
+
+impl InclusionProof {
+    /// Parses the JSON form; errors name `name` and the field.
+    pub fn from_json(name: &str, bytes: &[u8]) -> Result<InclusionProof> {
+        if bytes.len() > MAX_PROOF_BYTES {
+            return Err(Error::input(format!("{name}: larger than {MAX_PROOF_BYTES} bytes")));
+        }
+        let j: ProofJson = serde_json::from_slice(bytes)
+            .map_err(|e| Error::input(format!("{name}: not a valid inclusion proof: {e}")))?;
+        let ctx = |e: Error| e.context(name);
+        if j.format != PROOF_FORMAT {
+            return Err(Error::input(format!(
+                "{name}, field format: expected {PROOF_FORMAT:?}, found {:?}",
+                j.format
+            )));
+        }
+        validate_user_id(&j.user_id).map_err(|m| Error::input(format!("{name}, field user_id: {m}")))?;
+        let salt = parse_hex32(&j.salt)
+            .ok_or_else(|| Error::input(format!("{name}, field salt: expected 64 hex characters")))?;
+        let balances = parse_amounts(&j.balances, "balances").map_err(ctx)?;
+        let mut path = Vec::with_capacity(j.path.len());
+        for (l, s) in j.path.iter().enumerate() {
+            let hash = Hash::from_hex(&s.hash).ok_or_else(|| {
+                Error::input(format!("{name}, field path[{l}].hash: expected 64 hex characters"))
+            })?;
+            let sums = parse_amounts(&s.sums, &format!("path[{l}].sums")).map_err(ctx)?;
+            path.push(Sibling { hash, sums });
+        }
+        Ok(InclusionProof {
+            exchange: j.exchange,
+            period: j.period,
+            user_id: j.user_id,
+            salt,
+            position: j.position,
+            balances,
+            path,
+        })
+    }
+
+    /// Serialises to pretty JSON.
+    pub fn to_json(&self) -> String {
+        let j = ProofJson {
+            format: PROOF_FORMAT.to_string(),
+            exchange: self.exchange.clone(),
+            period: self.period.clone(),
+            user_id: self.user_id.clone(),
+            salt: hex::encode(self.salt),
+            position: self.position,
+            balances: self.balances.iter().map(|a| a.to_string()).collect(),
+            path: self
+                .path
+                .iter()
+                .map(|s| SiblingJson { hash: s.hash.to_hex(), sums: s.sums.iter().map(|a| a.to_string()).collect() })
+                .collect(),
+        };
+        let mut s = serde_json::to_string_pretty(&j).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// Size of the proof's hashed content in bytes: what a binary encoding would need
+    /// (position, salt, balances, and each sibling's hash and sums).
+    pub fn payload_size(&self) -> usize {
+        8 + 32 + 16 * self.balances.len() + self.path.iter().map(|s| 32 + 16 * s.sums.len()).sum::<usize>()
+    }
+}
+
+/// What a successful inclusion check established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inclusion {
+    /// The customer's balances, in attestation asset order.
+    pub balances: Vec<Amount>,
+    /// The number of levels checked.
+    pub levels: usize,
+}
+
+/// Checks that `proof` puts `user_id`'s balances in the tree whose root `att` signed.
+///
+/// The attestation's signature must already have been checked by the caller.
+pub fn verify_inclusion(att: &Attestation, proof: &InclusionProof, user_id: &str) -> Result<Inclusion> {
+    if proof.user_id != user_id {
+        return Err(Error::failed(format!(
+            "this proof is for user id {:?}, not for {user_id:?}: it is someone else's proof",
+            proof.user_id
+        )));
+    }
+    if proof.exchange != att.exchange || proof.period != att.period {
+        return Err(Error::failed(format!(
+            "this proof is for {} {}, but the attestation is for {} {}",
+            proof.exchange, proof.period, att.exchange, att.period
+        )));
+    }
+    let k = att.assets.len();
+    if proof.balances.len() != k {
+        return Err(Error::failed(format!(
+            "the proof has {} balances but the attestation lists {k} assets",
+            proof.balances.len()
+        )));
+    }
+    let h = att.tree_height as usize;
+    if proof.path.len() != h {
+        return Err(Error::failed(format!(
+            "the proof's path has {} steps, but the tree has height {h}: expected exactly {h}",
+            proof.path.len()
+        )));
+    }
+    if h < 64 && proof.position >> h != 0 {
+        return Err(Error::failed(format!(
+            "position {} does not exist in a tree of height {h}",
+            proof.position
+        )));
+    }
+    let leaf = leaf_hash(&user_commitment(user_id, &proof.salt), &proof.balances);
+    let (root, sums) = fold_path(leaf, &proof.balances, proof.position, &proof.path).map_err(|e| match e {
+        FoldError::Overflow { level, asset } => Error::failed(format!(
+            "the sums of {} overflow 128 bits at level {level}: the proof is forged",
+            att.assets[asset].symbol
+        )),
+        FoldError::SumsLength { level, found, expected } => Error::failed(format!(
+            "path[{level}] has {found} sums, expected {expected} (one per asset)"
+        )),
+    })?;
+    if root != att.root_hash {
+        return Err(Error::failed(format!(
+            "the root computed from this proof ({root}) is not the root the exchange signed ({}): \
+             these balances are not in the signed tree, or a sibling's hash or sums were altered",
+            att.root_hash
+        )));
+    }
+    for (i, (got, want)) in sums.iter().zip(&att.liabilities).enumerate() {
+        if got != want {
+            let a = &att.assets[i];
+            return Err(Error::failed(format!(
+                "the tree's total for {} is {} but the exchange signed {}",
+                a.symbol,
+                got.to_decimal(a.decimals),
+                want.to_decimal(a.decimals)
+            )));
+        }
+    }
+    Ok(Inclusion { balances: proof.balances.clone(), levels: h })
+}
