@@ -34,7 +34,9 @@ impl fmt::Display for AmountError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AmountError::Empty => f.write_str("expected a decimal amount, found an empty field"),
-            AmountError::Negative => f.write_str("expected a non-negative amount, found a negative one"),
+            AmountError::Negative => {
+                f.write_str("expected a non-negative amount, found a negative one")
+            }
             AmountError::NotANumber => {
                 f.write_str("expected a plain decimal number (digits, at most one '.')")
             }
@@ -74,11 +76,18 @@ impl Amount {
             None => "",
         };
         if frac.len() > decimals as usize {
-            return Err(AmountError::TooManyDecimals { allowed: decimals, found: frac.len() });
+            return Err(AmountError::TooManyDecimals {
+                allowed: decimals,
+                found: frac.len(),
+            });
         }
         let mut value: u128 = 0;
         let padding = decimals as usize - frac.len();
-        for b in int.bytes().chain(frac.bytes()).chain(std::iter::repeat_n(b'0', padding)) {
+        for b in int
+            .bytes()
+            .chain(frac.bytes())
+            .chain(std::iter::repeat_n(b'0', padding))
+        {
             value = value
                 .checked_mul(10)
                 .and_then(|v| v.checked_add(u128::from(b - b'0')))
@@ -155,20 +164,34 @@ mod tests {
         assert_eq!(Amount::parse_decimal("", 8), Err(Empty));
         assert_eq!(Amount::parse_decimal("-1", 8), Err(Negative));
         assert_eq!(Amount::parse_decimal("-x", 8), Err(NotANumber));
-        for bad in ["1e5", " 1", "1 ", "+1", ".5", "5.", "1.2.3", "0x10", "1,5", "١"] {
+        for bad in [
+            "1e5", " 1", "1 ", "+1", ".5", "5.", "1.2.3", "0x10", "1,5", "١",
+        ] {
             assert_eq!(Amount::parse_decimal(bad, 8), Err(NotANumber), "{bad:?}");
         }
         assert_eq!(
             Amount::parse_decimal("1.123456789", 8),
-            Err(TooManyDecimals { allowed: 8, found: 9 })
+            Err(TooManyDecimals {
+                allowed: 8,
+                found: 9
+            })
         );
-        assert_eq!(Amount::parse_decimal("340282366920938463463374607431768211456", 0), Err(TooLarge));
+        assert_eq!(
+            Amount::parse_decimal("340282366920938463463374607431768211456", 0),
+            Err(TooLarge)
+        );
         assert_eq!(
             Amount::parse_decimal("340282366920938463463374607431768211455", 0),
             Ok(Amount(u128::MAX))
         );
         assert_eq!(Amount::parse_units("01"), Err(NotANumber));
-        assert_eq!(Amount::parse_units("1.0"), Err(TooManyDecimals { allowed: 0, found: 1 }));
+        assert_eq!(
+            Amount::parse_units("1.0"),
+            Err(TooManyDecimals {
+                allowed: 0,
+                found: 1
+            })
+        );
     }
 
     #[test]

@@ -27,7 +27,10 @@ impl Asset {
                 "asset symbol {s:?}: expected 1 to {MAX_SYMBOL_LEN} characters"
             )));
         }
-        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
             return Err(Error::input(format!(
                 "asset symbol {s:?}: expected only ASCII letters, digits, '.', '_' or '-'"
             )));
@@ -44,17 +47,25 @@ impl Asset {
     /// Parses a header column `SYMBOL:DECIMALS`.
     pub fn parse_column(text: &str) -> Result<Asset> {
         let (symbol, dec) = text.split_once(':').ok_or_else(|| {
-            Error::input(format!("column {text:?}: expected SYMBOL:DECIMALS, e.g. BTC:8"))
+            Error::input(format!(
+                "column {text:?}: expected SYMBOL:DECIMALS, e.g. BTC:8"
+            ))
         })?;
-        let decimals = if dec.is_empty() || dec.len() > 2 || !dec.bytes().all(|b| b.is_ascii_digit()) {
-            None
-        } else {
-            dec.parse::<u8>().ok()
-        };
+        let decimals =
+            if dec.is_empty() || dec.len() > 2 || !dec.bytes().all(|b| b.is_ascii_digit()) {
+                None
+            } else {
+                dec.parse::<u8>().ok()
+            };
         let decimals = decimals.ok_or_else(|| {
-            Error::input(format!("column {text:?}: decimals must be a number from 0 to {MAX_DECIMALS}"))
+            Error::input(format!(
+                "column {text:?}: decimals must be a number from 0 to {MAX_DECIMALS}"
+            ))
         })?;
-        let asset = Asset { symbol: symbol.to_string(), decimals };
+        let asset = Asset {
+            symbol: symbol.to_string(),
+            decimals,
+        };
         asset.validate()?;
         Ok(asset)
     }

@@ -113,7 +113,9 @@ impl Attestation {
     /// Parses and validates the JSON form; errors name `name` and the field.
     pub fn from_json(name: &str, bytes: &[u8]) -> Result<Attestation> {
         if bytes.len() > MAX_ATTESTATION_BYTES {
-            return Err(Error::input(format!("{name}: larger than {MAX_ATTESTATION_BYTES} bytes")));
+            return Err(Error::input(format!(
+                "{name}: larger than {MAX_ATTESTATION_BYTES} bytes"
+            )));
         }
         let j: AttestationJson = serde_json::from_slice(bytes)
             .map_err(|e| Error::input(format!("{name}: not a valid attestation: {e}")))?;
@@ -130,10 +132,17 @@ impl Attestation {
         validate_timestamp(&j.snapshot_time).map_err(|e| e.context(field("snapshot_time")))?;
         validate_assets(&j.assets).map_err(|e| e.context(field("assets")))?;
         if j.tree_height == 0 || j.tree_height > crate::tree::MAX_HEIGHT {
-            return Err(Error::input(format!("{}: expected 1 to 64", field("tree_height"))));
+            return Err(Error::input(format!(
+                "{}: expected 1 to 64",
+                field("tree_height")
+            )));
         }
-        let root_hash = Hash::from_hex(&j.root_hash)
-            .ok_or_else(|| Error::input(format!("{}: expected 64 hex characters", field("root_hash"))))?;
+        let root_hash = Hash::from_hex(&j.root_hash).ok_or_else(|| {
+            Error::input(format!(
+                "{}: expected 64 hex characters",
+                field("root_hash")
+            ))
+        })?;
         if j.liabilities.len() != j.assets.len() {
             return Err(Error::input(format!(
                 "{}: expected {} amounts (one per asset), found {}",
@@ -148,19 +157,32 @@ impl Attestation {
             .enumerate()
             .map(|(i, t)| {
                 Amount::parse_units(t).map_err(|e| {
-                    Error::input(format!("{}: {e}, found {t:?}", field(&format!("liabilities[{i}]"))))
+                    Error::input(format!(
+                        "{}: {e}, found {t:?}",
+                        field(&format!("liabilities[{i}]"))
+                    ))
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let public_key = crate::hash::parse_hex32(&j.public_key)
-            .ok_or_else(|| Error::input(format!("{}: expected 64 hex characters", field("public_key"))))?;
+        let public_key = crate::hash::parse_hex32(&j.public_key).ok_or_else(|| {
+            Error::input(format!(
+                "{}: expected 64 hex characters",
+                field("public_key")
+            ))
+        })?;
         let mut signature = [0u8; 64];
         if j.signature.len() != 128 || hex::decode_to_slice(&j.signature, &mut signature).is_err() {
-            return Err(Error::input(format!("{}: expected 128 hex characters", field("signature"))));
+            return Err(Error::input(format!(
+                "{}: expected 128 hex characters",
+                field("signature")
+            )));
         }
         let reserves = match j.reserves {
             None | Some(serde_json::Value::Null) => None,
-            Some(v) => Some(Reserves::from_json_value(v, &j.assets).map_err(|e| e.context(field("reserves")))?),
+            Some(v) => Some(
+                Reserves::from_json_value(v, &j.assets)
+                    .map_err(|e| e.context(field("reserves")))?,
+            ),
         };
         Ok(Attestation {
             exchange: j.exchange,
@@ -206,8 +228,13 @@ impl Attestation {
 /// Parses a 64-hex-character ed25519 public key given on the command line.
 pub fn parse_public_key(hex_text: &str) -> Result<VerifyingKey> {
     let bytes = crate::hash::parse_hex32(hex_text.trim()).ok_or_else(|| {
-        Error::input(format!("exchange key {hex_text:?}: expected 64 hex characters (an ed25519 public key)"))
+        Error::input(format!(
+            "exchange key {hex_text:?}: expected 64 hex characters (an ed25519 public key)"
+        ))
     })?;
-    VerifyingKey::from_bytes(&bytes)
-        .map_err(|_| Error::input(format!("exchange key {hex_text}: not a valid ed25519 public key")))
+    VerifyingKey::from_bytes(&bytes).map_err(|_| {
+        Error::input(format!(
+            "exchange key {hex_text}: not a valid ed25519 public key"
+        ))
+    })
 }

@@ -11,7 +11,9 @@ use crate::attestation::Attestation;
 use crate::error::{Error, Result};
 use crate::hash::Hash;
 use crate::liabilities::{LiabilitiesReader, Negatives, Totals};
-use crate::state::{private_path, read_leaves, PositionAssigner, PrivateState, LEAVES_FILE, LEDGER_FILE};
+use crate::state::{
+    private_path, read_leaves, PositionAssigner, PrivateState, LEAVES_FILE, LEDGER_FILE,
+};
 use crate::tree::{build, TreeParams};
 use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256};
@@ -74,10 +76,18 @@ impl AuditReport {
 }
 
 /// Runs the audit. `ledger` defaults to `DIR/private/liabilities.csv`.
-pub fn audit(att: &Attestation, key: &VerifyingKey, dir: &Path, ledger: Option<&Path>) -> Result<AuditReport> {
+pub fn audit(
+    att: &Attestation,
+    key: &VerifyingKey,
+    dir: &Path,
+    ledger: Option<&Path>,
+) -> Result<AuditReport> {
     att.verify_signature(key)?;
     let mut rep = AuditReport {
-        checks: vec![format!("attestation signature: valid ed25519 signature by {}", hex::encode(att.public_key))],
+        checks: vec![format!(
+            "attestation signature: valid ed25519 signature by {}",
+            hex::encode(att.public_key)
+        )],
         findings: vec![],
         counts: vec![],
         leaves: 0,
@@ -107,7 +117,11 @@ pub fn audit(att: &Attestation, key: &VerifyingKey, dir: &Path, ledger: Option<&
     let leaves = read_leaves(&leaves_path, &att.assets)?;
     rep.leaves = leaves.user_ids.len() as u64;
     let k = att.assets.len();
-    let params = TreeParams { height: att.tree_height, assets: k, padding_key: state.padding_key()? };
+    let params = TreeParams {
+        height: att.tree_height,
+        assets: k,
+        padding_key: state.padding_key()?,
+    };
     let tree_leaf_sums = leaves.level.sums.clone();
     let positions = leaves.level.index.clone();
     let built = build(&params, leaves.level, &[], &|_| {})?;
@@ -115,7 +129,12 @@ pub fn audit(att: &Attestation, key: &VerifyingKey, dir: &Path, ledger: Option<&
     if built.root != att.root_hash {
         rep.add(
             "root_mismatch",
-            format!("the root recomputed from {} is {}, but the signed root is {}", leaves_path.display(), built.root, att.root_hash),
+            format!(
+                "the root recomputed from {} is {}, but the signed root is {}",
+                leaves_path.display(),
+                built.root,
+                att.root_hash
+            ),
         );
     }
     for (i, a) in att.assets.iter().enumerate() {
@@ -139,14 +158,29 @@ pub fn audit(att: &Attestation, key: &VerifyingKey, dir: &Path, ledger: Option<&
     // 2. The ledger joined with the leaves.
     let default_ledger = private_path(dir, LEDGER_FILE);
     let ledger_path = ledger.unwrap_or(&default_ledger);
-    let by_user: HashMap<&str, usize> = leaves.user_ids.iter().enumerate().map(|(i, u)| (u.as_str(), i)).collect();
+    let by_user: HashMap<&str, usize> = leaves
+        .user_ids
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.as_str(), i))
+        .collect();
     let mut seen = vec![false; leaves.user_ids.len()];
     let name = ledger_path.display().to_string();
-    let file = std::fs::File::open(ledger_path).map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
-    let hashing = HashingReader { inner: file, hasher: Sha256::new() };
-    let mut reader = LiabilitiesReader::new(&name, std::io::BufReader::with_capacity(1 << 20, hashing), Negatives::Clamp)?;
+    let file = std::fs::File::open(ledger_path)
+        .map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
+    let hashing = HashingReader {
+        inner: file,
+        hasher: Sha256::new(),
+    };
+    let mut reader = LiabilitiesReader::new(
+        &name,
+        std::io::BufReader::with_capacity(1 << 20, hashing),
+        Negatives::Clamp,
+    )?;
     if reader.assets() != att.assets.as_slice() {
-        return Err(Error::failed(format!("{name}: the ledger's assets differ from the attestation's")));
+        return Err(Error::failed(format!(
+            "{name}: the ledger's assets differ from the attestation's"
+        )));
     }
     let mut totals = Totals::new(k);
     let mut assigner = PositionAssigner::new(state.position_seed()?, att.tree_height);
@@ -165,14 +199,21 @@ pub fn audit(att: &Attestation, key: &VerifyingKey, dir: &Path, ledger: Option<&
         match by_user.get(row.user_id.as_str()) {
             None => rep.add(
                 "missing_customer",
-                format!("customer {:?} ({name} line {}) is not in the tree", row.user_id, row.line),
+                format!(
+                    "customer {:?} ({name} line {}) is not in the tree",
+                    row.user_id, row.line
+                ),
             ),
             Some(&i) => {
                 seen[i] = true;
                 let in_tree = &tree_leaf_sums[i * k..(i + 1) * k];
                 for (a, asset) in att.assets.iter().enumerate() {
                     if in_tree[a] != row.balances[a] {
-                        let how = if in_tree[a] < row.balances[a] { "lowered" } else { "raised" };
+                        let how = if in_tree[a] < row.balances[a] {
+                            "lowered"
+                        } else {
+                            "raised"
+                        };
                         rep.add(
                             "balance_mismatch",
                             format!(
@@ -205,7 +246,10 @@ pub fn audit(att: &Attestation, key: &VerifyingKey, dir: &Path, ledger: Option<&
             );
         }
     }
-    rep.checks.push(format!("ledger {name}: {} customers joined with the tree's leaves", rep.ledger_rows));
+    rep.checks.push(format!(
+        "ledger {name}: {} customers joined with the tree's leaves",
+        rep.ledger_rows
+    ));
     rep.ledger_totals = totals.sums().to_vec();
     for (i, a) in att.assets.iter().enumerate() {
         if rep.ledger_totals[i] != att.liabilities[i] {
@@ -226,7 +270,8 @@ pub fn audit(att: &Attestation, key: &VerifyingKey, dir: &Path, ledger: Option<&
             format!("{misplaced} customers are not at the positions the committed seed assigns in ledger order"),
         );
     }
-    rep.checks.push("positions replayed from the position seed in ledger order".into());
+    rep.checks
+        .push("positions replayed from the position seed in ledger order".into());
     // The reader has reached the end, so the hasher has seen every byte of the ledger.
     rep.ledger_sha256 = Hash(reader.into_inner().into_inner().hasher.finalize().into());
     Ok(rep)

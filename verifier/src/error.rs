@@ -26,12 +26,18 @@ pub struct Error {
 impl Error {
     /// A malformed-input error (exit code 2).
     pub fn input(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::BadInput, message: message.into() }
+        Error {
+            kind: ErrorKind::BadInput,
+            message: message.into(),
+        }
     }
 
     /// A failed-check error (exit code 1).
     pub fn failed(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::Failed, message: message.into() }
+        Error {
+            kind: ErrorKind::Failed,
+            message: message.into(),
+        }
     }
 
     /// The kind of this error.
@@ -54,7 +60,10 @@ impl Error {
 
     /// Prefixes the message with where the error happened, keeping the kind.
     pub fn context(self, prefix: impl fmt::Display) -> Self {
-        Error { kind: self.kind, message: format!("{prefix}: {}", self.message) }
+        Error {
+            kind: self.kind,
+            message: format!("{prefix}: {}", self.message),
+        }
     }
 }
 

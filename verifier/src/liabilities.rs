@@ -22,10 +22,15 @@ pub fn validate_user_id(id: &str) -> std::result::Result<(), String> {
         return Err("expected a user id, found an empty field".into());
     }
     if id.len() > MAX_USER_ID_LEN {
-        return Err(format!("expected a user id of at most {MAX_USER_ID_LEN} bytes, found {}", id.len()));
+        return Err(format!(
+            "expected a user id of at most {MAX_USER_ID_LEN} bytes, found {}",
+            id.len()
+        ));
     }
     if id.chars().any(|c| c.is_control() || c == ',' || c == '"') {
-        return Err(format!("user id {id:?} contains a control character, a comma or a quote"));
+        return Err(format!(
+            "user id {id:?} contains a control character, a comma or a quote"
+        ));
     }
     if id.trim() != id {
         return Err(format!("user id {id:?} has leading or trailing spaces"));
@@ -76,11 +81,19 @@ impl<R: BufRead> LiabilitiesReader<R> {
     }
 
     /// Like `new`, for files whose rows start with `prefix` columns before `user_id`.
-    pub fn with_prefix(name: &str, mut input: R, negatives: Negatives, prefix: &[&str]) -> Result<Self> {
+    pub fn with_prefix(
+        name: &str,
+        mut input: R,
+        negatives: Negatives,
+        prefix: &[&str],
+    ) -> Result<Self> {
         let mut buf = String::new();
-        let n = read_line(&mut input, &mut buf).map_err(|e| Error::input(format!("{name}: {e}")))?;
+        let n =
+            read_line(&mut input, &mut buf).map_err(|e| Error::input(format!("{name}: {e}")))?;
         if n == 0 {
-            return Err(Error::input(format!("{name}: the file is empty; expected a header line")));
+            return Err(Error::input(format!(
+                "{name}: the file is empty; expected a header line"
+            )));
         }
         let header = buf.strip_prefix('\u{feff}').unwrap_or(&buf).to_string();
         let cols: Vec<&str> = header.split(',').collect();
@@ -94,8 +107,12 @@ impl<R: BufRead> LiabilitiesReader<R> {
         }
         let mut assets = Vec::new();
         for (i, col) in cols[expect_head.len()..].iter().enumerate() {
-            let asset = Asset::parse_column(col)
-                .map_err(|e| e.context(format!("{name} line 1, column {}", i + expect_head.len() + 1)))?;
+            let asset = Asset::parse_column(col).map_err(|e| {
+                e.context(format!(
+                    "{name} line 1, column {}",
+                    i + expect_head.len() + 1
+                ))
+            })?;
             if assets.iter().any(|a: &Asset| a.symbol == asset.symbol) {
                 return Err(Error::input(format!(
                     "{name} line 1: asset {} appears twice in the header",
@@ -179,7 +196,12 @@ impl<R: BufRead> LiabilitiesReader<R> {
             };
             balances.push(amount);
         }
-        Ok(Row { line: self.line, user_id: user_id.to_string(), balances, clamped })
+        Ok(Row {
+            line: self.line,
+            user_id: user_id.to_string(),
+            balances,
+            clamped,
+        })
     }
 
     /// Gives back the underlying reader.
@@ -220,7 +242,9 @@ pub struct Totals {
 impl Totals {
     /// Zero totals for `n` assets.
     pub fn new(n: usize) -> Self {
-        Totals { sums: vec![Amount::ZERO; n] }
+        Totals {
+            sums: vec![Amount::ZERO; n],
+        }
     }
 
     /// Adds a row, naming the file, line and asset if a total would overflow.
@@ -254,7 +278,11 @@ mod tests {
 
     #[test]
     fn reads_rows() {
-        let rows = read_all("\u{feff}user_id,BTC:8,ETH:18\r\nalice,1.5,0\r\n\nbob,0,2\n", Negatives::Reject).unwrap();
+        let rows = read_all(
+            "\u{feff}user_id,BTC:8,ETH:18\r\nalice,1.5,0\r\n\nbob,0,2\n",
+            Negatives::Reject,
+        )
+        .unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].balances, vec![Amount(150_000_000), Amount(0)]);
         assert_eq!(rows[1].line, 4);
@@ -266,7 +294,10 @@ mod tests {
         assert_eq!(e.exit_code(), 2);
         assert!(e.message().contains("t.csv line 3, field BTC"), "{e}");
         let e = read_all("user_id,BTC:8\nalice,1,2\n", Negatives::Reject).unwrap_err();
-        assert!(e.message().contains("line 2: expected 2 columns, found 3"), "{e}");
+        assert!(
+            e.message().contains("line 2: expected 2 columns, found 3"),
+            "{e}"
+        );
         let e = read_all("user_id,BTC:8,BTC:8\n", Negatives::Reject).unwrap_err();
         assert!(e.message().contains("appears twice"), "{e}");
         let e = read_all("", Negatives::Reject).unwrap_err();

@@ -28,6 +28,7 @@ pub mod error;
 pub mod hash;
 pub mod liabilities;
 pub mod proof;
+pub mod report;
 pub mod reserves;
 pub mod state;
 pub mod text;

@@ -61,7 +61,8 @@ fn parse_amounts(list: &[String], field: &str) -> Result<Vec<Amount>> {
     list.iter()
         .enumerate()
         .map(|(i, t)| {
-            Amount::parse_units(t).map_err(|e| Error::input(format!("field {field}[{i}]: {e}, found {t:?}")))
+            Amount::parse_units(t)
+                .map_err(|e| Error::input(format!("field {field}[{i}]: {e}, found {t:?}")))
         })
         .collect()
 }
@@ -70,7 +71,9 @@ impl InclusionProof {
     /// Parses the JSON form; errors name `name` and the field.
     pub fn from_json(name: &str, bytes: &[u8]) -> Result<InclusionProof> {
         if bytes.len() > MAX_PROOF_BYTES {
-            return Err(Error::input(format!("{name}: larger than {MAX_PROOF_BYTES} bytes")));
+            return Err(Error::input(format!(
+                "{name}: larger than {MAX_PROOF_BYTES} bytes"
+            )));
         }
         let j: ProofJson = serde_json::from_slice(bytes)
             .map_err(|e| Error::input(format!("{name}: not a valid inclusion proof: {e}")))?;
@@ -81,14 +84,18 @@ impl InclusionProof {
                 j.format
             )));
         }
-        validate_user_id(&j.user_id).map_err(|m| Error::input(format!("{name}, field user_id: {m}")))?;
-        let salt = parse_hex32(&j.salt)
-            .ok_or_else(|| Error::input(format!("{name}, field salt: expected 64 hex characters")))?;
+        validate_user_id(&j.user_id)
+            .map_err(|m| Error::input(format!("{name}, field user_id: {m}")))?;
+        let salt = parse_hex32(&j.salt).ok_or_else(|| {
+            Error::input(format!("{name}, field salt: expected 64 hex characters"))
+        })?;
         let balances = parse_amounts(&j.balances, "balances").map_err(ctx)?;
         let mut path = Vec::with_capacity(j.path.len());
         for (l, s) in j.path.iter().enumerate() {
             let hash = Hash::from_hex(&s.hash).ok_or_else(|| {
-                Error::input(format!("{name}, field path[{l}].hash: expected 64 hex characters"))
+                Error::input(format!(
+                    "{name}, field path[{l}].hash: expected 64 hex characters"
+                ))
             })?;
             let sums = parse_amounts(&s.sums, &format!("path[{l}].sums")).map_err(ctx)?;
             path.push(Sibling { hash, sums });
@@ -117,18 +124,48 @@ impl InclusionProof {
             path: self
                 .path
                 .iter()
-                .map(|s| SiblingJson { hash: s.hash.to_hex(), sums: s.sums.iter().map(|a| a.to_string()).collect() })
+                .map(|s| SiblingJson {
+                    hash: s.hash.to_hex(),
+                    sums: s.sums.iter().map(|a| a.to_string()).collect(),
+                })
                 .collect(),
         };
-        let mut s = serde_json::to_string_pretty(&j).unwrap_or_default();
-        s.push('\n');
+        // Compact JSON with one field and one path step per line: small enough to mail, still
+        // readable by a person checking their own balances.
+        let mut s = String::from("{\n");
+        let fields = [
+            ("format", serde_json::json!(j.format)),
+            ("exchange", serde_json::json!(j.exchange)),
+            ("period", serde_json::json!(j.period)),
+            ("user_id", serde_json::json!(j.user_id)),
+            ("salt", serde_json::json!(j.salt)),
+            ("position", serde_json::json!(j.position)),
+            ("balances", serde_json::json!(j.balances)),
+        ];
+        for (k, v) in fields {
+            s.push_str(&format!("\"{k}\":{v},\n"));
+        }
+        s.push_str("\"path\":[\n");
+        let steps: Vec<String> = j
+            .path
+            .iter()
+            .map(|p| serde_json::to_string(p).unwrap_or_default())
+            .collect();
+        s.push_str(&steps.join(",\n"));
+        s.push_str("\n]}\n");
         s
     }
 
     /// Size of the proof's hashed content in bytes: what a binary encoding would need
     /// (position, salt, balances, and each sibling's hash and sums).
     pub fn payload_size(&self) -> usize {
-        8 + 32 + 16 * self.balances.len() + self.path.iter().map(|s| 32 + 16 * s.sums.len()).sum::<usize>()
+        8 + 32
+            + 16 * self.balances.len()
+            + self
+                .path
+                .iter()
+                .map(|s| 32 + 16 * s.sums.len())
+                .sum::<usize>()
     }
 }
 
@@ -144,7 +181,11 @@ pub struct Inclusion {
 /// Checks that `proof` puts `user_id`'s balances in the tree whose root `att` signed.
 ///
 /// The attestation's signature must already have been checked by the caller.
-pub fn verify_inclusion(att: &Attestation, proof: &InclusionProof, user_id: &str) -> Result<Inclusion> {
+pub fn verify_inclusion(
+    att: &Attestation,
+    proof: &InclusionProof,
+    user_id: &str,
+) -> Result<Inclusion> {
     if proof.user_id != user_id {
         return Err(Error::failed(format!(
             "this proof is for user id {:?}, not for {user_id:?}: it is someone else's proof",
@@ -178,15 +219,20 @@ pub fn verify_inclusion(att: &Attestation, proof: &InclusionProof, user_id: &str
         )));
     }
     let leaf = leaf_hash(&user_commitment(user_id, &proof.salt), &proof.balances);
-    let (root, sums) = fold_path(leaf, &proof.balances, proof.position, &proof.path).map_err(|e| match e {
-        FoldError::Overflow { level, asset } => Error::failed(format!(
-            "the sums of {} overflow 128 bits at level {level}: the proof is forged",
-            att.assets[asset].symbol
-        )),
-        FoldError::SumsLength { level, found, expected } => Error::failed(format!(
-            "path[{level}] has {found} sums, expected {expected} (one per asset)"
-        )),
-    })?;
+    let (root, sums) =
+        fold_path(leaf, &proof.balances, proof.position, &proof.path).map_err(|e| match e {
+            FoldError::Overflow { level, asset } => Error::failed(format!(
+                "the sums of {} overflow 128 bits at level {level}: the proof is forged",
+                att.assets[asset].symbol
+            )),
+            FoldError::SumsLength {
+                level,
+                found,
+                expected,
+            } => Error::failed(format!(
+                "path[{level}] has {found} sums, expected {expected} (one per asset)"
+            )),
+        })?;
     if root != att.root_hash {
         return Err(Error::failed(format!(
             "the root computed from this proof ({root}) is not the root the exchange signed ({}): \
@@ -205,5 +251,8 @@ pub fn verify_inclusion(att: &Attestation, proof: &InclusionProof, user_id: &str
             )));
         }
     }
-    Ok(Inclusion { balances: proof.balances.clone(), levels: h })
+    Ok(Inclusion {
+        balances: proof.balances.clone(),
+        levels: h,
+    })
 }

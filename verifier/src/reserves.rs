@@ -10,7 +10,9 @@ pub struct Reserves {}
 impl Reserves {
     /// Parses the JSON form.
     pub fn from_json_value(_v: serde_json::Value, _assets: &[Asset]) -> Result<Reserves> {
-        Err(Error::input("reserves sections are not supported by this version"))
+        Err(Error::input(
+            "reserves sections are not supported by this version",
+        ))
     }
 
     /// The JSON form.

@@ -63,10 +63,14 @@ impl PrivateState {
     pub fn read(dir: &Path) -> Result<PrivateState> {
         let path = private_path(dir, STATE_FILE);
         let bytes = read_file(&path)?;
-        let s: PrivateState = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::input(format!("{}: not a valid state file: {e}", path.display())))?;
+        let s: PrivateState = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::input(format!("{}: not a valid state file: {e}", path.display()))
+        })?;
         if s.format != STATE_FORMAT {
-            return Err(Error::input(format!("{}, field format: expected {STATE_FORMAT:?}", path.display())));
+            return Err(Error::input(format!(
+                "{}, field format: expected {STATE_FORMAT:?}",
+                path.display()
+            )));
         }
         s.padding_key()?;
         s.position_seed()?;
@@ -75,14 +79,16 @@ impl PrivateState {
 
     /// The padding key as bytes.
     pub fn padding_key(&self) -> Result<[u8; 32]> {
-        parse_hex32(&self.padding_key)
-            .ok_or_else(|| Error::input("state.json, field padding_key: expected 64 hex characters"))
+        parse_hex32(&self.padding_key).ok_or_else(|| {
+            Error::input("state.json, field padding_key: expected 64 hex characters")
+        })
     }
 
     /// The position seed as bytes.
     pub fn position_seed(&self) -> Result<[u8; 32]> {
-        parse_hex32(&self.position_seed)
-            .ok_or_else(|| Error::input("state.json, field position_seed: expected 64 hex characters"))
+        parse_hex32(&self.position_seed).ok_or_else(|| {
+            Error::input("state.json, field position_seed: expected 64 hex characters")
+        })
     }
 }
 
@@ -117,7 +123,8 @@ pub fn leaf_level(index: Vec<u64>, commitments: &[Hash], sums: Vec<Amount>, k: u
 /// bad input; two rows at one position or for one user are duplicate leaves (a failed check).
 pub fn read_leaves(path: &Path, assets: &[Asset]) -> Result<Leaves> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
     let mut r = LiabilitiesReader::with_prefix(
         &name,
         std::io::BufReader::with_capacity(1 << 20, file),
@@ -125,7 +132,9 @@ pub fn read_leaves(path: &Path, assets: &[Asset]) -> Result<Leaves> {
         &["position", "salt"],
     )?;
     if r.assets() != assets {
-        return Err(Error::failed(format!("{name}: the header's assets differ from the attestation's")));
+        return Err(Error::failed(format!(
+            "{name}: the header's assets differ from the attestation's"
+        )));
     }
     let k = assets.len();
     let (mut index, mut commitments, mut sums) = (Vec::new(), Vec::new(), Vec::new());
@@ -133,10 +142,18 @@ pub fn read_leaves(path: &Path, assets: &[Asset]) -> Result<Leaves> {
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut prefix = Vec::new();
     while let Some(row) = r.next_row_with_prefix(&mut prefix)? {
-        let pos: u64 = parse_position(&prefix[0])
-            .ok_or_else(|| Error::input(format!("{name} line {}, field position: expected an integer", row.line)))?;
-        let salt = parse_hex32(&prefix[1])
-            .ok_or_else(|| Error::input(format!("{name} line {}, field salt: expected 64 hex characters", row.line)))?;
+        let pos: u64 = parse_position(&prefix[0]).ok_or_else(|| {
+            Error::input(format!(
+                "{name} line {}, field position: expected an integer",
+                row.line
+            ))
+        })?;
+        let salt = parse_hex32(&prefix[1]).ok_or_else(|| {
+            Error::input(format!(
+                "{name} line {}, field salt: expected 64 hex characters",
+                row.line
+            ))
+        })?;
         if let Some(&prev) = index.last() {
             if pos == prev {
                 return Err(Error::failed(format!(
@@ -145,7 +162,10 @@ pub fn read_leaves(path: &Path, assets: &[Asset]) -> Result<Leaves> {
                 )));
             }
             if pos < prev {
-                return Err(Error::input(format!("{name} line {}: positions must be increasing", row.line)));
+                return Err(Error::input(format!(
+                    "{name} line {}: positions must be increasing",
+                    row.line
+                )));
             }
         }
         if let Some(first) = seen.insert(row.user_id.clone(), row.line) {
@@ -162,11 +182,17 @@ pub fn read_leaves(path: &Path, assets: &[Asset]) -> Result<Leaves> {
         lines.push(row.line);
     }
     let level = leaf_level(index, &commitments, sums, k);
-    Ok(Leaves { level, user_ids, salts, lines })
+    Ok(Leaves {
+        level,
+        user_ids,
+        salts,
+        lines,
+    })
 }
 
 fn parse_position(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
         return None;
     }
     s.parse().ok()
@@ -187,7 +213,12 @@ pub struct PositionAssigner {
 impl PositionAssigner {
     /// A new assigner for a tree of `height`.
     pub fn new(seed: [u8; 32], height: u8) -> Self {
-        PositionAssigner { seed, height, taken: HashSet::new(), capacity: 1u128 << height.min(64) }
+        PositionAssigner {
+            seed,
+            height,
+            taken: HashSet::new(),
+            capacity: 1u128 << height.min(64),
+        }
     }
 
     /// The next user's position; fails when the tree is full.

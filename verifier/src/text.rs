@@ -19,9 +19,14 @@ pub fn validate_period(p: &str) -> Result<()> {
         && b[..4].iter().all(u8::is_ascii_digit)
         && b[4] == b'-'
         && b[5..].iter().all(u8::is_ascii_digit)
-        && matches!(&p[5..], "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12");
+        && matches!(
+            &p[5..],
+            "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
+        );
     if !ok {
-        return Err(Error::input(format!("period {p:?}: expected YYYY-MM, e.g. 2026-11")));
+        return Err(Error::input(format!(
+            "period {p:?}: expected YYYY-MM, e.g. 2026-11"
+        )));
     }
     Ok(())
 }
@@ -50,7 +55,9 @@ pub fn validate_timestamp(t: &str) -> Result<()> {
         && num(14..16) < 60
         && num(17..19) < 61;
     if !ok {
-        return Err(Error::input(format!("timestamp {t:?}: expected UTC YYYY-MM-DDTHH:MM:SSZ")));
+        return Err(Error::input(format!(
+            "timestamp {t:?}: expected UTC YYYY-MM-DDTHH:MM:SSZ"
+        )));
     }
     Ok(())
 }

@@ -31,7 +31,11 @@ pub struct Level {
 impl Level {
     /// An empty level with room for `n` nodes of `k` assets.
     pub fn with_capacity(n: usize, k: usize) -> Self {
-        Level { index: Vec::with_capacity(n), hash: Vec::with_capacity(n), sums: Vec::with_capacity(n * k) }
+        Level {
+            index: Vec::with_capacity(n),
+            hash: Vec::with_capacity(n),
+            sums: Vec::with_capacity(n * k),
+        }
     }
 
     /// Number of nodes.
@@ -88,20 +92,30 @@ pub struct BuiltTree {
 /// means two leaves claim one place: the tree is malformed, which is a failed check.
 pub fn check_positions(index: &[u64], height: u8) -> Result<()> {
     if height == 0 || height > MAX_HEIGHT {
-        return Err(Error::input(format!("tree height {height}: expected 1 to {MAX_HEIGHT}")));
+        return Err(Error::input(format!(
+            "tree height {height}: expected 1 to {MAX_HEIGHT}"
+        )));
     }
     let limit: u128 = 1u128 << height;
     for (i, w) in index.windows(2).enumerate() {
         if w[0] == w[1] {
-            return Err(Error::failed(format!("duplicate leaf: two leaves at position {}", w[0])));
+            return Err(Error::failed(format!(
+                "duplicate leaf: two leaves at position {}",
+                w[0]
+            )));
         }
         if w[0] > w[1] {
-            return Err(Error::input(format!("leaf {}: positions are not in increasing order", i + 1)));
+            return Err(Error::input(format!(
+                "leaf {}: positions are not in increasing order",
+                i + 1
+            )));
         }
     }
     if let Some(&last) = index.last() {
         if u128::from(last) >= limit {
-            return Err(Error::input(format!("leaf position {last} does not fit a tree of height {height}")));
+            return Err(Error::input(format!(
+                "leaf position {last} does not fit a tree of height {height}"
+            )));
         }
     }
     Ok(())
@@ -120,7 +134,10 @@ pub fn build(
         return Err(Error::input("leaf arrays have inconsistent lengths"));
     }
     check_positions(&leaves.index, params.height)?;
-    let mut paths: Vec<Vec<Sibling>> = targets.iter().map(|_| Vec::with_capacity(params.height as usize)).collect();
+    let mut paths: Vec<Vec<Sibling>> = targets
+        .iter()
+        .map(|_| Vec::with_capacity(params.height as usize))
+        .collect();
     let mut cursor: Vec<u64> = targets.to_vec();
     for &t in targets {
         if leaves.index.binary_search(&t).is_err() {
@@ -142,16 +159,30 @@ pub fn build(
     let (root, root_sums) = match level.len() {
         1 => (level.hash[0], level.sums),
         // No customer at all: the root is an empty subtree of full height.
-        _ => (padding_hash(&params.padding_key, params.height, 0), vec![Amount::ZERO; k]),
+        _ => (
+            padding_hash(&params.padding_key, params.height, 0),
+            vec![Amount::ZERO; k],
+        ),
     };
-    Ok(BuiltTree { root, root_sums, paths, node_hashes })
+    Ok(BuiltTree {
+        root,
+        root_sums,
+        paths,
+        node_hashes,
+    })
 }
 
 fn sibling_of(params: &TreeParams, level: &Level, l: u8, index: u64) -> Sibling {
     let k = params.assets;
     match level.index.binary_search(&index) {
-        Ok(i) => Sibling { hash: level.hash[i], sums: level.sums[i * k..(i + 1) * k].to_vec() },
-        Err(_) => Sibling { hash: padding_hash(&params.padding_key, l, index), sums: vec![Amount::ZERO; k] },
+        Ok(i) => Sibling {
+            hash: level.hash[i],
+            sums: level.sums[i * k..(i + 1) * k].to_vec(),
+        },
+        Err(_) => Sibling {
+            hash: padding_hash(&params.padding_key, l, index),
+            sums: vec![Amount::ZERO; k],
+        },
     }
 }
 
@@ -176,8 +207,10 @@ fn chunk_bounds(index: &[u64]) -> Vec<usize> {
 /// Computes level `l + 1` from level `l`; returns it and the number of hashes computed.
 fn next_level(params: &TreeParams, cur: &Level, l: u8) -> Result<(Level, u64)> {
     let bounds = chunk_bounds(&cur.index);
-    let parts: Vec<Result<(Level, u64)>> =
-        bounds.par_windows(2).map(|w| hash_range(params, cur, l, w[0], w[1])).collect();
+    let parts: Vec<Result<(Level, u64)>> = bounds
+        .par_windows(2)
+        .map(|w| hash_range(params, cur, l, w[0], w[1]))
+        .collect();
     let mut out = Level::with_capacity(cur.len() / 2 + 1, params.assets);
     let mut hashes = 0;
     for part in parts {
@@ -188,7 +221,13 @@ fn next_level(params: &TreeParams, cur: &Level, l: u8) -> Result<(Level, u64)> {
     Ok((out, hashes))
 }
 
-fn hash_range(params: &TreeParams, cur: &Level, l: u8, start: usize, end: usize) -> Result<(Level, u64)> {
+fn hash_range(
+    params: &TreeParams,
+    cur: &Level,
+    l: u8,
+    start: usize,
+    end: usize,
+) -> Result<(Level, u64)> {
     let k = params.assets;
     let zeros = vec![Amount::ZERO; k];
     let mut out = Level::with_capacity((end - start) / 2 + 1, k);
@@ -200,11 +239,16 @@ fn hash_range(params: &TreeParams, cur: &Level, l: u8, start: usize, end: usize)
         let paired = idx & 1 == 0 && i + 1 < end && cur.index[i + 1] == idx + 1;
         if paired {
             let sums_r = &cur.sums[(i + 1) * k..(i + 2) * k];
-            out.hash.push(node_hash(&cur.hash[i], sums_i, &cur.hash[i + 1], sums_r));
+            out.hash
+                .push(node_hash(&cur.hash[i], sums_i, &cur.hash[i + 1], sums_r));
             let start_len = out.sums.len();
             out.sums.extend_from_slice(sums_i);
             add_sums(&mut out.sums[start_len..], sums_r).map_err(|a| {
-                Error::failed(format!("sums overflow at level {} in asset #{}", l + 1, a + 1))
+                Error::failed(format!(
+                    "sums overflow at level {} in asset #{}",
+                    l + 1,
+                    a + 1
+                ))
             })?;
             hashes += 1;
             i += 2;
@@ -237,7 +281,11 @@ pub fn fold_path(
     let mut sums = leaf_sums.to_vec();
     for (l, sib) in path.iter().enumerate() {
         if sib.sums.len() != sums.len() {
-            return Err(FoldError::SumsLength { level: l, found: sib.sums.len(), expected: sums.len() });
+            return Err(FoldError::SumsLength {
+                level: l,
+                found: sib.sums.len(),
+                expected: sums.len(),
+            });
         }
         let is_right = l < 64 && (position >> l) & 1 == 1;
         hash = if is_right {
@@ -245,7 +293,10 @@ pub fn fold_path(
         } else {
             node_hash(&hash, &sums, &sib.hash, &sib.sums)
         };
-        add_sums(&mut sums, &sib.sums).map_err(|asset| FoldError::Overflow { level: l + 1, asset })?;
+        add_sums(&mut sums, &sib.sums).map_err(|asset| FoldError::Overflow {
+            level: l + 1,
+            asset,
+        })?;
     }
     Ok((hash, sums))
 }
@@ -277,7 +328,11 @@ mod tests {
     use crate::hash::leaf_hash;
 
     fn params(height: u8) -> TreeParams {
-        TreeParams { height, assets: 2, padding_key: [7; 32] }
+        TreeParams {
+            height,
+            assets: 2,
+            padding_key: [7; 32],
+        }
     }
 
     fn leaves(positions: &[u64]) -> Level {
@@ -302,7 +357,10 @@ mod tests {
         let lo = index << level;
         let hi = (index + 1) << level;
         if !lv.index.iter().any(|&x| x >= lo && x < hi) {
-            return (padding_hash(&p.padding_key, level, index), vec![Amount(0); 2]);
+            return (
+                padding_hash(&p.padding_key, level, index),
+                vec![Amount(0); 2],
+            );
         }
         let (lh, ls) = naive(p, lv, level - 1, index * 2);
         let (rh, rs) = naive(p, lv, level - 1, index * 2 + 1);
@@ -331,15 +389,25 @@ mod tests {
     #[test]
     fn large_random_build_matches_sequential_chunking() {
         // Enough leaves to split into many chunks; chunk seams must not change the root.
-        let mut positions: Vec<u64> = (0..20_000u64).map(|i| (i * 2654435761) % (1 << 20)).collect();
+        let mut positions: Vec<u64> = (0..20_000u64)
+            .map(|i| (i * 2654435761) % (1 << 20))
+            .collect();
         positions.sort_unstable();
         positions.dedup();
         let p = params(20);
         let a = build(&p, leaves(&positions), &[], &|_| {}).unwrap();
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        let b = pool.install(|| build(&p, leaves(&positions), &[], &|_| {})).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let b = pool
+            .install(|| build(&p, leaves(&positions), &[], &|_| {}))
+            .unwrap();
         assert_eq!(a.root, b.root);
-        assert_eq!(a.root_sums[0].0, positions.iter().map(|&x| x as u128 + 1).sum::<u128>());
+        assert_eq!(
+            a.root_sums[0].0,
+            positions.iter().map(|&x| x as u128 + 1).sum::<u128>()
+        );
     }
 
     #[test]

@@ -1,0 +1,305 @@
+//! `por-prove build`: liabilities export in, signed attestation and private state out.
+
+use crate::files::{set_private, StagingDir};
+use crate::progress::Progress;
+use crate::random::{bytes32, SaltSource};
+use ed25519_dalek::{Signer, SigningKey};
+use por_verifier::amount::Amount;
+use por_verifier::asset::Asset;
+use por_verifier::attestation::Attestation;
+use por_verifier::error::{Error, Result};
+use por_verifier::hash::{user_commitment, Hash};
+use por_verifier::liabilities::{LiabilitiesReader, Negatives, Totals};
+use por_verifier::state::{
+    leaf_level, PositionAssigner, PrivateState, ATTESTATION_FILE, LEAVES_FILE, LEDGER_FILE,
+    PRIVATE_DIR, STATE_FORMAT,
+};
+use por_verifier::tree::{build as build_tree, TreeParams};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Default tree height: room for 4 billion customers, so the height reveals nothing.
+pub const DEFAULT_HEIGHT: u8 = 32;
+
+/// What `build` needs.
+pub struct BuildConfig {
+    /// The liabilities export.
+    pub liabilities: PathBuf,
+    /// The exchange's name as it appears in the attestation.
+    pub exchange: String,
+    /// The period, `YYYY-MM`.
+    pub period: String,
+    /// Snapshot time (UTC, `YYYY-MM-DDTHH:MM:SSZ`); now when `None`.
+    pub snapshot_time: Option<String>,
+    /// Tree height.
+    pub height: u8,
+    /// Negative balance policy.
+    pub negatives: Negatives,
+    /// Output directory (must not exist unless `force`).
+    pub out: PathBuf,
+    /// Replace an existing output directory.
+    pub force: bool,
+}
+
+/// What `build` reports.
+#[derive(Debug, Clone)]
+pub struct BuildSummary {
+    /// The signed attestation.
+    pub attestation: Attestation,
+    /// Customers in the tree.
+    pub customers: u64,
+    /// Rows with a negative balance clamped to zero.
+    pub clamped_rows: u64,
+    /// Where the attestation was written.
+    pub attestation_path: PathBuf,
+}
+
+/// Signs an attestation in place with the exchange's key.
+pub fn sign(att: &mut Attestation, key: &SigningKey) {
+    att.public_key = key.verifying_key().to_bytes();
+    att.signature = key.sign(&att.signing_message()).to_bytes();
+}
+
+/// The customers read from the export, in export order.
+struct Customers {
+    user_ids: Vec<String>,
+    salts: Vec<[u8; 32]>,
+    positions: Vec<u64>,
+    balances: Vec<Amount>,
+}
+
+/// Runs the build. On any error nothing is left at `cfg.out`.
+pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result<BuildSummary> {
+    por_verifier::text::validate_exchange(&cfg.exchange).map_err(|e| e.context("--exchange"))?;
+    por_verifier::text::validate_period(&cfg.period).map_err(|e| e.context("--period"))?;
+    let snapshot_time = match &cfg.snapshot_time {
+        Some(t) => t.clone(),
+        None => humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+    };
+    por_verifier::text::validate_timestamp(&snapshot_time)
+        .map_err(|e| e.context("--snapshot-time"))?;
+    if cfg.height == 0 || cfg.height > por_verifier::tree::MAX_HEIGHT {
+        return Err(Error::input(format!(
+            "--height {}: expected 1 to 64",
+            cfg.height
+        )));
+    }
+    let stage = StagingDir::new(&cfg.out, cfg.force)?;
+    let private = stage.path().join(PRIVATE_DIR);
+    std::fs::create_dir(&private)
+        .map_err(|e| Error::input(format!("{}: cannot create: {e}", private.display())))?;
+    set_private(&private)?;
+
+    let position_seed = bytes32()?;
+    let padding_key = bytes32()?;
+    let (assets, customers, totals, clamped, ledger_sha) =
+        read_export(cfg, &private.join(LEDGER_FILE), position_seed, progress)?;
+    let n = customers.user_ids.len();
+    if n == 0 {
+        return Err(Error::input(format!(
+            "{}: no customer rows after the header",
+            cfg.liabilities.display()
+        )));
+    }
+    let k = assets.len();
+
+    // Sort the customers by position: the tree and the leaves file are in position order.
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.par_sort_unstable_by_key(|&i| customers.positions[i as usize]);
+    let commitments: Vec<Hash> = order
+        .par_iter()
+        .map(|&i| {
+            user_commitment(
+                &customers.user_ids[i as usize],
+                &customers.salts[i as usize],
+            )
+        })
+        .collect();
+    let index: Vec<u64> = order
+        .iter()
+        .map(|&i| customers.positions[i as usize])
+        .collect();
+    let mut sums = Vec::with_capacity(n * k);
+    for &i in &order {
+        sums.extend_from_slice(&customers.balances[i as usize * k..(i as usize + 1) * k]);
+    }
+    write_leaves(&private.join(LEAVES_FILE), &assets, &customers, &order)?;
+    let level = leaf_level(index, &commitments, sums, k);
+    drop(commitments);
+    let params = TreeParams {
+        height: cfg.height,
+        assets: k,
+        padding_key,
+    };
+    let bar = progress.levels(cfg.height);
+    let built = build_tree(&params, level, &[], &|l| bar.set(l))?;
+    bar.finish();
+    if built.root_sums != totals {
+        // The tree and the running totals are computed independently; they must agree.
+        return Err(Error::failed(
+            "internal error: tree totals differ from the export's totals",
+        ));
+    }
+
+    let mut att = Attestation {
+        exchange: cfg.exchange.clone(),
+        period: cfg.period.clone(),
+        snapshot_time,
+        assets: assets.clone(),
+        tree_height: cfg.height,
+        root_hash: built.root,
+        liabilities: built.root_sums,
+        reserves: None,
+        public_key: [0; 32],
+        signature: [0; 64],
+    };
+    sign(&mut att, key);
+    let state = PrivateState {
+        format: STATE_FORMAT.to_string(),
+        exchange: cfg.exchange.clone(),
+        period: cfg.period.clone(),
+        assets,
+        tree_height: cfg.height,
+        position_seed: hex::encode(position_seed),
+        padding_key: hex::encode(padding_key),
+        customers: n as u64,
+        clamped_rows: clamped,
+        liabilities_sha256: ledger_sha.to_hex(),
+    };
+    let state_json = serde_json::to_string_pretty(&state).unwrap_or_default();
+    write_file(
+        &private.join(por_verifier::state::STATE_FILE),
+        state_json.as_bytes(),
+    )?;
+    write_file(
+        &stage.path().join(ATTESTATION_FILE),
+        att.to_json().as_bytes(),
+    )?;
+    stage.commit()?;
+    Ok(BuildSummary {
+        attestation: att,
+        customers: n as u64,
+        clamped_rows: clamped,
+        attestation_path: cfg.out.join(ATTESTATION_FILE),
+    })
+}
+
+type Export = (Vec<Asset>, Customers, Vec<Amount>, u64, Hash);
+
+/// Streams the export once: validates every row, assigns positions and salts, and copies the
+/// bytes to the private ledger copy while hashing them.
+fn read_export(
+    cfg: &BuildConfig,
+    copy_to: &Path,
+    seed: [u8; 32],
+    progress: &Progress,
+) -> Result<Export> {
+    let name = cfg.liabilities.display().to_string();
+    let file = std::fs::File::open(&cfg.liabilities)
+        .map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
+    let copy = std::fs::File::create(copy_to)
+        .map_err(|e| Error::input(format!("{}: cannot create: {e}", copy_to.display())))?;
+    let tee = Tee {
+        inner: file,
+        copy: BufWriter::with_capacity(1 << 20, copy),
+        hasher: Sha256::new(),
+    };
+    let mut reader = LiabilitiesReader::new(
+        &name,
+        std::io::BufReader::with_capacity(1 << 20, tee),
+        cfg.negatives,
+    )?;
+    let assets = reader.assets().to_vec();
+    let k = assets.len();
+    let mut totals = Totals::new(k);
+    let mut assigner = PositionAssigner::new(seed, cfg.height);
+    let mut salts = SaltSource::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut c = Customers {
+        user_ids: vec![],
+        salts: vec![],
+        positions: vec![],
+        balances: vec![],
+    };
+    let mut clamped = 0u64;
+    let rows = progress.rows();
+    while let Some(row) = reader.next_row()? {
+        totals.add(&name, &row, &assets)?;
+        if !seen.insert(row.user_id.clone()) {
+            return Err(Error::input(format!(
+                "{name} line {}, field user_id: duplicate user id {:?}",
+                row.line, row.user_id
+            )));
+        }
+        clamped += u64::from(row.clamped);
+        c.positions.push(
+            assigner
+                .assign(&row.user_id)
+                .map_err(|e| e.context(&name))?,
+        );
+        c.salts.push(salts.next_salt()?);
+        c.balances.extend_from_slice(&row.balances);
+        c.user_ids.push(row.user_id);
+        if c.user_ids.len() % 65536 == 0 {
+            rows.set(c.user_ids.len() as u64);
+        }
+    }
+    rows.finish();
+    let mut tee = reader.into_inner().into_inner();
+    tee.copy
+        .flush()
+        .map_err(|e| Error::input(format!("{}: cannot write: {e}", copy_to.display())))?;
+    let sha = Hash(tee.hasher.finalize().into());
+    Ok((assets, c, totals.sums().to_vec(), clamped, sha))
+}
+
+struct Tee<W: Write> {
+    inner: std::fs::File,
+    copy: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Read for Tee<W> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.copy.write_all(&buf[..n])?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn write_leaves(path: &Path, assets: &[Asset], c: &Customers, order: &[u32]) -> Result<()> {
+    let err = |e: std::io::Error| Error::input(format!("{}: cannot write: {e}", path.display()));
+    let f = std::fs::File::create(path).map_err(err)?;
+    let mut w = BufWriter::with_capacity(1 << 20, f);
+    let k = assets.len();
+    write!(w, "position,salt,user_id").map_err(err)?;
+    for a in assets {
+        write!(w, ",{}:{}", a.symbol, a.decimals).map_err(err)?;
+    }
+    writeln!(w).map_err(err)?;
+    for &i in order {
+        let i = i as usize;
+        write!(
+            w,
+            "{},{},{}",
+            c.positions[i],
+            hex::encode(c.salts[i]),
+            c.user_ids[i]
+        )
+        .map_err(err)?;
+        for (a, asset) in assets.iter().enumerate() {
+            write!(w, ",{}", c.balances[i * k + a].to_decimal(asset.decimals)).map_err(err)?;
+        }
+        writeln!(w).map_err(err)?;
+    }
+    w.flush().map_err(err)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes)
+        .map_err(|e| Error::input(format!("{}: cannot write: {e}", path.display())))
+}

@@ -1,0 +1,129 @@
+//! What a command tells its user: the checks made, in order, and the verdict.
+//!
+//! One structure serves both outputs, so the human text and `--json` can never disagree.
+
+use crate::amount::Amount;
+use crate::asset::Asset;
+use crate::error::Error;
+use serde_json::{json, Value};
+use std::io::Write;
+
+/// Writes one line to stdout. A closed pipe (`| head`) is not an error worth a panic: the
+/// reader has what it wanted, and the exit code still carries the verdict.
+pub fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+}
+
+/// Writes one line to stderr, ignoring a closed stream.
+pub fn say_err(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+macro_rules! say {
+    ($($t:tt)*) => { say(&format!($($t)*)) };
+}
+
+/// The record of one command's checks.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// The first line of the human output: what is being checked.
+    pub title: String,
+    /// The verdict's first words on a failed check (default "NOT VERIFIED").
+    pub fail_word: Option<&'static str>,
+    /// What was checked, in order: (passed, description).
+    pub checks: Vec<(bool, String)>,
+    /// Extra facts shown after the checks (balances, totals, tables), as (heading, lines).
+    pub sections: Vec<(String, Vec<String>)>,
+    /// Machine-readable facts for `--json`.
+    pub data: serde_json::Map<String, Value>,
+}
+
+impl Report {
+    /// Records a passed check.
+    pub fn ok(&mut self, what: impl Into<String>) {
+        self.checks.push((true, what.into()));
+    }
+
+    /// Adds a section of lines.
+    pub fn section(&mut self, heading: impl Into<String>, lines: Vec<String>) {
+        self.sections.push((heading.into(), lines));
+    }
+
+    /// Sets a JSON field.
+    pub fn set(&mut self, key: &str, v: Value) {
+        self.data.insert(key.to_string(), v);
+    }
+
+    /// Prints the report and the verdict; returns the exit code.
+    pub fn finish(mut self, outcome: std::result::Result<String, Error>, as_json: bool) -> i32 {
+        let code = outcome.as_ref().map(|_| 0).unwrap_or_else(Error::exit_code);
+        if as_json {
+            self.data.insert(
+                "result".into(),
+                json!(match code {
+                    0 => "pass",
+                    1 => "fail",
+                    _ => "error",
+                }),
+            );
+            self.data.insert("exit_code".into(), json!(code));
+            let checks: Vec<Value> = self
+                .checks
+                .iter()
+                .map(|(ok, w)| json!({"passed": ok, "check": w}))
+                .collect();
+            self.data.insert("checks".into(), Value::Array(checks));
+            match &outcome {
+                Ok(summary) => self.data.insert("summary".into(), json!(summary)),
+                Err(e) => self.data.insert("error".into(), json!(e.message())),
+            };
+            say!("{:#}", Value::Object(self.data));
+            return code;
+        }
+        if !self.title.is_empty() {
+            say!("{}", self.title);
+        }
+        for (ok, what) in &self.checks {
+            say!("  [{}] {what}", if *ok { "ok" } else { "FAIL" });
+        }
+        for (heading, lines) in &self.sections {
+            say!("{heading}");
+            for l in lines {
+                say!("  {l}");
+            }
+        }
+        match outcome {
+            Ok(summary) => say!("{summary}"),
+            Err(e) if e.exit_code() == 1 => {
+                say!(
+                    "{}: {}",
+                    self.fail_word.unwrap_or("NOT VERIFIED"),
+                    e.message()
+                )
+            }
+            Err(e) => say_err(&format!("por-verify: error: {}", e.message())),
+        }
+        code
+    }
+}
+
+/// A table of amounts per asset, aligned for people.
+pub fn amount_lines(assets: &[Asset], amounts: &[Amount]) -> Vec<String> {
+    assets
+        .iter()
+        .zip(amounts)
+        .map(|(a, v)| format!("{:<8} {:>42}", a.symbol, v.to_decimal(a.decimals)))
+        .collect()
+}
+
+/// The same amounts for JSON.
+pub fn amount_json(assets: &[Asset], amounts: &[Amount]) -> Value {
+    Value::Array(
+        assets
+            .iter()
+            .zip(amounts)
+            .map(|(a, v)| json!({"symbol": a.symbol, "amount": v.to_decimal(a.decimals), "units": v.to_string()}))
+            .collect(),
+    )
+}
