@@ -42,6 +42,8 @@ pub struct BuildConfig {
     pub out: PathBuf,
     /// Replace an existing output directory.
     pub force: bool,
+    /// The assets the export must list, in order; any other column is an unknown asset.
+    pub expected_assets: Option<Vec<Asset>>,
 }
 
 /// What `build` reports.
@@ -213,6 +215,9 @@ fn read_export(
         cfg.negatives,
     )?;
     let assets = reader.assets().to_vec();
+    if let Some(expected) = &cfg.expected_assets {
+        check_expected_assets(&name, &assets, expected)?;
+    }
     let k = assets.len();
     let mut totals = Totals::new(k);
     let mut assigner = PositionAssigner::new(seed, cfg.height);
@@ -254,6 +259,58 @@ fn read_export(
         .map_err(|e| Error::input(format!("{}: cannot write: {e}", copy_to.display())))?;
     let sha = Hash(tee.hasher.finalize().into());
     Ok((assets, c, totals.sums().to_vec(), clamped, sha))
+}
+
+/// Compares the header's assets with the list the operator expects, naming the first column
+/// that differs.
+fn check_expected_assets(name: &str, found: &[Asset], expected: &[Asset]) -> Result<()> {
+    for (i, a) in found.iter().enumerate() {
+        match expected.iter().position(|e| e.symbol == a.symbol) {
+            None => {
+                return Err(Error::input(format!(
+                    "{name} line 1, column {}: unknown asset {} (expected one of: {})",
+                    i + 2,
+                    a.symbol,
+                    expected
+                        .iter()
+                        .map(|e| e.symbol.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+            }
+            Some(j) if expected[j].decimals != a.decimals => {
+                return Err(Error::input(format!(
+                    "{name} line 1, column {}: asset {} has {} decimals, expected {}",
+                    i + 2,
+                    a.symbol,
+                    a.decimals,
+                    expected[j].decimals
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    if found.len() != expected.len() || found.iter().zip(expected).any(|(f, e)| f != e) {
+        return Err(Error::input(format!(
+            "{name} line 1: expected the assets {} in this order",
+            expected
+                .iter()
+                .map(|e| format!("{}:{}", e.symbol, e.decimals))
+                .collect::<Vec<_>>()
+                .join(",")
+        )));
+    }
+    Ok(())
+}
+
+/// Parses `--assets BTC:8,ETH:18`.
+pub fn parse_asset_list(text: &str) -> Result<Vec<Asset>> {
+    let assets = text
+        .split(',')
+        .map(|c| Asset::parse_column(c.trim()).map_err(|e| e.context("--assets")))
+        .collect::<Result<Vec<_>>>()?;
+    por_verifier::asset::validate_assets(&assets).map_err(|e| e.context("--assets"))?;
+    Ok(assets)
 }
 
 struct Tee<W: Write> {

@@ -74,6 +74,10 @@ enum Cmd {
         /// Replace DIR if it exists.
         #[arg(long)]
         force: bool,
+        /// The assets the export must have, in order (e.g. BTC:8,ETH:18); guards against a
+        /// mis-exported column.
+        #[arg(long)]
+        assets: Option<String>,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -150,9 +154,14 @@ fn run(cmd: Cmd) -> Result<()> {
             negative_as_zero,
             out,
             force,
+            assets,
             json,
         } => {
             let key = read_key(&key)?;
+            let expected_assets = assets
+                .as_deref()
+                .map(por_prover::build::parse_asset_list)
+                .transpose()?;
             let negatives = if negative_as_zero {
                 Negatives::Clamp
             } else {
@@ -167,6 +176,7 @@ fn run(cmd: Cmd) -> Result<()> {
                 negatives,
                 out,
                 force,
+                expected_assets,
             };
             let s = build(&cfg, &key, &Progress::stderr())?;
             let att = &s.attestation;

@@ -1,0 +1,456 @@
+//! The monthly flow through the real binaries, and every kind of bad input to `build`.
+
+use por_e2e::{path_str, read_json, run, Exchange};
+
+/// A small export: 20 customers, 3 assets, some zero balances, one 18-decimal amount.
+fn csv() -> String {
+    let mut s = String::from("user_id,BTC:8,ETH:18,USDT:6\n");
+    for i in 0..20u32 {
+        s.push_str(&format!(
+            "user-{i},{}.{:08},{},{}.5\n",
+            i % 3,
+            i * 7,
+            if i % 4 == 0 {
+                "0"
+            } else {
+                "1.000000000000000001"
+            },
+            i * 100
+        ));
+    }
+    s
+}
+
+#[test]
+fn build_proof_verify_audit() {
+    let ex = Exchange::build(&csv(), &[]);
+    let att = read_json(&ex.attestation());
+    assert_eq!(att["format"], "por-attestation-v1");
+    assert_eq!(att["tree_height"], 32);
+    assert_eq!(att["public_key"], ex.pubkey.as_str());
+    // BTC total: sum of (i%3) + i*7e-8 over 20 customers.
+    let btc: u128 = (0..20u128).map(|i| (i % 3) * 100_000_000 + i * 7).sum();
+    assert_eq!(att["liabilities"][0], btc.to_string());
+
+    for user in ["user-0", "user-7", "user-19"] {
+        let proof = ex.proof(user);
+        let r = ex.verify(&ex.attestation(), &proof, user).expect(0);
+        assert!(
+            r.stdout.contains("VERIFIED: your balances are included"),
+            "{}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("[ok] attestation signature"));
+        assert!(r.stdout.contains("32 levels"));
+    }
+    // user-7 holds 1.00000049 BTC, 1.000000000000000001 ETH and 700.5 USDT.
+    let r = ex
+        .verify(&ex.attestation(), &ex.proof("user-7"), "user-7")
+        .expect(0);
+    assert!(r.stdout.contains("1.00000049"), "{}", r.stdout);
+    assert!(r.stdout.contains("1.000000000000000001"));
+    assert!(r.stdout.contains("700.500000"));
+
+    let mut args: Vec<String> = ["proof", "--attestation"].map(String::from).to_vec();
+    args.push(path_str(&ex.attestation()).into());
+    args.extend([
+        "--proof".into(),
+        path_str(&ex.proof("user-3")).into(),
+        "--exchange-key".into(),
+        ex.pubkey.clone(),
+    ]);
+    args.extend(["--user-id".into(), "user-3".into(), "--json".into()]);
+    let r = run("por-verify", &args).expect(0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("--json prints JSON");
+    assert_eq!(v["result"], "pass");
+    assert_eq!(v["balances"][2]["amount"], "300.500000");
+
+    let r = ex.audit(&ex.attestation(), &[]).expect(0);
+    assert!(r.stdout.contains("AUDIT PASSED"), "{}", r.stdout);
+    assert!(r.stdout.contains("20 customers"));
+    let r = ex.audit(&ex.attestation(), &["--json"]).expect(0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["result"], "pass");
+    assert_eq!(v["leaves"], 20);
+}
+
+#[test]
+fn batch_proofs_match_single_proofs() {
+    let ex = Exchange::build(&csv(), &["--height", "8"]);
+    let users = ex.path("users.txt");
+    std::fs::write(&users, "user-1\nuser-2\n\nuser-12\n").unwrap();
+    let dir = ex.path("proofs");
+    run(
+        "por-prove",
+        &[
+            "proofs",
+            "--from",
+            path_str(&ex.out),
+            "--users",
+            path_str(&users),
+            "--out-dir",
+            path_str(&dir),
+        ],
+    )
+    .expect(0);
+    for u in ["user-1", "user-2", "user-12"] {
+        let batch = std::fs::read_to_string(dir.join(format!("{u}.json"))).unwrap();
+        assert_eq!(batch, std::fs::read_to_string(ex.proof(u)).unwrap());
+        ex.verify(&ex.attestation(), &dir.join(format!("{u}.json")), u)
+            .expect(0);
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
+}
+
+#[test]
+fn proofs_have_the_same_length_for_everyone() {
+    let ex = Exchange::build(&csv(), &[]);
+    let lens: Vec<usize> = ["user-0", "user-5", "user-13"]
+        .iter()
+        .map(|u| read_json(&ex.proof(u))["path"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(lens, vec![32, 32, 32]);
+}
+
+#[test]
+fn build_is_silent_on_stderr_without_a_terminal() {
+    let ex = Exchange::build(&csv(), &[]);
+    let out = ex.path("again");
+    let r = run(
+        "por-prove",
+        &[
+            "build",
+            "--liabilities",
+            path_str(&ex.liabilities),
+            "--key",
+            path_str(&ex.key),
+            "--exchange",
+            "X",
+            "--period",
+            "2026-11",
+            "--out",
+            path_str(&out),
+        ],
+    )
+    .expect(0);
+    assert_eq!(
+        r.stderr, "",
+        "no progress bar when stderr is not a terminal"
+    );
+    assert!(r.stdout.contains("customers:     20"));
+}
+
+#[test]
+fn negative_balances_are_rejected_unless_clamped() {
+    let text = "user_id,BTC:8\na,1\nb,-2\nc,-0.5\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("k");
+    run("por-prove", &["keygen", "--out", path_str(&key)]).expect(0);
+    let csv = tmp.path().join("liabilities.csv");
+    std::fs::write(&csv, text).unwrap();
+    let out = tmp.path().join("out");
+    let base = [
+        "build",
+        "--liabilities",
+        path_str(&csv),
+        "--key",
+        path_str(&key),
+        "--exchange",
+        "X",
+        "--period",
+        "2026-11",
+        "--out",
+        path_str(&out),
+    ];
+    let r = run("por-prove", &base).expect(2);
+    assert!(
+        r.stderr.contains("line 3, field BTC") && r.stderr.contains("negative"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
+    let mut clamp = base.to_vec();
+    clamp.push("--negative-as-zero");
+    let r = run("por-prove", &clamp).expect(0);
+    assert!(r.stdout.contains("clamped rows:  2"), "{}", r.stdout);
+    assert_eq!(
+        read_json(&out.join("attestation.json"))["liabilities"][0],
+        "100000000"
+    );
+}
+
+/// Each bad export: exit 2, a message naming the file and where, and no output at all.
+#[test]
+fn bad_exports_exit_2_name_the_place_and_write_nothing() {
+    let max = u128::MAX.to_string();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "non-number",
+            "user_id,BTC:8\na,1\nb,12x\n".into(),
+            "line 3, field BTC",
+        ),
+        (
+            "too many decimals",
+            "user_id,BTC:8\na,0.123456789\n".into(),
+            "at most 8 decimals",
+        ),
+        ("negative", "user_id,BTC:8\na,-1\n".into(), "negative"),
+        (
+            "duplicate user",
+            "user_id,BTC:8\na,1\nb,2\na,3\n".into(),
+            "line 4, field user_id: duplicate user id",
+        ),
+        (
+            "empty user",
+            "user_id,BTC:8\n,1\n".into(),
+            "line 2, field user_id",
+        ),
+        (
+            "too many columns",
+            "user_id,BTC:8\na,1,2\n".into(),
+            "line 2: expected 2 columns, found 3",
+        ),
+        (
+            "too few columns",
+            "user_id,BTC:8,ETH:18\na,1\n".into(),
+            "line 2: expected 3 columns, found 2",
+        ),
+        (
+            "repeated asset",
+            "user_id,BTC:8,BTC:8\n".into(),
+            "appears twice",
+        ),
+        (
+            "asset without decimals",
+            "user_id,BTC\n".into(),
+            "SYMBOL:DECIMALS",
+        ),
+        (
+            "bad header",
+            "id,BTC:8\na,1\n".into(),
+            "line 1: expected the header user_id",
+        ),
+        (
+            "overflowing total",
+            format!("user_id,WEI:0\na,{max}\nb,1\n"),
+            "line 3, field WEI: the total of WEI overflows",
+        ),
+        ("empty file", String::new(), "empty"),
+        ("header only", "user_id,BTC:8\n".into(), "no customer rows"),
+        (
+            "not UTF-8",
+            "user_id,BTC:8\n\u{0}a,1\n".into(),
+            "control character",
+        ),
+    ];
+    for (what, text, expect) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let key = tmp.path().join("k");
+        run("por-prove", &["keygen", "--out", path_str(&key)]).expect(0);
+        let csv = tmp.path().join("liabilities.csv");
+        std::fs::write(&csv, text).unwrap();
+        let out = tmp.path().join("out");
+        let r = run(
+            "por-prove",
+            &[
+                "build",
+                "--liabilities",
+                path_str(&csv),
+                "--key",
+                path_str(&key),
+                "--exchange",
+                "X",
+                "--period",
+                "2026-11",
+                "--out",
+                path_str(&out),
+            ],
+        );
+        assert_eq!(r.code, 2, "{what}: {}", r.all());
+        assert!(
+            r.stderr.contains("liabilities.csv"),
+            "{what}: message must name the file: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains(expect),
+            "{what}: expected {expect:?} in {}",
+            r.stderr
+        );
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left.len(),
+            2,
+            "{what}: only the key and the CSV may remain, found {left:?}"
+        );
+    }
+}
+
+#[test]
+fn unknown_asset_against_the_expected_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("k");
+    run("por-prove", &["keygen", "--out", path_str(&key)]).expect(0);
+    let csv = tmp.path().join("liabilities.csv");
+    for (header, expect) in [
+        ("user_id,BTC:8,DOGE:8", "unknown asset DOGE"),
+        ("user_id,BTC:8,ETH:8", "ETH has 8 decimals, expected 18"),
+    ] {
+        std::fs::write(&csv, format!("{header}\na,1,1\n")).unwrap();
+        let out = tmp.path().join("out");
+        let r = run(
+            "por-prove",
+            &[
+                "build",
+                "--liabilities",
+                path_str(&csv),
+                "--key",
+                path_str(&key),
+                "--exchange",
+                "X",
+                "--period",
+                "2026-11",
+                "--out",
+                path_str(&out),
+                "--assets",
+                "BTC:8,ETH:18",
+            ],
+        )
+        .expect(2);
+        assert!(r.stderr.contains(expect), "{}", r.stderr);
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn height_too_small_for_the_customers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("k");
+    run("por-prove", &["keygen", "--out", path_str(&key)]).expect(0);
+    let csv = tmp.path().join("liabilities.csv");
+    std::fs::write(&csv, "user_id,BTC:8\na,1\nb,1\nc,1\n").unwrap();
+    let out = tmp.path().join("out");
+    let args = |h: &'static str| {
+        vec![
+            "build".to_string(),
+            "--liabilities".into(),
+            path_str(&csv).into(),
+            "--key".into(),
+            path_str(&key).into(),
+            "--exchange".into(),
+            "X".into(),
+            "--period".into(),
+            "2026-11".into(),
+            "--out".into(),
+            path_str(&out).into(),
+            "--height".into(),
+            h.into(),
+        ]
+    };
+    let r = run("por-prove", &args("1")).expect(2);
+    assert!(r.stderr.contains("at most 2 customers"), "{}", r.stderr);
+    // A full tree (3 customers in 4 places, and then 2 levels) works and verifies.
+    run("por-prove", &args("2")).expect(0);
+}
+
+#[test]
+fn secrets_never_reach_public_outputs() {
+    let ex = Exchange::build(&csv(), &[]);
+    let public = std::fs::read_to_string(ex.attestation()).unwrap();
+    let state = read_json(&ex.out.join("private/state.json"));
+    let key_text = std::fs::read_to_string(&ex.key).unwrap();
+    let mut secrets = vec![
+        state["position_seed"].as_str().unwrap().to_string(),
+        state["padding_key"].as_str().unwrap().to_string(),
+        key_text.trim().to_string(),
+    ];
+    let leaves = std::fs::read_to_string(ex.out.join("private/leaves.csv")).unwrap();
+    for line in leaves.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        secrets.push(cols[1].to_string()); // salt
+        secrets.push(format!("\"{}\"", cols[2])); // user id as a JSON string
+    }
+    for s in &secrets {
+        assert!(!public.contains(s.as_str()), "attestation.json leaks {s}");
+    }
+    // Private balances: no single customer's balance in base units is published.
+    let proof = read_json(&ex.proof("user-7"));
+    for b in proof["balances"].as_array().unwrap() {
+        let units = b.as_str().unwrap();
+        if units.len() > 3 {
+            assert!(
+                !public.contains(&format!("\"{units}\"")),
+                "attestation.json shows a customer's balance"
+            );
+        }
+    }
+    // A proof carries its own salt, but never the tree's secrets or another customer's data.
+    let proof_text = std::fs::read_to_string(ex.proof("user-7")).unwrap();
+    for s in &secrets[..3] {
+        assert!(
+            !proof_text.contains(s.as_str()),
+            "proof leaks a tree secret"
+        );
+    }
+    assert!(!proof_text.contains("user-8"));
+    // The build's summary does not print secrets either.
+    let r = run(
+        "por-prove",
+        &[
+            "build",
+            "--liabilities",
+            path_str(&ex.liabilities),
+            "--key",
+            path_str(&ex.key),
+            "--exchange",
+            "X",
+            "--period",
+            "2026-11",
+            "--out",
+            path_str(&ex.path("o2")),
+            "--json",
+        ],
+    )
+    .expect(0);
+    let state2 = read_json(&ex.path("o2/private/state.json"));
+    assert!(!r.stdout.contains(state2["padding_key"].as_str().unwrap()));
+    assert!(!r.stdout.contains(state2["position_seed"].as_str().unwrap()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(ex.out.join("private"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "private/ must not be readable by others");
+    }
+}
+
+#[test]
+fn existing_output_is_not_replaced_without_force() {
+    let ex = Exchange::build(&csv(), &[]);
+    let before = std::fs::read(ex.attestation()).unwrap();
+    let base = [
+        "build",
+        "--liabilities",
+        path_str(&ex.liabilities),
+        "--key",
+        path_str(&ex.key),
+        "--exchange",
+        "X",
+        "--period",
+        "2026-11",
+        "--out",
+        path_str(&ex.out),
+    ];
+    let r = run("por-prove", &base).expect(2);
+    assert!(r.stderr.contains("already exists"));
+    assert_eq!(std::fs::read(ex.attestation()).unwrap(), before);
+    let mut forced = base.to_vec();
+    forced.push("--force");
+    run("por-prove", &forced).expect(0);
+    assert_ne!(std::fs::read(ex.attestation()).unwrap(), before);
+}
