@@ -248,7 +248,7 @@ fn read_export(
         c.salts.push(salts.next_salt()?);
         c.balances.extend_from_slice(&row.balances);
         c.user_ids.push(row.user_id);
-        if c.user_ids.len() % 65536 == 0 {
+        if c.user_ids.len().is_multiple_of(65536) {
             rows.set(c.user_ids.len() as u64);
         }
     }

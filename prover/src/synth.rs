@@ -60,7 +60,7 @@ pub fn write_liabilities(
         for (s, d, typical) in &cols {
             let r = rng.next_u64();
             // About a third of customers hold nothing of a given asset.
-            let units: u128 = if r % 3 == 0 {
+            let units: u128 = if r.is_multiple_of(3) {
                 0
             } else if s == "ETH" {
                 u128::from(r % 4_000_000) * 1_000_000_000_000

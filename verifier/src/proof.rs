@@ -39,13 +39,6 @@ pub struct InclusionProof {
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SiblingJson {
-    hash: String,
-    sums: Vec<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ProofJson {
     format: String,
     exchange: String,
@@ -54,7 +47,9 @@ struct ProofJson {
     salt: String,
     position: u64,
     balances: Vec<String>,
-    path: Vec<SiblingJson>,
+    /// Each step is `[hash, sum_1, …, sum_k]`: an array rather than an object keeps a
+    /// height-32 proof under 4 KiB.
+    path: Vec<Vec<String>>,
 }
 
 fn parse_amounts(list: &[String], field: &str) -> Result<Vec<Amount>> {
@@ -91,13 +86,29 @@ impl InclusionProof {
         })?;
         let balances = parse_amounts(&j.balances, "balances").map_err(ctx)?;
         let mut path = Vec::with_capacity(j.path.len());
-        for (l, s) in j.path.iter().enumerate() {
-            let hash = Hash::from_hex(&s.hash).ok_or_else(|| {
+        for (l, step) in j.path.iter().enumerate() {
+            let (hash, sums) = step.split_first().ok_or_else(|| {
                 Error::input(format!(
-                    "{name}, field path[{l}].hash: expected 64 hex characters"
+                    "{name}, field path[{l}]: expected [hash, sum, ...], found an empty array"
                 ))
             })?;
-            let sums = parse_amounts(&s.sums, &format!("path[{l}].sums")).map_err(ctx)?;
+            let hash = Hash::from_hex(hash).ok_or_else(|| {
+                Error::input(format!(
+                    "{name}, field path[{l}][0]: expected a hash of 64 hex characters"
+                ))
+            })?;
+            let sums = sums
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    Amount::parse_units(t).map_err(|e| {
+                        Error::input(format!(
+                            "{name}, field path[{l}][{}]: {e}, found {t:?}",
+                            i + 1
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
             path.push(Sibling { hash, sums });
         }
         Ok(InclusionProof {
@@ -124,9 +135,10 @@ impl InclusionProof {
             path: self
                 .path
                 .iter()
-                .map(|s| SiblingJson {
-                    hash: s.hash.to_hex(),
-                    sums: s.sums.iter().map(|a| a.to_string()).collect(),
+                .map(|s| {
+                    std::iter::once(s.hash.to_hex())
+                        .chain(s.sums.iter().map(|a| a.to_string()))
+                        .collect()
                 })
                 .collect(),
         };

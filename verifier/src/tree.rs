@@ -86,6 +86,8 @@ pub struct BuiltTree {
     pub paths: Vec<Vec<Sibling>>,
     /// SHA-256 computations made for inner and padding nodes (for benchmarks).
     pub node_hashes: u64,
+    /// How many of `node_hashes` were padding hashes (one-block-shorter inputs).
+    pub padding_hashes: u64,
 }
 
 /// Checks that leaf positions are strictly increasing and fit the height. A repeated position
@@ -145,14 +147,15 @@ pub fn build(
         }
     }
     let mut level = leaves;
-    let mut node_hashes = 0u64;
+    let (mut node_hashes, mut padding_hashes) = (0u64, 0u64);
     for l in 0..params.height {
         for (path, pos) in paths.iter_mut().zip(cursor.iter_mut()) {
             path.push(sibling_of(params, &level, l, *pos ^ 1));
             *pos >>= 1;
         }
-        let (next, hashes) = next_level(params, &level, l)?;
+        let (next, hashes, pads) = next_level(params, &level, l)?;
         node_hashes += hashes;
+        padding_hashes += pads;
         level = next;
         on_level(l + 1);
     }
@@ -169,6 +172,7 @@ pub fn build(
         root_sums,
         paths,
         node_hashes,
+        padding_hashes,
     })
 }
 
@@ -205,7 +209,9 @@ fn chunk_bounds(index: &[u64]) -> Vec<usize> {
 }
 
 /// Computes level `l + 1` from level `l`; returns it and the number of hashes computed.
-fn next_level(params: &TreeParams, cur: &Level, l: u8) -> Result<(Level, u64)> {
+/// Computes level `l + 1` from level `l`; returns it, the number of hashes computed, and how
+/// many of those were padding hashes.
+fn next_level(params: &TreeParams, cur: &Level, l: u8) -> Result<(Level, u64, u64)> {
     let bounds = chunk_bounds(&cur.index);
     let parts: Vec<Result<(Level, u64)>> = bounds
         .par_windows(2)
@@ -218,7 +224,9 @@ fn next_level(params: &TreeParams, cur: &Level, l: u8) -> Result<(Level, u64)> {
         out.append(lvl);
         hashes += h;
     }
-    Ok((out, hashes))
+    // Each parent costs one node hash; the rest are padding hashes.
+    let pads = hashes - out.len() as u64;
+    Ok((out, hashes, pads))
 }
 
 fn hash_range(

@@ -8,7 +8,7 @@ use por_verifier::error::{read_file, Result};
 use por_verifier::proof::{verify_inclusion, InclusionProof};
 use por_verifier::report::{amount_json, amount_lines, Report};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Proof of reserves, verifier side: check your inclusion proof, or audit the whole tree.
@@ -99,8 +99,8 @@ fn main() -> ExitCode {
 
 fn cmd_proof(
     rep: &mut Report,
-    att_path: &PathBuf,
-    proof_path: &PathBuf,
+    att_path: &Path,
+    proof_path: &Path,
     key: &str,
     user_id: &str,
 ) -> Result<String> {
@@ -151,10 +151,10 @@ fn cmd_proof(
 
 fn cmd_audit(
     rep: &mut Report,
-    att_path: &PathBuf,
-    data: &PathBuf,
+    att_path: &Path,
+    data: &Path,
     key: &str,
-    ledger: Option<&std::path::Path>,
+    ledger: Option<&Path>,
 ) -> Result<String> {
     let key = parse_public_key(key)?;
     let att = Attestation::read(att_path)?;

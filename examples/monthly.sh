@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The monthly proof-of-reserves flow of an example exchange, on the data bundled in
+# examples/example-exchange/ (10,000 customers, 5 assets). Every step is a real command a
+# user would type; outputs go to examples/out/ (not tracked).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "Building the tools (release)..."
+cargo build --release --quiet -p por-prover -p por-verifier
+BIN=target/release
+OUT=examples/out
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+step() { printf '\n\033[1m## %s\033[0m\n' "$1"; shift; printf '$ %s\n' "$*"; "$@"; }
+
+step "The exchange creates its attestation key once (publish the public key on its website)" \
+  "$BIN/por-prove" keygen --out "$OUT/exchange.key"
+KEY=$("$BIN/por-prove" pubkey --key "$OUT/exchange.key")
+
+step "The exchange builds and signs this month's liabilities tree" \
+  "$BIN/por-prove" build --liabilities examples/example-exchange/liabilities.csv \
+  --key "$OUT/exchange.key" --exchange "Example Exchange" --period 2026-11 \
+  --snapshot-time 2026-11-30T23:59:59Z --assets BTC:8,ETH:18,USDT:6,SOL:9,XRP:6 --out "$OUT/2026-11"
+
+step "The exchange hands customer u00000042 their inclusion proof" \
+  "$BIN/por-prove" proof --from "$OUT/2026-11" --user u00000042 --out "$OUT/proof-u00000042.json"
+
+step "The customer verifies it offline with the exchange's public key" \
+  "$BIN/por-verify" proof --attestation "$OUT/2026-11/attestation.json" \
+  --proof "$OUT/proof-u00000042.json" --exchange-key "$KEY" --user-id u00000042
+
+step "An auditor recomputes the whole tree from the private data and checks it against the books" \
+  "$BIN/por-verify" audit --attestation "$OUT/2026-11/attestation.json" --data "$OUT/2026-11" \
+  --exchange-key "$KEY"
+
+# What a customer sees if the exchange lowers their balance in the proof.
+sed -E 's/^"balances":\["[0-9]+"/"balances":["1"/' "$OUT/proof-u00000042.json" > "$OUT/tampered.json"
+set +e
+step "If the exchange had lowered this customer's BTC balance, the verifier would say so (exit 1)" \
+  "$BIN/por-verify" proof --attestation "$OUT/2026-11/attestation.json" \
+  --proof "$OUT/tampered.json" --exchange-key "$KEY" --user-id u00000042
+code=$?
+set -e
+if [ "$code" -ne 1 ]; then echo "expected exit 1 for the tampered proof, got $code" >&2; exit 1; fi
+printf '\nDone: everything is in %s (the private/ folder and the key are secrets).\n' "$OUT"
