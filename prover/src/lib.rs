@@ -13,4 +13,5 @@ pub mod keys;
 pub mod progress;
 pub mod proofs;
 pub mod random;
+pub mod reserves;
 pub mod synth;

@@ -5,6 +5,8 @@
 //! tests of their own, which makes cargo build their binaries); they sit next to the test
 //! executable's `deps/` directory.
 
+pub mod signers;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 

@@ -209,7 +209,10 @@ impl Attestation {
             tree_height: self.tree_height,
             root_hash: self.root_hash.to_hex(),
             liabilities: self.liabilities.iter().map(|a| a.to_string()).collect(),
-            reserves: self.reserves.as_ref().map(Reserves::to_json_value),
+            reserves: self
+                .reserves
+                .as_ref()
+                .map(|r| r.to_json_value(&self.assets)),
             public_key: hex::encode(self.public_key),
             signature: hex::encode(self.signature),
         };

@@ -23,6 +23,7 @@ pub mod amount;
 pub mod asset;
 pub mod attestation;
 pub mod audit;
+pub mod chain;
 pub mod encode;
 pub mod error;
 pub mod hash;

@@ -106,6 +106,9 @@ enum Cmd {
         #[arg(long)]
         out_dir: PathBuf,
     },
+    /// On-chain reserves: the challenge to sign, and adding signed reserves to an attestation.
+    #[command(subcommand)]
+    Reserves(ReservesCmd),
     /// Write deterministic synthetic liabilities (for examples and benchmarks).
     ExampleData {
         /// Number of customers.
@@ -120,6 +123,37 @@ enum Cmd {
         /// Output CSV.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReservesCmd {
+    /// Print the exact message every reserve address on CHAIN must sign for this attestation.
+    Challenge {
+        /// The attestation (DIR/attestation.json).
+        #[arg(long)]
+        attestation: PathBuf,
+        /// bitcoin, bitcoin-testnet, bitcoin-signet, bitcoin-regtest, ethereum, ethereum-<chain id>.
+        #[arg(long)]
+        chain: String,
+        /// The snapshot block height.
+        #[arg(long)]
+        height: u64,
+        /// Write the message (exact bytes, no final newline) to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check every reserve signature and add the reserves to DIR/attestation.json, re-signed.
+    Add {
+        /// The directory written by `build`.
+        #[arg(long)]
+        out: PathBuf,
+        /// The reserves file (JSON, format por-reserves-v1).
+        #[arg(long)]
+        reserves: PathBuf,
+        /// The attestation key that signed DIR/attestation.json.
+        #[arg(long)]
+        key: PathBuf,
     },
 }
 
@@ -258,6 +292,36 @@ fn run(cmd: Cmd) -> Result<()> {
             }
             stage.commit()?;
             say!("wrote {} proofs to {}", proofs.len(), out_dir.display());
+        }
+        Cmd::Reserves(ReservesCmd::Challenge {
+            attestation,
+            chain,
+            height,
+            out,
+        }) => {
+            let att = por_verifier::Attestation::read(&attestation)?;
+            let chain =
+                por_verifier::reserves::Chain::parse(&chain).map_err(|e| e.context("--chain"))?;
+            let msg = por_verifier::reserves::challenge(
+                &att.exchange,
+                &att.period,
+                &chain,
+                height,
+                &att.root_hash,
+            );
+            match out {
+                Some(path) => write_atomic(&path, msg.as_bytes())?,
+                None => say!("{msg}"),
+            }
+        }
+        Cmd::Reserves(ReservesCmd::Add { out, reserves, key }) => {
+            let key = read_key(&key)?;
+            let att = por_prover::reserves::add_reserves(&out, &reserves, &key)?;
+            let n = att.reserves.as_ref().map_or(0, |r| r.entries.len());
+            say!(
+                "added {n} reserve entries, every signature checked; re-signed {}",
+                out.join("attestation.json").display()
+            );
         }
         Cmd::ExampleData {
             users,

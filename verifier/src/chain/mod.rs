@@ -1,0 +1,166 @@
+//! Checking reserves against the user's own chain nodes over JSON-RPC.
+//!
+//! A node that cannot answer (unreachable, an RPC error, not synced to the snapshot height,
+//! missing an index the checks rely on) is a usage problem, exit 2: never a silent pass. A
+//! node that answers and disagrees with the exchange's claim is a failed check, exit 1.
+
+pub mod bitcoin;
+pub mod ethereum;
+
+use crate::error::{Error, Result};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// What an RPC call can end in, besides a result.
+#[derive(Debug)]
+pub enum RpcError {
+    /// The node answered with a JSON-RPC error.
+    Rpc {
+        /// The error code.
+        code: i64,
+        /// The error message.
+        message: String,
+    },
+    /// The node could not be reached or did not speak JSON-RPC: exit 2.
+    Node(Error),
+}
+
+/// A JSON-RPC endpoint. Credentials in the URL (`http://user:pass@host:port`) are sent as
+/// HTTP basic authentication and never printed.
+pub struct Rpc {
+    name: &'static str,
+    url: String,
+    shown: String,
+    auth: Option<String>,
+    agent: ureq::Agent,
+}
+
+impl Rpc {
+    /// A client for `url`; `name` ("bitcoin node", "ethereum node") appears in messages.
+    pub fn new(name: &'static str, url: &str) -> Result<Rpc> {
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            Error::input(format!(
+                "{name} URL {:?}: expected http://[user:pass@]host:port",
+                redact(url)
+            ))
+        })?;
+        if scheme != "http" {
+            return Err(Error::input(format!(
+                "{name} URL: only http:// is supported (a node of your own on this machine or your network)"
+            )));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let (auth, host) = match authority.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                use base64::Engine as _;
+                (
+                    Some(format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD.encode(userinfo)
+                    )),
+                    host,
+                )
+            }
+            None => (None, authority),
+        };
+        if host.is_empty() {
+            return Err(Error::input(format!("{name} URL: no host")));
+        }
+        let url = format!("http://{host}{path}");
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(60))
+            .build();
+        Ok(Rpc {
+            name,
+            shown: url.clone(),
+            url,
+            auth,
+            agent,
+        })
+    }
+
+    /// The URL without credentials, for messages.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// Calls `method`; distinguishes JSON-RPC errors from a node that cannot be used.
+    pub fn call(&self, method: &str, params: Value) -> std::result::Result<Value, RpcError> {
+        let body =
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let mut req = self
+            .agent
+            .post(&self.url)
+            .set("Content-Type", "application/json");
+        if let Some(a) = &self.auth {
+            req = req.set("Authorization", a);
+        }
+        let node_err = |what: String| {
+            RpcError::Node(Error::input(format!(
+                "{} at {}: {method}: {what}",
+                self.name, self.shown
+            )))
+        };
+        let text = match req.send_string(&body) {
+            Ok(resp) => resp
+                .into_string()
+                .map_err(|e| node_err(format!("cannot read the answer: {e}")))?,
+            // Bitcoin Core answers RPC errors with HTTP 404/500 and a JSON body.
+            Err(ureq::Error::Status(code, resp)) => {
+                let text = resp.into_string().unwrap_or_default();
+                if serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .and_then(|v| v.get("error").cloned())
+                    .is_none()
+                {
+                    return Err(node_err(format!(
+                        "HTTP status {code}{}",
+                        if code == 401 {
+                            " (wrong user or password?)"
+                        } else {
+                            ""
+                        }
+                    )));
+                }
+                text
+            }
+            Err(ureq::Error::Transport(t)) => return Err(node_err(format!("unreachable: {t}"))),
+        };
+        let v: Value =
+            serde_json::from_str(&text).map_err(|_| node_err("the answer is not JSON".into()))?;
+        match v.get("error") {
+            Some(e) if !e.is_null() => Err(RpcError::Rpc {
+                code: e.get("code").and_then(Value::as_i64).unwrap_or(0),
+                message: e
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            }),
+            _ => Ok(v.get("result").cloned().unwrap_or(Value::Null)),
+        }
+    }
+
+    /// Calls `method` where any error means the node cannot be used (exit 2).
+    pub fn must(&self, method: &str, params: Value) -> Result<Value> {
+        self.call(method, params).map_err(|e| self.fatal(method, e))
+    }
+
+    /// Turns any RPC error into a node problem (exit 2).
+    pub fn fatal(&self, method: &str, e: RpcError) -> Error {
+        match e {
+            RpcError::Node(err) => err,
+            RpcError::Rpc { code, message } => Error::input(format!(
+                "{} at {}: {method} failed: {message} (code {code})",
+                self.name, self.shown
+            )),
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    crate::reserves::redact_url(url)
+}

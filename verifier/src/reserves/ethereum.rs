@@ -1,0 +1,134 @@
+//! Ethereum proofs of control: EIP-191 `personal_sign` signatures of externally owned accounts.
+//!
+//! The key is recovered with libsecp256k1 (through rust-bitcoin's `secp256k1`, already in the
+//! tree) and hashed with Keccak-256 from `sha3`.
+
+use crate::error::{Error, Result};
+use bitcoin::secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
+use bitcoin::secp256k1::{Message, Secp256k1};
+use sha3::{Digest, Keccak256};
+
+/// A 20-byte Ethereum address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EthAddress(pub [u8; 20]);
+
+impl EthAddress {
+    /// Parses `0x` + 40 hex digits. Mixed case must be a valid EIP-55 checksum: a typo in a
+    /// checksummed address is an error, not a different address.
+    pub fn parse(text: &str) -> Result<EthAddress> {
+        let bad = || {
+            Error::input(format!(
+                "address {text:?}: expected 0x followed by 40 hex digits"
+            ))
+        };
+        let h = text.strip_prefix("0x").ok_or_else(bad)?;
+        if h.len() != 40 {
+            return Err(bad());
+        }
+        let mut b = [0u8; 20];
+        hex::decode_to_slice(h, &mut b).map_err(|_| bad())?;
+        let addr = EthAddress(b);
+        let mixed =
+            h.bytes().any(|c| c.is_ascii_lowercase()) && h.bytes().any(|c| c.is_ascii_uppercase());
+        if mixed && addr.checksummed() != text {
+            return Err(Error::input(format!(
+                "address {text:?}: the EIP-55 checksum (mixed case) is wrong"
+            )));
+        }
+        Ok(addr)
+    }
+
+    /// The EIP-55 checksummed form.
+    pub fn checksummed(&self) -> String {
+        let lower = hex::encode(self.0);
+        let hash = Keccak256::digest(lower.as_bytes());
+        let mut out = String::from("0x");
+        for (i, c) in lower.chars().enumerate() {
+            let nibble = (hash[i / 2] >> (if i % 2 == 0 { 4 } else { 0 })) & 0xf;
+            out.push(if c.is_ascii_alphabetic() && nibble >= 8 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            });
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for EthAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.checksummed())
+    }
+}
+
+/// `keccak256("\x19Ethereum Signed Message:\n" ‖ decimal(len) ‖ message)`.
+pub fn personal_message_hash(message: &[u8]) -> [u8; 32] {
+    let mut h = Keccak256::new();
+    h.update(b"\x19Ethereum Signed Message:\n");
+    h.update(message.len().to_string().as_bytes());
+    h.update(message);
+    h.finalize().into()
+}
+
+/// The address that produced `sig` (0x + 130 hex: r ‖ s ‖ v, v in {0, 1, 27, 28}) over
+/// `message` under EIP-191 version 0x45.
+pub fn recover_personal(message: &[u8], sig: &str) -> Result<EthAddress> {
+    let bad = || Error::input("signature: expected 0x followed by 130 hex digits (r, s, v)");
+    let h = sig.strip_prefix("0x").unwrap_or(sig);
+    if h.len() != 130 {
+        return Err(bad());
+    }
+    let mut b = [0u8; 65];
+    hex::decode_to_slice(h, &mut b).map_err(|_| bad())?;
+    let v = match b[64] {
+        27 | 28 => b[64] - 27,
+        0 | 1 => b[64],
+        other => {
+            return Err(Error::input(format!(
+                "signature: v is {other}, expected 27 or 28 (or 0 or 1)"
+            )))
+        }
+    };
+    let recid = RecoveryId::from_i32(i32::from(v)).map_err(|_| bad())?;
+    let rsig = RecoverableSignature::from_compact(&b[..64], recid)
+        .map_err(|_| Error::input("signature: r and s are not a valid ECDSA signature"))?;
+    let msg = Message::from_digest(personal_message_hash(message));
+    let key = Secp256k1::verification_only()
+        .recover_ecdsa(&msg, &rsig)
+        .map_err(|_| {
+            Error::failed("signature: no public key can be recovered from it for this message")
+        })?;
+    let uncompressed = key.serialize_uncompressed();
+    let digest = Keccak256::digest(&uncompressed[1..]);
+    let mut a = [0u8; 20];
+    a.copy_from_slice(&digest[12..]);
+    Ok(EthAddress(a))
+}
+
+/// Verifies that `address` signed `message` with `personal_sign`.
+pub fn verify(address: &str, message: &[u8], sig: &str) -> Result<String> {
+    let want = EthAddress::parse(address)?;
+    let got = recover_personal(message, sig)?;
+    if got != want {
+        return Err(Error::failed(format!(
+            "the signature was made by {got}, not by {want}"
+        )));
+    }
+    Ok("EIP-191 personal_sign signature".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum() {
+        let a = EthAddress::parse("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed").unwrap();
+        assert_eq!(
+            a.checksummed(),
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+        );
+        assert!(EthAddress::parse("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD").is_err());
+        assert!(EthAddress::parse("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed").is_ok());
+    }
+}
