@@ -556,25 +556,31 @@ pub fn check_reserves(
         }
         let result = match (e.chain, bitcoin_rpc, ethereum_rpc) {
             (Chain::Bitcoin(net), Some(url), _) => {
-                if !btc.contains_key(&net) {
-                    let node = BitcoinNode::connect(url, net)?;
-                    nodes.push(format!(
-                        "{} node at {} (height {})",
-                        e.chain,
-                        redact_url(url),
-                        node.height()
-                    ));
-                    btc.insert(net, node);
-                }
-                Some(btc[&net].check(e)?)
+                let node = match btc.entry(net) {
+                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        let node = BitcoinNode::connect(url, net)?;
+                        let shown = redact_url(url);
+                        nodes.push(format!(
+                            "{} node at {shown} (height {})",
+                            e.chain,
+                            node.height()
+                        ));
+                        v.insert(node)
+                    }
+                };
+                Some(node.check(e)?)
             }
             (Chain::Ethereum(id), _, Some(url)) => {
-                if !eth.contains_key(&id) {
-                    let node = EthereumNode::connect(url, id)?;
-                    nodes.push(format!("{} node at {}", e.chain, redact_url(url)));
-                    eth.insert(id, node);
-                }
-                Some(eth[&id].check(e)?)
+                let node = match eth.entry(id) {
+                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        let node = EthereumNode::connect(url, id)?;
+                        nodes.push(format!("{} node at {}", e.chain, redact_url(url)));
+                        v.insert(node)
+                    }
+                };
+                Some(node.check(e)?)
             }
             _ => None,
         };
