@@ -234,7 +234,9 @@ fn multisig_needs_m_distinct_keys_of_a_script_that_hashes_to_the_address() {
     assert!(e.message().contains("does not hash to"), "{e}");
     // BIP-322 with the witness script and 2 of the 3 keys.
     let b322 = sign_bip322_multisig(&p2wsh, MSG, &[&keys[0], &keys[1]], &script);
-    assert!(btc::verify_multisig(&p2wsh, MSG, script.as_bytes(), &[b322.clone()]).is_ok());
+    assert!(
+        btc::verify_multisig(&p2wsh, MSG, script.as_bytes(), std::slice::from_ref(&b322)).is_ok()
+    );
     assert!(btc::verify_multisig(&p2wsh, "another month", script.as_bytes(), &[b322]).is_err());
     // Fewer than m signatures inside a BIP-322 witness: drop one from a valid witness.
     let two = sign_bip322_multisig(&p2wsh, MSG, &[&keys[0], &keys[1]], &script);
