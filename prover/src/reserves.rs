@@ -5,7 +5,7 @@ use crate::files::write_atomic;
 use ed25519_dalek::SigningKey;
 use por_verifier::attestation::Attestation;
 use por_verifier::error::{Error, Result};
-use por_verifier::reserves::{verify_offline, Reserves};
+use por_verifier::reserves::{first_malformed, verify_offline, Reserves};
 use por_verifier::state::ATTESTATION_FILE;
 use std::path::Path;
 
@@ -26,6 +26,9 @@ pub fn add_reserves(dir: &Path, reserves_file: &Path, key: &SigningKey) -> Resul
     att.verify_signature(&key.verifying_key())?;
     let reserves = Reserves::read(reserves_file, &att.assets)?;
     let status = verify_offline(&att.exchange, &att.period, &att.root_hash, &reserves);
+    if let Some(e) = first_malformed(&reserves, &status) {
+        return Err(e.context(reserves_file.display()));
+    }
     let failures: Vec<String> = reserves
         .entries
         .iter()

@@ -192,3 +192,63 @@ pub fn read_json(p: &Path) -> serde_json::Value {
 pub fn write_json(p: &Path, v: &serde_json::Value) {
     std::fs::write(p, serde_json::to_vec_pretty(v).expect("serialise")).expect("write");
 }
+
+impl Exchange {
+    /// The challenge for `chain` and `height`, as `por-prove reserves challenge` writes it.
+    pub fn challenge(&self, chain: &str, height: u64) -> String {
+        let out = self.path(&format!("challenge-{chain}-{height}.txt"));
+        let h = height.to_string();
+        run(
+            "por-prove",
+            &[
+                "reserves",
+                "challenge",
+                "--attestation",
+                path_str(&self.attestation()),
+                "--chain",
+                chain,
+                "--height",
+                &h,
+                "--out",
+                path_str(&out),
+            ],
+        )
+        .expect(0);
+        std::fs::read_to_string(out).expect("challenge file")
+    }
+
+    /// Writes a reserves file with `entries` and runs `por-prove reserves add`.
+    pub fn add_reserves(&self, entries: &[serde_json::Value]) -> Run {
+        let file = self.path("reserves.json");
+        write_json(
+            &file,
+            &serde_json::json!({"format": "por-reserves-v1", "entries": entries}),
+        );
+        run(
+            "por-prove",
+            &[
+                "reserves",
+                "add",
+                "--out",
+                path_str(&self.out),
+                "--reserves",
+                path_str(&file),
+                "--key",
+                path_str(&self.key),
+            ],
+        )
+    }
+
+    /// Runs `por-verify reserves` with extra arguments.
+    pub fn verify_reserves(&self, attestation: &Path, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "reserves",
+            "--attestation",
+            path_str(attestation),
+            "--exchange-key",
+            &self.pubkey,
+        ];
+        args.extend_from_slice(extra);
+        run("por-verify", &args)
+    }
+}

@@ -7,7 +7,9 @@ use por_verifier::audit::audit;
 use por_verifier::error::{read_file, Error, Result};
 use por_verifier::proof::{verify_inclusion, InclusionProof};
 use por_verifier::report::{amount_json, amount_lines, Report};
-use por_verifier::reserves::{check_reserves, verify_control, Chain, Reserves, ReservesOutcome};
+use por_verifier::reserves::{
+    check_reserves, first_malformed, verify_control, Chain, Reserves, ReservesOutcome,
+};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -258,6 +260,9 @@ fn cmd_proof(
         nodes.bitcoin_rpc.as_deref(),
         nodes.ethereum_rpc.as_deref(),
     )?;
+    if let Some(e) = first_malformed(reserves, &outcome.status) {
+        return Err(e.context(format!("{}, reserves", att_path.display())));
+    }
     match reserves_report(rep, reserves, &outcome) {
         Ok(()) => Ok(format!(
             "VERIFIED: {included}, and the attested reserves cover liabilities for every asset."
@@ -376,6 +381,9 @@ fn cmd_reserves(rep: &mut Report, att_path: &Path, key: &str, nodes: &Nodes) -> 
         nodes.bitcoin_rpc.as_deref(),
         nodes.ethereum_rpc.as_deref(),
     )?;
+    if let Some(e) = first_malformed(reserves, &outcome.status) {
+        return Err(e.context(format!("{}, reserves", att_path.display())));
+    }
     reserves_report(rep, reserves, &outcome).map_err(Error::failed)?;
     Ok("SOLVENT: the attested reserves cover customer liabilities for every asset.".into())
 }
@@ -394,7 +402,9 @@ fn reserves_report(
                 e.label(),
                 e.height
             )),
-            Err(why) => rep.checks.push((false, format!("{}: {why}", e.label()))),
+            Err(why) => rep
+                .checks
+                .push((false, format!("{}: {}", e.label(), why.message()))),
         }
         match &s.on_chain {
             Some(Ok(what)) => rep.ok(format!("{}: on chain: {what}", e.label())),
@@ -406,7 +416,10 @@ fn reserves_report(
         entries.push(json!({
             "asset": e.asset, "chain": e.chain.to_string(), "address": e.address, "token": e.token,
             "height": e.height, "balance_units": e.balance.to_string(),
-            "offline": match &s.offline { Ok(w) => json!({"passed": true, "check": w}), Err(w) => json!({"passed": false, "reason": w}) },
+            "offline": match &s.offline {
+                Ok(w) => json!({"passed": true, "check": w}),
+                Err(w) => json!({"passed": false, "reason": w.message()}),
+            },
             "on_chain": match &s.on_chain {
                 None => json!(null),
                 Some(Ok(w)) => json!({"passed": true, "check": w}),

@@ -388,8 +388,9 @@ pub fn verify_control(
 /// The outcome of the checks on one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryStatus {
-    /// Offline: the signature check, duplicates and sums. `Err` holds the reason.
-    pub offline: std::result::Result<String, String>,
+    /// Offline: the signature check, duplicates and sums. `Err` holds the reason; its kind
+    /// tells a malformed entry (bad input) from a failed check.
+    pub offline: Result<String>,
     /// On chain: `None` when not checked against a node.
     pub on_chain: Option<std::result::Result<String, String>>,
 }
@@ -399,6 +400,22 @@ impl EntryStatus {
     pub fn passed(&self) -> bool {
         self.offline.is_ok() && !matches!(self.on_chain, Some(Err(_)))
     }
+}
+
+/// The first malformed entry (bad signature encoding and the like), as a bad-input error
+/// naming the entry: such an entry is not evidence either way, and exits 2.
+pub fn first_malformed(reserves: &Reserves, status: &[EntryStatus]) -> Option<Error> {
+    reserves
+        .entries
+        .iter()
+        .zip(status)
+        .enumerate()
+        .find_map(|(i, (e, s))| match &s.offline {
+            Err(err) if err.kind() == crate::error::ErrorKind::BadInput => Some(Error::input(
+                format!("entries[{i}] ({}): {}", e.label(), err.message()),
+            )),
+            _ => None,
+        })
 }
 
 /// Runs the offline checks of every entry: the signature over the entry's challenge, no
@@ -413,31 +430,33 @@ pub fn verify_offline(
     let mut outpoints: HashMap<(::bitcoin::Txid, u32), usize> = HashMap::new();
     let mut out = Vec::with_capacity(reserves.entries.len());
     for (i, e) in reserves.entries.iter().enumerate() {
-        let check = || -> std::result::Result<String, String> {
+        let check = || -> Result<String> {
             if let Some(&first) = holdings.get(&e.holding_key()) {
-                return Err(format!(
+                return Err(Error::failed(format!(
                     "{} is already counted in entry #{first}: the same funds cannot count twice",
                     e.address
-                ));
+                )));
             }
             for u in &e.utxos {
                 if let Some(&first) = outpoints.get(&(u.txid, u.vout)) {
-                    return Err(format!(
+                    return Err(Error::failed(format!(
                         "UTXO {}:{} is already counted in entry #{first}",
                         u.txid, u.vout
-                    ));
+                    )));
                 }
             }
             if matches!(e.chain, Chain::Bitcoin(_)) {
                 let mut sum = Amount::ZERO;
                 for u in &e.utxos {
-                    sum = sum.checked_add(u.value).ok_or("the UTXO values overflow")?;
+                    sum = sum
+                        .checked_add(u.value)
+                        .ok_or_else(|| Error::failed("the UTXO values overflow"))?;
                 }
                 if sum != e.balance {
-                    return Err(format!(
+                    return Err(Error::failed(format!(
                         "the claimed balance is {} base units but its UTXOs add up to {}",
                         e.balance, sum
-                    ));
+                    )));
                 }
             }
             let msg = challenge(exchange, period, &e.chain, e.height, root);
@@ -448,7 +467,6 @@ pub fn verify_offline(
                 &e.signatures,
                 e.script.as_deref(),
             )
-            .map_err(|err| err.message().to_string())
         };
         let result = check();
         // Even a failing entry claims these funds: a later entry with the same ones is a duplicate.
