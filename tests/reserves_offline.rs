@@ -403,7 +403,8 @@ fn claims_must_equal_their_utxos() {
 fn bad_reserves_input_exits_2_naming_the_field() {
     let ex = Exchange::build(CSV, &[]);
     let before = std::fs::read(ex.attestation()).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<Value>)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut Vec<Value>)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "bad address",
             Box::new(|e| e[0]["address"] = json!("bc1qnot")),
