@@ -551,3 +551,23 @@ fn malformed_signature_inside_a_signed_attestation_exits_2() {
     );
     ex.verify(&path, &ex.proof("a"), "a").expect(2);
 }
+
+/// Coins listed at one height and again, after moving, at another would count twice.
+#[test]
+fn one_snapshot_height_per_chain() {
+    let ex = Exchange::build(CSV, &[]);
+    let mut entries = good_entries(&ex);
+    entries.push(btc_entry(
+        &ex,
+        &BtcKey::from_seed(4, Network::Bitcoin),
+        "1",
+        &[(8, "1")],
+        870_001,
+    ));
+    let r = ex.add_reserves(&entries).expect(1);
+    assert!(
+        r.stderr.contains("one chain has one snapshot height"),
+        "{}",
+        r.stderr
+    );
+}

@@ -419,7 +419,8 @@ pub fn first_malformed(reserves: &Reserves, status: &[EntryStatus]) -> Option<Er
 }
 
 /// Runs the offline checks of every entry: the signature over the entry's challenge, no
-/// address or UTXO counted twice, and a Bitcoin claim equal to its UTXOs' sum.
+/// address or UTXO counted twice, one snapshot height per chain, and a Bitcoin claim equal to
+/// its UTXOs' sum.
 pub fn verify_offline(
     exchange: &str,
     period: &str,
@@ -428,9 +429,19 @@ pub fn verify_offline(
 ) -> Vec<EntryStatus> {
     let mut holdings: HashMap<String, usize> = HashMap::new();
     let mut outpoints: HashMap<(::bitcoin::Txid, u32), usize> = HashMap::new();
+    let mut heights: HashMap<Chain, (usize, u64)> = HashMap::new();
     let mut out = Vec::with_capacity(reserves.entries.len());
     for (i, e) in reserves.entries.iter().enumerate() {
         let check = || -> Result<String> {
+            if let Some(&(first, h)) = heights.get(&e.chain) {
+                if h != e.height {
+                    return Err(Error::failed(format!(
+                        "snapshot height {} differs from height {h} of entry #{first} on {}: one chain has one \
+                         snapshot height, or coins moved between two heights would count twice",
+                        e.height, e.chain
+                    )));
+                }
+            }
             if let Some(&first) = holdings.get(&e.holding_key()) {
                 return Err(Error::failed(format!(
                     "{} is already counted in entry #{first}: the same funds cannot count twice",
@@ -471,6 +482,7 @@ pub fn verify_offline(
         let result = check();
         // Even a failing entry claims these funds: a later entry with the same ones is a duplicate.
         holdings.entry(e.holding_key()).or_insert(i);
+        heights.entry(e.chain).or_insert((i, e.height));
         for u in &e.utxos {
             outpoints.entry((u.txid, u.vout)).or_insert(i);
         }
