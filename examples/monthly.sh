@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The monthly proof-of-reserves flow of an example exchange, on the data bundled in
 # examples/example-exchange/ (10,000 customers, 5 assets). Every step is a real command a
-# user would type; outputs go to examples/out/ (not tracked).
+# user would type; outputs go to examples/out/ (not tracked). The example's wallets
+# (examples/wallets.rs) use demonstration keys and illustrative UTXOs, so the reserves are
+# checked offline here; tests/reserves_chain.rs checks them against real nodes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "Building the tools (release)..."
 cargo build --release --quiet -p por-prover -p por-verifier
+cargo build --release --quiet -p por-e2e --example wallets
 BIN=target/release
 OUT=examples/out
 rm -rf "$OUT"
@@ -20,18 +23,34 @@ KEY=$("$BIN/por-prove" pubkey --key "$OUT/exchange.key")
 step "The exchange builds and signs this month's liabilities tree" \
   "$BIN/por-prove" build --liabilities examples/example-exchange/liabilities.csv \
   --key "$OUT/exchange.key" --exchange "Example Exchange" --period 2026-11 \
-  --snapshot-time 2026-11-30T23:59:59Z --assets BTC:8,ETH:18,USDT:6,SOL:9,XRP:6 --out "$OUT/2026-11"
+  --snapshot-time 2026-11-30T23:59:59Z --assets BTC:8,ETH:18,USDT:6,USDC:6,DAI:18 --out "$OUT/2026-11"
+
+step "The exchange gets the exact message its Bitcoin and Ethereum reserve addresses must sign" \
+  "$BIN/por-prove" reserves challenge --attestation "$OUT/2026-11/attestation.json" \
+  --chain bitcoin --height 870000 --out "$OUT/challenge-bitcoin.txt"
+cat "$OUT/challenge-bitcoin.txt"; echo
+"$BIN/por-prove" reserves challenge --attestation "$OUT/2026-11/attestation.json" \
+  --chain ethereum --height 21000000 --out "$OUT/challenge-ethereum.txt"
+
+step "Its wallets sign (hot P2WPKH, a hardware wallet, a 2-of-3 cold multisig, an Ethereum account)" \
+  "$BIN/examples/wallets" "$OUT/challenge-bitcoin.txt" "$OUT/challenge-ethereum.txt" "$OUT/reserves.json"
+
+step "The exchange adds the reserves; every signature is checked on the way in, then it re-signs" \
+  "$BIN/por-prove" reserves add --out "$OUT/2026-11" --reserves "$OUT/reserves.json" --key "$OUT/exchange.key"
 
 step "The exchange hands customer u00000042 their inclusion proof" \
   "$BIN/por-prove" proof --from "$OUT/2026-11" --user u00000042 --out "$OUT/proof-u00000042.json"
 
-step "The customer verifies it offline with the exchange's public key" \
+step "The customer verifies it offline with the exchange's public key (inclusion and solvency)" \
   "$BIN/por-verify" proof --attestation "$OUT/2026-11/attestation.json" \
   --proof "$OUT/proof-u00000042.json" --exchange-key "$KEY" --user-id u00000042
 
 step "An auditor recomputes the whole tree from the private data and checks it against the books" \
   "$BIN/por-verify" audit --attestation "$OUT/2026-11/attestation.json" --data "$OUT/2026-11" \
   --exchange-key "$KEY"
+
+step "Anyone checks the reserves asset by asset (add --bitcoin-rpc/--ethereum-rpc to check balances on your own nodes)" \
+  "$BIN/por-verify" reserves --attestation "$OUT/2026-11/attestation.json" --exchange-key "$KEY"
 
 # What a customer sees if the exchange lowers their balance in the proof.
 sed -E 's/^"balances":\["[0-9]+"/"balances":["1"/' "$OUT/proof-u00000042.json" > "$OUT/tampered.json"

@@ -325,9 +325,14 @@ fn solvent_on_both_chains() {
             &["--bitcoin-rpc", &c.node.url, "--ethereum-rpc", &node.url],
         )
         .expect(0);
-    assert!(r.stdout.contains("SOLVENT"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("SOLVENT: reserves verified on chain cover"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(
-        r.stdout.matches("verified on chain").count(),
+        r.stdout.matches("%  verified on chain").count(),
         3,
         "{}",
         r.stdout

@@ -29,11 +29,11 @@ pub const EXAMPLE_ASSETS: [(&str, u8, u64); 8] = [
     ("BTC", 8, 5_000_000),
     ("ETH", 18, 0),
     ("USDT", 6, 800_000_000),
+    ("USDC", 6, 600_000_000),
+    ("DAI", 18, 0),
     ("SOL", 9, 3_000_000_000),
     ("XRP", 6, 400_000_000),
-    ("ADA", 6, 900_000_000),
     ("DOGE", 8, 90_000_000_000),
-    ("USDC", 6, 600_000_000),
 ];
 
 /// Writes `users` rows over the first `assets` example assets (more are named `TOKn`).
@@ -64,6 +64,8 @@ pub fn write_liabilities(
                 0
             } else if s == "ETH" {
                 u128::from(r % 4_000_000) * 1_000_000_000_000
+            } else if s == "DAI" {
+                u128::from(r % 2_000_000) * 1_000_000_000_000_000
             } else {
                 u128::from(r % (typical * 2 + 1))
             };

@@ -264,8 +264,12 @@ fn cmd_proof(
         return Err(e.context(format!("{}, reserves", att_path.display())));
     }
     match reserves_report(rep, reserves, &outcome) {
+        Ok(()) if outcome.solvency.iter().all(|s| s.verified_on_chain || s.reserves.0 == 0) => Ok(format!(
+            "VERIFIED: {included}, and reserves verified on chain cover liabilities for every asset."
+        )),
         Ok(()) => Ok(format!(
-            "VERIFIED: {included}, and the attested reserves cover liabilities for every asset."
+            "VERIFIED: {included}, and the attested reserves cover liabilities for every asset \
+             as claimed (balances not checked against a chain)."
         )),
         Err(why) => {
             rep.fail_word = Some("PROBLEM");
@@ -385,7 +389,22 @@ fn cmd_reserves(rep: &mut Report, att_path: &Path, key: &str, nodes: &Nodes) -> 
         return Err(e.context(format!("{}, reserves", att_path.display())));
     }
     reserves_report(rep, reserves, &outcome).map_err(Error::failed)?;
-    Ok("SOLVENT: the attested reserves cover customer liabilities for every asset.".into())
+    if outcome
+        .solvency
+        .iter()
+        .all(|s| s.verified_on_chain || s.reserves.0 == 0)
+    {
+        Ok(
+            "SOLVENT: reserves verified on chain cover customer liabilities for every asset."
+                .into(),
+        )
+    } else {
+        Ok(
+            "SOLVENT AS CLAIMED: the signed reserves cover customer liabilities for every asset, \
+            but some balances were not checked against a chain (see above)."
+                .into(),
+        )
+    }
 }
 
 /// Adds the reserves checks and the solvency table to the report; `Err` says what failed.
