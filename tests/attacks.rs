@@ -58,91 +58,103 @@ fn altered_sibling_sums_are_caught() {
     );
 }
 
-/// Maxwell's scheme hashed only a parent's total, so a prover could tell each of two customers
-/// that the other's subtree holds nothing. Here the prover signs a root that claims bob's
-/// subtree sums to 0: alice's check passes (her balance is there), but bob's fails whatever
-/// sums the prover puts next to alice's hash, because each child's sums are hashed separately.
-#[test]
-fn maxwell_flaw_is_closed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key_path = tmp.path().join("k");
-    let pk = por_e2e::run("por-prove", &["keygen", "--out", path_str(&key_path)])
-        .expect(0)
-        .stdout
-        .trim()
-        .to_string();
-    let key = read_key(&key_path).unwrap();
-    let (sa, sb) = ([1u8; 32], [2u8; 32]);
-    let ten = vec![Amount(10)];
-    let la = leaf_hash(&user_commitment("alice", &sa), &ten);
-    let lb = leaf_hash(&user_commitment("bob", &sb), &ten);
-    let root = node_hash(&la, &ten, &lb, &[Amount(0)]);
-    let mut att = Attestation {
-        exchange: "Maxwell".into(),
-        period: "2026-11".into(),
-        snapshot_time: "2026-11-30T00:00:00Z".into(),
-        assets: vec![Asset {
-            symbol: "BTC".into(),
-            decimals: 8,
-        }],
-        tree_height: 1,
-        root_hash: root,
-        liabilities: vec![Amount(10)], // the true total is 20
-        reserves: None,
-        public_key: [0; 32],
-        signature: [0; 64],
-    };
-    sign(&mut att, &key);
-    let att_path = tmp.path().join("attestation.json");
-    std::fs::write(&att_path, att.to_json()).unwrap();
-    let verify = |user: &str, salt: [u8; 32], pos: u64, sib: Sibling| {
+/// A malicious exchange that assembles its tree by hand and signs whatever root and total it
+/// likes with its real key; customers then run the real verifier on proofs it hands out.
+struct Handmade {
+    tmp: tempfile::TempDir,
+    pk: String,
+    att_path: std::path::PathBuf,
+    exchange: &'static str,
+}
+
+impl Handmade {
+    fn sign(exchange: &'static str, height: u8, root: Hash, total: u128) -> Handmade {
+        let tmp = tempfile::tempdir().unwrap();
+        let key_path = tmp.path().join("k");
+        let pk = por_e2e::run("por-prove", &["keygen", "--out", path_str(&key_path)])
+            .expect(0)
+            .stdout
+            .trim()
+            .to_string();
+        let mut att = Attestation {
+            exchange: exchange.into(),
+            period: "2026-11".into(),
+            snapshot_time: "2026-11-30T00:00:00Z".into(),
+            assets: vec![Asset {
+                symbol: "BTC".into(),
+                decimals: 8,
+            }],
+            tree_height: height,
+            root_hash: root,
+            liabilities: vec![Amount(total)],
+            reserves: None,
+            public_key: [0; 32],
+            signature: [0; 64],
+        };
+        sign(&mut att, &read_key(&key_path).unwrap());
+        let att_path = tmp.path().join("attestation.json");
+        std::fs::write(&att_path, att.to_json()).unwrap();
+        Handmade {
+            tmp,
+            pk,
+            att_path,
+            exchange,
+        }
+    }
+
+    /// `user` (salt `[salt; 32]`, 10 units at `position`) verifies the proof with `path`.
+    fn verify(&self, user: &str, salt: u8, position: u64, path: Vec<Sibling>) -> por_e2e::Run {
         let proof = InclusionProof {
-            exchange: "Maxwell".into(),
+            exchange: self.exchange.into(),
             period: "2026-11".into(),
             user_id: user.into(),
-            salt,
-            position: pos,
-            balances: ten.clone(),
-            path: vec![sib],
+            salt: [salt; 32],
+            position,
+            balances: vec![Amount(10)],
+            path,
         };
-        let p = tmp.path().join(format!("{user}.json"));
+        let p = self.tmp.path().join(format!("{user}.json"));
         std::fs::write(&p, proof.to_json()).unwrap();
         por_e2e::run(
             "por-verify",
             &[
                 "proof",
                 "--attestation",
-                path_str(&att_path),
+                path_str(&self.att_path),
                 "--proof",
                 path_str(&p),
                 "--exchange-key",
-                &pk,
+                &self.pk,
                 "--user-id",
                 user,
             ],
         )
-    };
-    verify(
-        "alice",
-        sa,
-        0,
-        Sibling {
-            hash: lb,
-            sums: vec![Amount(0)],
-        },
-    )
-    .expect(0);
+    }
+}
+
+fn leaf10(user: &str, salt: u8) -> Hash {
+    leaf_hash(&user_commitment(user, &[salt; 32]), &[Amount(10)])
+}
+
+fn sib(hash: Hash, sum: u128) -> Sibling {
+    Sibling {
+        hash,
+        sums: vec![Amount(sum)],
+    }
+}
+
+/// Maxwell's scheme hashed only a parent's total, so a prover could tell each of two customers
+/// that the other's subtree holds nothing. Here the prover signs a root that claims bob's
+/// subtree sums to 0: alice's check passes (her balance is there), but bob's fails whatever
+/// sums the prover puts next to alice's hash, because each child's sums are hashed separately.
+#[test]
+fn maxwell_flaw_is_closed() {
+    let (la, lb) = (leaf10("alice", 1), leaf10("bob", 2));
+    let root = node_hash(&la, &[Amount(10)], &lb, &[Amount(0)]);
+    let ex = Handmade::sign("Maxwell", 1, root, 10); // the true total is 20
+    ex.verify("alice", 1, 0, vec![sib(lb, 0)]).expect(0);
     for claimed in [0u128, 10] {
-        let r = verify(
-            "bob",
-            sb,
-            1,
-            Sibling {
-                hash: la,
-                sums: vec![Amount(claimed)],
-            },
-        )
-        .expect(1);
+        let r = ex.verify("bob", 2, 1, vec![sib(la, claimed)]).expect(1);
         assert!(
             r.stdout.contains("not the root the exchange signed"),
             "{}",
@@ -154,120 +166,32 @@ fn maxwell_flaw_is_closed() {
 /// A parent whose sums are less than its children's: the customers below it catch it.
 #[test]
 fn parent_sums_not_equal_to_childrens_sums_are_caught() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key_path = tmp.path().join("k");
-    let pk = por_e2e::run("por-prove", &["keygen", "--out", path_str(&key_path)])
-        .expect(0)
-        .stdout
-        .trim()
-        .to_string();
-    let key = read_key(&key_path).unwrap();
-    let ten = vec![Amount(10)];
-    let users = ["a", "b", "c", "d"];
-    let leaves: Vec<Hash> = users
+    let ten = [Amount(10)];
+    let l: Vec<Hash> = ["a", "b", "c", "d"]
         .iter()
         .enumerate()
-        .map(|(i, u)| leaf_hash(&user_commitment(u, &[i as u8; 32]), &ten))
+        .map(|(i, u)| leaf10(u, i as u8))
         .collect();
-    let n0 = node_hash(&leaves[0], &ten, &leaves[1], &ten);
-    let n1 = node_hash(&leaves[2], &ten, &leaves[3], &ten);
+    let n0 = node_hash(&l[0], &ten, &l[1], &ten);
+    let n1 = node_hash(&l[2], &ten, &l[3], &ten);
     // The prover says n0 holds 5 instead of 20, and signs a total of 25 instead of 40.
     let root = node_hash(&n0, &[Amount(5)], &n1, &[Amount(20)]);
-    let mut att = Attestation {
-        exchange: "Lowball".into(),
-        period: "2026-11".into(),
-        snapshot_time: "2026-11-30T00:00:00Z".into(),
-        assets: vec![Asset {
-            symbol: "BTC".into(),
-            decimals: 8,
-        }],
-        tree_height: 2,
-        root_hash: root,
-        liabilities: vec![Amount(25)],
-        reserves: None,
-        public_key: [0; 32],
-        signature: [0; 64],
-    };
-    sign(&mut att, &key);
-    let att_path = tmp.path().join("attestation.json");
-    std::fs::write(&att_path, att.to_json()).unwrap();
-    let check = |i: usize, path: Vec<Sibling>| {
-        let proof = InclusionProof {
-            exchange: "Lowball".into(),
-            period: "2026-11".into(),
-            user_id: users[i].into(),
-            salt: [i as u8; 32],
-            position: i as u64,
-            balances: ten.clone(),
-            path,
-        };
-        let p = tmp.path().join("p.json");
-        std::fs::write(&p, proof.to_json()).unwrap();
-        por_e2e::run(
-            "por-verify",
-            &[
-                "proof",
-                "--attestation",
-                path_str(&att_path),
-                "--proof",
-                path_str(&p),
-                "--exchange-key",
-                &pk,
-                "--user-id",
-                users[i],
-            ],
-        )
-    };
+    let ex = Handmade::sign("Lowball", 2, root, 25);
     // c is outside the lying node: consistent for c.
-    check(
-        2,
-        vec![
-            Sibling {
-                hash: leaves[3],
-                sums: ten.clone(),
-            },
-            Sibling {
-                hash: n0,
-                sums: vec![Amount(5)],
-            },
-        ],
-    )
-    .expect(0);
+    ex.verify("c", 2, 2, vec![sib(l[3], 10), sib(n0, 5)])
+        .expect(0);
     // a is below it: a recomputes n0's sums as 20 and the root no longer matches.
-    let r = check(
-        0,
-        vec![
-            Sibling {
-                hash: leaves[1],
-                sums: ten.clone(),
-            },
-            Sibling {
-                hash: n1,
-                sums: vec![Amount(20)],
-            },
-        ],
-    )
-    .expect(1);
+    let r = ex
+        .verify("a", 0, 0, vec![sib(l[1], 10), sib(n1, 20)])
+        .expect(1);
     assert!(
         r.stdout.contains("not the root the exchange signed"),
         "{}",
         r.stdout
     );
-    // Nor can the prover make it up by shrinking b's sums in a's proof: b's sums are hashed.
-    check(
-        0,
-        vec![
-            Sibling {
-                hash: leaves[1],
-                sums: vec![Amount(0)],
-            },
-            Sibling {
-                hash: n1,
-                sums: vec![Amount(20)],
-            },
-        ],
-    )
-    .expect(1);
+    // Nor can the prover make up for it by shrinking b's sums in a's proof: b's sums are hashed.
+    ex.verify("a", 0, 0, vec![sib(l[1], 0), sib(n1, 20)])
+        .expect(1);
 }
 
 // 2. The customer's own balance lowered in the proof.

@@ -140,41 +140,58 @@ fn build_is_silent_on_stderr_without_a_terminal() {
     assert!(r.stdout.contains("customers:     20"));
 }
 
+/// A fresh key and export, to run `por-prove build` on directly.
+struct RawBuild {
+    tmp: tempfile::TempDir,
+    key: std::path::PathBuf,
+    csv: std::path::PathBuf,
+    out: std::path::PathBuf,
+}
+
+impl RawBuild {
+    fn new(text: &str) -> RawBuild {
+        let tmp = tempfile::tempdir().unwrap();
+        let key = tmp.path().join("k");
+        run("por-prove", &["keygen", "--out", path_str(&key)]).expect(0);
+        let csv = tmp.path().join("liabilities.csv");
+        std::fs::write(&csv, text).unwrap();
+        let out = tmp.path().join("out");
+        RawBuild { tmp, key, csv, out }
+    }
+
+    fn build(&self, extra: &[&str]) -> por_e2e::Run {
+        let mut args = vec![
+            "build",
+            "--liabilities",
+            path_str(&self.csv),
+            "--key",
+            path_str(&self.key),
+            "--exchange",
+            "X",
+            "--period",
+            "2026-11",
+            "--out",
+            path_str(&self.out),
+        ];
+        args.extend_from_slice(extra);
+        run("por-prove", &args)
+    }
+}
+
 #[test]
 fn negative_balances_are_rejected_unless_clamped() {
-    let text = "user_id,BTC:8\na,1\nb,-2\nc,-0.5\n";
-    let tmp = tempfile::tempdir().unwrap();
-    let key = tmp.path().join("k");
-    run("por-prove", &["keygen", "--out", path_str(&key)]).expect(0);
-    let csv = tmp.path().join("liabilities.csv");
-    std::fs::write(&csv, text).unwrap();
-    let out = tmp.path().join("out");
-    let base = [
-        "build",
-        "--liabilities",
-        path_str(&csv),
-        "--key",
-        path_str(&key),
-        "--exchange",
-        "X",
-        "--period",
-        "2026-11",
-        "--out",
-        path_str(&out),
-    ];
-    let r = run("por-prove", &base).expect(2);
+    let b = RawBuild::new("user_id,BTC:8\na,1\nb,-2\nc,-0.5\n");
+    let r = b.build(&[]).expect(2);
     assert!(
         r.stderr.contains("line 3, field BTC") && r.stderr.contains("negative"),
         "{}",
         r.stderr
     );
-    assert!(!out.exists());
-    let mut clamp = base.to_vec();
-    clamp.push("--negative-as-zero");
-    let r = run("por-prove", &clamp).expect(0);
+    assert!(!b.out.exists());
+    let r = b.build(&["--negative-as-zero"]).expect(0);
     assert!(r.stdout.contains("clamped rows:  2"), "{}", r.stdout);
     assert_eq!(
-        read_json(&out.join("attestation.json"))["liabilities"][0],
+        read_json(&b.out.join("attestation.json"))["liabilities"][0],
         "100000000"
     );
 }
@@ -238,34 +255,14 @@ fn bad_exports_exit_2_name_the_place_and_write_nothing() {
         ("empty file", String::new(), "empty"),
         ("header only", "user_id,BTC:8\n".into(), "no customer rows"),
         (
-            "not UTF-8",
+            "control character",
             "user_id,BTC:8\n\u{0}a,1\n".into(),
             "control character",
         ),
     ];
     for (what, text, expect) in cases {
-        let tmp = tempfile::tempdir().unwrap();
-        let key = tmp.path().join("k");
-        run("por-prove", &["keygen", "--out", path_str(&key)]).expect(0);
-        let csv = tmp.path().join("liabilities.csv");
-        std::fs::write(&csv, text).unwrap();
-        let out = tmp.path().join("out");
-        let r = run(
-            "por-prove",
-            &[
-                "build",
-                "--liabilities",
-                path_str(&csv),
-                "--key",
-                path_str(&key),
-                "--exchange",
-                "X",
-                "--period",
-                "2026-11",
-                "--out",
-                path_str(&out),
-            ],
-        );
+        let b = RawBuild::new(&text);
+        let r = b.build(&[]);
         assert_eq!(r.code, 2, "{what}: {}", r.all());
         assert!(
             r.stderr.contains("liabilities.csv"),
@@ -277,7 +274,7 @@ fn bad_exports_exit_2_name_the_place_and_write_nothing() {
             "{what}: expected {expect:?} in {}",
             r.stderr
         );
-        let left: Vec<_> = std::fs::read_dir(tmp.path())
+        let left: Vec<_> = std::fs::read_dir(b.tmp.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
@@ -287,73 +284,37 @@ fn bad_exports_exit_2_name_the_place_and_write_nothing() {
             "{what}: only the key and the CSV may remain, found {left:?}"
         );
     }
+    // Bytes that are not UTF-8.
+    let b = RawBuild::new("");
+    std::fs::write(&b.csv, b"user_id,BTC:8\na\xff,1\n").unwrap();
+    let r = b.build(&[]).expect(2);
+    assert!(
+        r.stderr.contains("line 2: the line is not valid UTF-8"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn unknown_asset_against_the_expected_list() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key = tmp.path().join("k");
-    run("por-prove", &["keygen", "--out", path_str(&key)]).expect(0);
-    let csv = tmp.path().join("liabilities.csv");
     for (header, expect) in [
         ("user_id,BTC:8,DOGE:8", "unknown asset DOGE"),
         ("user_id,BTC:8,ETH:8", "ETH has 8 decimals, expected 18"),
     ] {
-        std::fs::write(&csv, format!("{header}\na,1,1\n")).unwrap();
-        let out = tmp.path().join("out");
-        let r = run(
-            "por-prove",
-            &[
-                "build",
-                "--liabilities",
-                path_str(&csv),
-                "--key",
-                path_str(&key),
-                "--exchange",
-                "X",
-                "--period",
-                "2026-11",
-                "--out",
-                path_str(&out),
-                "--assets",
-                "BTC:8,ETH:18",
-            ],
-        )
-        .expect(2);
+        let b = RawBuild::new(&format!("{header}\na,1,1\n"));
+        let r = b.build(&["--assets", "BTC:8,ETH:18"]).expect(2);
         assert!(r.stderr.contains(expect), "{}", r.stderr);
-        assert!(!out.exists());
+        assert!(!b.out.exists());
     }
 }
 
 #[test]
 fn height_too_small_for_the_customers() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key = tmp.path().join("k");
-    run("por-prove", &["keygen", "--out", path_str(&key)]).expect(0);
-    let csv = tmp.path().join("liabilities.csv");
-    std::fs::write(&csv, "user_id,BTC:8\na,1\nb,1\nc,1\n").unwrap();
-    let out = tmp.path().join("out");
-    let args = |h: &'static str| {
-        vec![
-            "build".to_string(),
-            "--liabilities".into(),
-            path_str(&csv).into(),
-            "--key".into(),
-            path_str(&key).into(),
-            "--exchange".into(),
-            "X".into(),
-            "--period".into(),
-            "2026-11".into(),
-            "--out".into(),
-            path_str(&out).into(),
-            "--height".into(),
-            h.into(),
-        ]
-    };
-    let r = run("por-prove", &args("1")).expect(2);
+    let b = RawBuild::new("user_id,BTC:8\na,1\nb,1\nc,1\n");
+    let r = b.build(&["--height", "1"]).expect(2);
     assert!(r.stderr.contains("at most 2 customers"), "{}", r.stderr);
-    // A full tree (3 customers in 4 places, and then 2 levels) works and verifies.
-    run("por-prove", &args("2")).expect(0);
+    // A nearly full tree (3 customers in 4 places) works.
+    b.build(&["--height", "2"]).expect(0);
 }
 
 #[test]

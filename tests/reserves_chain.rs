@@ -346,3 +346,22 @@ fn solvent_on_both_chains() {
     );
     let _ = &c.a1;
 }
+
+/// Without -txospenderindex a confirmed spend would look unspent: the verifier refuses the node.
+#[test]
+fn node_without_the_spender_index_is_refused() {
+    let Some(node) = Bitcoind::start_with(&["-txindex=1"]) else {
+        return;
+    };
+    let key = BtcKey::from_seed(34, Network::Regtest);
+    let blocks = node.mine(1, &key.p2wpkh().to_string());
+    let c = node.coinbase(&blocks[0]);
+    let ex = btc_exchange(&key, &format!("{c}:0"), "50", 1);
+    let r = check_btc(&ex, &node.url).expect(2);
+    assert!(
+        r.stderr
+            .contains("txospenderindex is missing or not synced"),
+        "{}",
+        r.stderr
+    );
+}

@@ -424,3 +424,31 @@ fn por_verify_signature_command() {
     let v: Value = serde_json::from_str(&j.stdout).unwrap();
     assert_eq!(v["result"], "pass");
 }
+
+#[test]
+fn bip322_full_signatures() {
+    let k = BtcKey::from_seed(7, Network::Bitcoin);
+    for addr in [k.p2wpkh(), k.p2tr()] {
+        let full = bip322::sign_full_encoded(
+            &addr.to_string(),
+            MSG,
+            &[k.wif()],
+            None,
+            bip322::LockParams::default(),
+        )
+        .expect("sign full");
+        assert!(full.starts_with("ful"), "{full}");
+        let got = btc::verify_single(&addr, MSG, &full);
+        assert_eq!(
+            got.as_deref().ok(),
+            Some("BIP-322 full signature"),
+            "{addr}: {got:?}"
+        );
+        assert!(btc::verify_single(&addr, "another month", &full).is_err());
+        // Unprefixed full signatures are read as simple ones and do not verify.
+        assert!(btc::verify_single(&addr, MSG, full.strip_prefix("ful").unwrap()).is_err());
+    }
+    // Proof-of-funds signatures prove funds, not this challenge: refused as input.
+    let e = btc::verify_single(&k.p2wpkh(), MSG, "pofAAAA").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BadInput);
+}

@@ -4,9 +4,10 @@
 use por_verifier::attestation::Attestation;
 use por_verifier::error::{Error, Result};
 use por_verifier::proof::{verify_inclusion, InclusionProof};
-use por_verifier::state::{private_path, read_leaves, PrivateState, ATTESTATION_FILE, LEAVES_FILE};
-use por_verifier::tree::{build, TreeParams};
-use std::collections::HashMap;
+use por_verifier::state::{
+    index_users, private_path, read_leaves, PrivateState, ATTESTATION_FILE, LEAVES_FILE,
+};
+use por_verifier::tree::build;
 use std::path::Path;
 
 /// The proofs of `users`, in the order given. Every proof is checked against the published
@@ -16,12 +17,7 @@ pub fn make_proofs(dir: &Path, users: &[String]) -> Result<Vec<InclusionProof>> 
     let state = PrivateState::read(dir)?;
     let leaves = read_leaves(&private_path(dir, LEAVES_FILE), &att.assets)?;
     let k = att.assets.len();
-    let by_user: HashMap<&str, usize> = leaves
-        .user_ids
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.as_str(), i))
-        .collect();
+    let by_user = index_users(&leaves.user_ids);
     let mut rows = Vec::with_capacity(users.len());
     for u in users {
         let i = *by_user.get(u.as_str()).ok_or_else(|| {
@@ -37,11 +33,7 @@ pub fn make_proofs(dir: &Path, users: &[String]) -> Result<Vec<InclusionProof>> 
         .iter()
         .map(|&i| leaves.level.sums[i * k..(i + 1) * k].to_vec())
         .collect();
-    let params = TreeParams {
-        height: att.tree_height,
-        assets: k,
-        padding_key: state.padding_key()?,
-    };
+    let params = state.tree_params()?;
     let built = build(&params, leaves.level, &targets, &|_| {})?;
     if built.root != att.root_hash {
         return Err(Error::failed(format!(

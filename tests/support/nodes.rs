@@ -60,6 +60,11 @@ pub struct Bitcoind {
 impl Bitcoind {
     /// Starts a node, or `None` (skip) when bitcoind is not available outside CI.
     pub fn start() -> Option<Bitcoind> {
+        Self::start_with(&["-txindex=1", "-txospenderindex=1"])
+    }
+
+    /// Starts a node with these index options instead.
+    pub fn start_with(index_args: &[&str]) -> Option<Bitcoind> {
         let bin = find("POR_BITCOIND_DIR", "bitcoind", true).or_else(|| missing("bitcoind"))?;
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
@@ -73,11 +78,10 @@ impl Bitcoind {
                 &format!("-rpcport={port}"),
                 "-rpcuser=u",
                 "-rpcpassword=p",
-                "-txindex=1",
-                "-txospenderindex=1",
                 "-fallbackfee=0.0001",
                 "-printtoconsole=0",
             ])
+            .args(index_args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -12,9 +12,10 @@ use crate::error::{Error, Result};
 use crate::hash::Hash;
 use crate::liabilities::{LiabilitiesReader, Negatives, Totals};
 use crate::state::{
-    private_path, read_leaves, PositionAssigner, PrivateState, LEAVES_FILE, LEDGER_FILE,
+    index_users, private_path, read_leaves, PositionAssigner, PrivateState, LEAVES_FILE,
+    LEDGER_FILE,
 };
-use crate::tree::{build, TreeParams};
+use crate::tree::build;
 use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -117,11 +118,7 @@ pub fn audit(
     let leaves = read_leaves(&leaves_path, &att.assets)?;
     rep.leaves = leaves.user_ids.len() as u64;
     let k = att.assets.len();
-    let params = TreeParams {
-        height: att.tree_height,
-        assets: k,
-        padding_key: state.padding_key()?,
-    };
+    let params = state.tree_params()?;
     let tree_leaf_sums = leaves.level.sums.clone();
     let positions = leaves.level.index.clone();
     let built = build(&params, leaves.level, &[], &|_| {})?;
@@ -158,12 +155,7 @@ pub fn audit(
     // 2. The ledger joined with the leaves.
     let default_ledger = private_path(dir, LEDGER_FILE);
     let ledger_path = ledger.unwrap_or(&default_ledger);
-    let by_user: HashMap<&str, usize> = leaves
-        .user_ids
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.as_str(), i))
-        .collect();
+    let by_user = index_users(&leaves.user_ids);
     let mut seen = vec![false; leaves.user_ids.len()];
     let name = ledger_path.display().to_string();
     let file = std::fs::File::open(ledger_path)

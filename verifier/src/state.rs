@@ -84,6 +84,15 @@ impl PrivateState {
         })
     }
 
+    /// The tree's shape and padding key, as needed to rebuild it.
+    pub fn tree_params(&self) -> Result<crate::tree::TreeParams> {
+        Ok(crate::tree::TreeParams {
+            height: self.tree_height,
+            assets: self.assets.len(),
+            padding_key: self.padding_key()?,
+        })
+    }
+
     /// The position seed as bytes.
     pub fn position_seed(&self) -> Result<[u8; 32]> {
         parse_hex32(&self.position_seed).ok_or_else(|| {
@@ -107,6 +116,15 @@ pub struct Leaves {
     pub salts: Vec<[u8; 32]>,
     /// Line numbers in the file, parallel to the level.
     pub lines: Vec<u64>,
+}
+
+/// Leaf index by user id (takes the ids alone, so it works after the level is moved out).
+pub fn index_users(user_ids: &[String]) -> HashMap<&str, usize> {
+    user_ids
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.as_str(), i))
+        .collect()
 }
 
 /// The leaf level from positions, commitments and flat balances (hashed in parallel).
