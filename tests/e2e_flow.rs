@@ -116,23 +116,7 @@ fn proofs_have_the_same_length_for_everyone() {
 fn build_is_silent_on_stderr_without_a_terminal() {
     let ex = Exchange::build(&csv(), &[]);
     let out = ex.path("again");
-    let r = run(
-        "por-prove",
-        &[
-            "build",
-            "--liabilities",
-            path_str(&ex.liabilities),
-            "--key",
-            path_str(&ex.key),
-            "--exchange",
-            "X",
-            "--period",
-            "2026-11",
-            "--out",
-            path_str(&out),
-        ],
-    )
-    .expect(0);
+    let r = ex.rebuild(&out, &[]).expect(0);
     assert_eq!(
         r.stderr, "",
         "no progress bar when stderr is not a terminal"
@@ -358,24 +342,7 @@ fn secrets_never_reach_public_outputs() {
     }
     assert!(!proof_text.contains("user-8"));
     // The build's summary does not print secrets either.
-    let r = run(
-        "por-prove",
-        &[
-            "build",
-            "--liabilities",
-            path_str(&ex.liabilities),
-            "--key",
-            path_str(&ex.key),
-            "--exchange",
-            "X",
-            "--period",
-            "2026-11",
-            "--out",
-            path_str(&ex.path("o2")),
-            "--json",
-        ],
-    )
-    .expect(0);
+    let r = ex.rebuild(&ex.path("o2"), &["--json"]).expect(0);
     let state2 = read_json(&ex.path("o2/private/state.json"));
     assert!(!r.stdout.contains(state2["padding_key"].as_str().unwrap()));
     assert!(!r.stdout.contains(state2["position_seed"].as_str().unwrap()));
@@ -394,24 +361,9 @@ fn secrets_never_reach_public_outputs() {
 fn existing_output_is_not_replaced_without_force() {
     let ex = Exchange::build(&csv(), &[]);
     let before = std::fs::read(ex.attestation()).unwrap();
-    let base = [
-        "build",
-        "--liabilities",
-        path_str(&ex.liabilities),
-        "--key",
-        path_str(&ex.key),
-        "--exchange",
-        "X",
-        "--period",
-        "2026-11",
-        "--out",
-        path_str(&ex.out),
-    ];
-    let r = run("por-prove", &base).expect(2);
+    let r = ex.rebuild(&ex.out, &[]).expect(2);
     assert!(r.stderr.contains("already exists"));
     assert_eq!(std::fs::read(ex.attestation()).unwrap(), before);
-    let mut forced = base.to_vec();
-    forced.push("--force");
-    run("por-prove", &forced).expect(0);
+    ex.rebuild(&ex.out, &["--force"]).expect(0);
     assert_ne!(std::fs::read(ex.attestation()).unwrap(), before);
 }

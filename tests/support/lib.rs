@@ -123,6 +123,25 @@ impl Exchange {
         }
     }
 
+    /// Runs `build` again on this exchange's export and key, into `out`, with extra arguments.
+    pub fn rebuild(&self, out: &Path, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "build",
+            "--liabilities",
+            path_str(&self.liabilities),
+            "--key",
+            path_str(&self.key),
+            "--exchange",
+            "X",
+            "--period",
+            "2026-11",
+            "--out",
+            path_str(out),
+        ];
+        args.extend_from_slice(extra);
+        run("por-prove", &args)
+    }
+
     /// The public attestation's path.
     pub fn attestation(&self) -> PathBuf {
         self.out.join("attestation.json")
