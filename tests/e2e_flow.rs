@@ -144,21 +144,7 @@ impl RawBuild {
     }
 
     fn build(&self, extra: &[&str]) -> por_e2e::Run {
-        let mut args = vec![
-            "build",
-            "--liabilities",
-            path_str(&self.csv),
-            "--key",
-            path_str(&self.key),
-            "--exchange",
-            "X",
-            "--period",
-            "2026-11",
-            "--out",
-            path_str(&self.out),
-        ];
-        args.extend_from_slice(extra);
-        run("por-prove", &args)
+        por_e2e::build_month(&self.csv, &self.key, "X", "2026-11", &self.out, extra)
     }
 }
 

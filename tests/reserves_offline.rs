@@ -131,23 +131,7 @@ fn replayed_signatures_are_rejected() {
         let csv = t.path().join("l.csv");
         std::fs::write(&csv, CSV).unwrap();
         let out = t.path().join("o");
-        por_e2e::run(
-            "por-prove",
-            &[
-                "build",
-                "--liabilities",
-                path_str(&csv),
-                "--key",
-                path_str(&ex.key),
-                "--exchange",
-                "Test Exchange",
-                "--period",
-                "2026-10",
-                "--out",
-                path_str(&out),
-            ],
-        )
-        .expect(0);
+        por_e2e::build_month(&csv, &ex.key, "Test Exchange", "2026-10", &out, &[]).expect(0);
         (t, out)
     };
     let other_exchange = {
@@ -155,23 +139,7 @@ fn replayed_signatures_are_rejected() {
         let csv = t.path().join("l.csv");
         std::fs::write(&csv, CSV).unwrap();
         let out = t.path().join("o");
-        por_e2e::run(
-            "por-prove",
-            &[
-                "build",
-                "--liabilities",
-                path_str(&csv),
-                "--key",
-                path_str(&ex.key),
-                "--exchange",
-                "Other Exchange",
-                "--period",
-                "2026-11",
-                "--out",
-                path_str(&out),
-            ],
-        )
-        .expect(0);
+        por_e2e::build_month(&csv, &ex.key, "Other Exchange", "2026-11", &out, &[]).expect(0);
         (t, out)
     };
     let k = BtcKey::from_seed(1, Network::Bitcoin);

@@ -70,6 +70,32 @@ pub fn run<S: AsRef<std::ffi::OsStr>>(name: &str, args: &[S]) -> Run {
     }
 }
 
+/// Runs `por-prove build` for one month, with extra arguments.
+pub fn build_month(
+    liabilities: &Path,
+    key: &Path,
+    exchange: &str,
+    period: &str,
+    out: &Path,
+    extra: &[&str],
+) -> Run {
+    let mut args = vec![
+        "build",
+        "--liabilities",
+        path_str(liabilities),
+        "--key",
+        path_str(key),
+        "--exchange",
+        exchange,
+        "--period",
+        period,
+        "--out",
+        path_str(out),
+    ];
+    args.extend_from_slice(extra);
+    run("por-prove", &args)
+}
+
 /// An exchange with a key and a built month, in a temporary directory.
 pub struct Exchange {
     /// The temporary directory holding everything.
@@ -97,23 +123,9 @@ impl Exchange {
         let liabilities = tmp.path().join("liabilities.csv");
         std::fs::write(&liabilities, csv).expect("write csv");
         let out = tmp.path().join("out");
-        let mut args = vec![
-            "build",
-            "--liabilities",
-            path_str(&liabilities),
-            "--key",
-            path_str(&key),
-            "--exchange",
-            "Test Exchange",
-            "--period",
-            "2026-11",
-            "--snapshot-time",
-            "2026-11-30T23:59:59Z",
-            "--out",
-            path_str(&out),
-        ];
+        let mut args = vec!["--snapshot-time", "2026-11-30T23:59:59Z"];
         args.extend_from_slice(extra);
-        run("por-prove", &args).expect(0);
+        build_month(&liabilities, &key, "Test Exchange", "2026-11", &out, &args).expect(0);
         Exchange {
             tmp,
             key,
@@ -125,21 +137,7 @@ impl Exchange {
 
     /// Runs `build` again on this exchange's export and key, into `out`, with extra arguments.
     pub fn rebuild(&self, out: &Path, extra: &[&str]) -> Run {
-        let mut args = vec![
-            "build",
-            "--liabilities",
-            path_str(&self.liabilities),
-            "--key",
-            path_str(&self.key),
-            "--exchange",
-            "X",
-            "--period",
-            "2026-11",
-            "--out",
-            path_str(out),
-        ];
-        args.extend_from_slice(extra);
-        run("por-prove", &args)
+        build_month(&self.liabilities, &self.key, "X", "2026-11", out, extra)
     }
 
     /// The public attestation's path.

@@ -119,6 +119,8 @@ pub fn audit(
     rep.leaves = leaves.user_ids.len() as u64;
     let k = att.assets.len();
     let params = state.tree_params()?;
+    // Keep only what the ledger join needs; the leaf hashes are freed once the level above
+    // them is built (cheaper at peak than lending the whole level to the build).
     let tree_leaf_sums = leaves.level.sums.clone();
     let positions = leaves.level.index.clone();
     let built = build(&params, leaves.level, &[], &|_| {})?;

@@ -129,16 +129,15 @@ pub struct ReserveEntry {
 impl ReserveEntry {
     /// What makes two entries count the same funds: chain, address and token.
     fn holding_key(&self) -> String {
+        // The canonical form, so one address spelled two ways (bech32 case, EIP-55 case) is
+        // still one holding; base58 addresses are case-sensitive and kept as they are.
         let addr = match self.chain {
-            Chain::Bitcoin(_) => self.address.to_ascii_lowercase(),
+            Chain::Bitcoin(net) => bitcoin::parse_address(&self.address, net)
+                .map_or_else(|_| self.address.clone(), |a| a.to_string()),
             Chain::Ethereum(_) => self.address.to_ascii_lowercase(),
         };
-        format!(
-            "{}|{}|{}",
-            self.chain,
-            addr,
-            self.token.as_deref().unwrap_or("").to_ascii_lowercase()
-        )
+        let token = self.token.as_deref().unwrap_or("").to_ascii_lowercase();
+        format!("{}|{addr}|{token}", self.chain)
     }
 
     /// A short label for messages: `BTC bc1q… on bitcoin`.
