@@ -3,7 +3,8 @@
 # examples/example-exchange/ (10,000 customers, 5 assets). Every step is a real command a
 # user would type; outputs go to examples/out/ (not tracked). The example's wallets
 # (examples/wallets.rs) use demonstration keys and illustrative UTXOs, so the reserves are
-# checked offline here; tests/reserves_chain.rs checks them against real nodes.
+# checked offline here (signatures and bindings); tests/reserves_chain.rs checks balances and
+# snapshot times against real nodes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "Building the tools (release)..."
@@ -35,22 +36,33 @@ cat "$OUT/challenge-bitcoin.txt"; echo
 step "Its wallets sign (hot P2WPKH, a hardware wallet, a 2-of-3 cold multisig, an Ethereum account)" \
   "$BIN/examples/wallets" "$OUT/challenge-bitcoin.txt" "$OUT/challenge-ethereum.txt" "$OUT/reserves.json"
 
-step "The exchange adds the reserves; every signature is checked on the way in, then it re-signs" \
+step "The exchange signs its reserves statement; every signature and binding is checked on the way in" \
   "$BIN/por-prove" reserves add --out "$OUT/2026-11" --reserves "$OUT/reserves.json" --key "$OUT/exchange.key"
 
 step "The exchange hands customer u00000042 their inclusion proof" \
   "$BIN/por-prove" proof --from "$OUT/2026-11" --user u00000042 --out "$OUT/proof-u00000042.json"
 
-step "The customer verifies it offline with the exchange's public key (inclusion and solvency)" \
+step "The customer verifies it offline with the exchange's public key (inclusion; reserves signatures only)" \
   "$BIN/por-verify" proof --attestation "$OUT/2026-11/attestation.json" \
-  --proof "$OUT/proof-u00000042.json" --exchange-key "$KEY" --user-id u00000042
+  --proof "$OUT/proof-u00000042.json" --exchange-key "$KEY" --user-id u00000042 \
+  --reserves "$OUT/2026-11/reserves.json"
 
 step "An auditor recomputes the whole tree from the private data and checks it against the books" \
   "$BIN/por-verify" audit --attestation "$OUT/2026-11/attestation.json" --data "$OUT/2026-11" \
   --exchange-key "$KEY"
 
-step "Anyone checks the reserves asset by asset (add --bitcoin-rpc/--ethereum-rpc to check balances on your own nodes)" \
-  "$BIN/por-verify" reserves --attestation "$OUT/2026-11/attestation.json" --exchange-key "$KEY"
+step "Anyone checks the reserves' signatures and bindings asset by asset, offline (--offline: balances not checked)" \
+  "$BIN/por-verify" reserves --attestation "$OUT/2026-11/attestation.json" \
+  --reserves "$OUT/2026-11/reserves.json" --exchange-key "$KEY" --offline
+
+# Without --offline and without a node, the verdict cannot be a pass: exit 3, UNVERIFIED.
+set +e
+step "Without your own nodes (--bitcoin-rpc URL, --ethereum-rpc URL) the verdict is UNVERIFIED (exit 3), never a pass" \
+  "$BIN/por-verify" reserves --attestation "$OUT/2026-11/attestation.json" \
+  --reserves "$OUT/2026-11/reserves.json" --exchange-key "$KEY"
+code=$?
+set -e
+if [ "$code" -ne 3 ]; then echo "expected exit 3 without nodes, got $code" >&2; exit 1; fi
 
 # What a customer sees if the exchange lowers their balance in the proof.
 sed -E 's/^"balances":\["[0-9]+"/"balances":["1"/' "$OUT/proof-u00000042.json" > "$OUT/tampered.json"

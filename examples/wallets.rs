@@ -2,8 +2,9 @@
 //!
 //! In production the exchange's wallets (hardware wallets, cold-storage cosigners, custody
 //! systems) sign the challenge outside this toolkit; this program plays their part for the
-//! example, with fixed demonstration keys, and writes the reserves file that
-//! `por-prove reserves add` takes. Run by `examples/monthly.sh`:
+//! example, with fixed demonstration keys, and writes the entries file that
+//! `por-prove reserves add` takes (balances in each chain's base units: satoshi, wei, token
+//! units). Run by `examples/monthly.sh`:
 //!
 //!     cargo run --example wallets -- CHALLENGE_BITCOIN CHALLENGE_ETHEREUM OUT.json
 //!
@@ -48,23 +49,23 @@ fn main() {
                "balance": balance, "signatures": [eth_sig]})
     };
     let entries = json!([
-        {"asset": "BTC", "chain": "bitcoin", "height": bh, "address": hot.p2wpkh().to_string(), "balance": "25",
-         "utxos": [{"outpoint": format!("{}:0", txid(0xa1)), "value": "20"}, {"outpoint": format!("{}:3", txid(0xa2)), "value": "5"}],
+        {"asset": "BTC", "chain": "bitcoin", "height": bh, "address": hot.p2wpkh().to_string(), "balance": "2500000000",
+         "utxos": [{"outpoint": format!("{}:0", txid(0xa1)), "value": "2000000000"}, {"outpoint": format!("{}:3", txid(0xa2)), "value": "500000000"}],
          "signatures": [hot.sign_bip322(&hot.p2wpkh(), &btc_msg)]},
-        {"asset": "BTC", "chain": "bitcoin", "height": bh, "address": hw.p2sh_p2wpkh().to_string(), "balance": "40",
-         "utxos": [{"outpoint": format!("{}:1", txid(0xb1)), "value": "40"}],
+        {"asset": "BTC", "chain": "bitcoin", "height": bh, "address": hw.p2sh_p2wpkh().to_string(), "balance": "4000000000",
+         "utxos": [{"outpoint": format!("{}:1", txid(0xb1)), "value": "4000000000"}],
          "signatures": [hw.sign_compact(&btc_msg, 35)]},
-        {"asset": "BTC", "chain": "bitcoin", "height": bh, "address": cold_addr.to_string(), "balance": "300",
-         "utxos": [{"outpoint": format!("{}:0", txid(0xc1)), "value": "300"}],
+        {"asset": "BTC", "chain": "bitcoin", "height": bh, "address": cold_addr.to_string(), "balance": "30000000000",
+         "utxos": [{"outpoint": format!("{}:0", txid(0xc1)), "value": "30000000000"}],
          "script": script.to_hex_string(),
          "signatures": [cold[0].sign_compact(&btc_msg, 31), cold[2].sign_compact(&btc_msg, 31)]},
-        {"asset": "ETH", "chain": "ethereum", "height": eh, "address": eth.address(), "balance": "14000",
+        {"asset": "ETH", "chain": "ethereum", "height": eh, "address": eth.address(), "balance": "14000000000000000000000",
          "signatures": [eth_sig]},
-        token("USDT", "0xdAC17F958D2ee523a2206206994597C13D831ec7", "5400000"),
-        token("USDC", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", "4000000"),
-        token("DAI", "0x6B175474E89094C44Da98b954EedeAC495271d0F", "6700000"),
+        token("USDT", "0xdAC17F958D2ee523a2206206994597C13D831ec7", "5400000000000"),
+        token("USDC", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", "4000000000000"),
+        token("DAI", "0x6B175474E89094C44Da98b954EedeAC495271d0F", "6700000000000000000000000"),
     ]);
-    let file = json!({"format": "por-reserves-v1", "entries": entries});
+    let file = json!({"entries": entries});
     std::fs::write(out, serde_json::to_string_pretty(&file).expect("json"))
         .unwrap_or_else(|e| panic!("{out}: {e}"));
     println!(

@@ -87,7 +87,7 @@ impl Handmade {
             tree_height: height,
             root_hash: root,
             liabilities: vec![Amount(total)],
-            reserves: None,
+            bindings: Vec::new(),
             public_key: [0; 32],
             signature: [0; 64],
         };

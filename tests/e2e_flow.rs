@@ -25,7 +25,7 @@ fn csv() -> String {
 fn build_proof_verify_audit() {
     let ex = Exchange::build(&csv(), &[]);
     let att = read_json(&ex.attestation());
-    assert_eq!(att["format"], "por-attestation-v1");
+    assert_eq!(att["format"], "por-attestation-v2");
     assert_eq!(att["tree_height"], 32);
     assert_eq!(att["public_key"], ex.pubkey.as_str());
     // BTC total: sum of (i%3) + i*7e-8 over 20 customers.
@@ -144,7 +144,9 @@ impl RawBuild {
     }
 
     fn build(&self, extra: &[&str]) -> por_e2e::Run {
-        por_e2e::build_month(&self.csv, &self.key, "X", "2026-11", &self.out, extra)
+        let mut args = vec!["--snapshot-time", "2026-11-30T12:00:00Z"];
+        args.extend_from_slice(extra);
+        por_e2e::build_month(&self.csv, &self.key, "X", "2026-11", &self.out, &args)
     }
 }
 

@@ -4,7 +4,7 @@
 use bitcoin::Network;
 use por_e2e::run;
 use por_e2e::signers::{multisig_script, sign_bip322_multisig, BtcKey, EthKey};
-use por_verifier::reserves::{bitcoin as btc, ethereum as eth, verify_control, Chain};
+use por_verifier::reserves::{bitcoin as btc, ethereum as eth};
 use por_verifier::ErrorKind;
 use serde_json::Value;
 use std::path::Path;
@@ -277,7 +277,7 @@ fn our_ethereum_signatures() {
             .kind(),
         ErrorKind::BadInput
     );
-    assert!(verify_control(&Chain::Ethereum(1), &k.address(), MSG, &[sig], None).is_ok());
+    assert!(eth::verify(&k.address(), MSG.as_bytes(), &sig).is_ok());
 }
 
 #[test]
@@ -289,19 +289,12 @@ fn malformed_bitcoin_inputs_are_bad_input() {
         ("bc1qnotanaddress", sig.as_str()),
         (addr.as_str(), "!!!not base64!!!"),
     ] {
-        let e = verify_control(
-            &Chain::Bitcoin(Network::Bitcoin),
-            a,
-            MSG,
-            &[s.to_string()],
-            None,
-        )
-        .unwrap_err();
+        let e = btc::verify(Network::Bitcoin, a, MSG, &[s.to_string()], None).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadInput, "{a} {s}: {e}");
     }
     // A testnet address where mainnet is expected.
     let t = BtcKey::from_seed(7, Network::Testnet).p2wpkh().to_string();
-    let e = verify_control(&Chain::Bitcoin(Network::Bitcoin), &t, MSG, &[sig], None).unwrap_err();
+    let e = btc::verify(Network::Bitcoin, &t, MSG, &[sig], None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::BadInput);
 }
 

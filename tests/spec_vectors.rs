@@ -5,15 +5,21 @@
 //! whole vector file is compared with the committed one. To regenerate it after a deliberate
 //! format change: `POR_BLESS=1 cargo test --test spec_vectors -- --test-threads=1`.
 
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{Signer, SigningKey};
 use por_prover::build::sign;
+use por_verifier::binding::{convert, Binding};
+use por_verifier::chains::Chain;
+use por_verifier::hash::Hash;
 use por_verifier::hash::{
     leaf_hash, node_hash, padding_hash, position_candidate, user_commitment, TAG_LEAF, TAG_NODE,
     TAG_PAD, TAG_POSITION, TAG_USER,
 };
 use por_verifier::proof::verify_inclusion;
+use por_verifier::registry::Registry;
+use por_verifier::reserves::ReservesStatement;
 use por_verifier::state::{leaf_level, PositionAssigner};
 use por_verifier::tree::{build, TreeParams};
+use por_verifier::verdict::{evaluate, Options};
 use por_verifier::{Amount, Asset, Attestation, InclusionProof};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -144,6 +150,12 @@ fn vectors() -> Value {
     let built = build(&params, level, &targets, &|_| {}).unwrap();
 
     let key = SigningKey::from_bytes(&[0x55; 32]);
+    let binding = |asset: &str, chain: &str, token: Option<&str>, decimals: u8| Binding {
+        asset: asset.into(),
+        chain: chain.into(),
+        token: token.map(String::from),
+        decimals,
+    };
     let mut att = Attestation {
         exchange: "Vector Exchange".into(),
         period: "2026-11".into(),
@@ -152,28 +164,55 @@ fn vectors() -> Value {
         tree_height: 3,
         root_hash: built.root,
         liabilities: built.root_sums.clone(),
-        reserves: None,
+        bindings: vec![
+            binding("BTC", "bitcoin", None, 8),
+            binding("ETH", "ethereum", None, 18),
+        ],
         public_key: [0; 32],
         signature: [0; 64],
     };
     sign(&mut att, &key);
     att.verify_signature(&key.verifying_key()).unwrap();
-    let mut msg = b"por-attestation-v1\n".to_vec();
-    for s in ["Vector Exchange", "2026-11", "2026-11-30T23:59:59Z"] {
-        msg.extend((s.len() as u32).to_be_bytes());
-        msg.extend(s.as_bytes());
+    let put = |m: &mut Vec<u8>, s: &str| {
+        m.extend((s.len() as u32).to_be_bytes());
+        m.extend(s.as_bytes());
+    };
+    let mut msg = Vec::new();
+    for s in [
+        "por-attestation-v2",
+        "Vector Exchange",
+        "2026-11",
+        "2026-11-30T23:59:59Z",
+    ] {
+        put(&mut msg, s);
     }
-    msg.extend(2u32.to_be_bytes());
+    msg.extend(2u32.to_be_bytes()); // two sections
+    let mut liab = Vec::new();
+    liab.extend(2u32.to_be_bytes());
     for (s, d) in [("BTC", 8u8), ("ETH", 18)] {
-        msg.extend((s.len() as u32).to_be_bytes());
-        msg.extend(s.as_bytes());
-        msg.push(d);
+        put(&mut liab, s);
+        liab.push(d);
     }
-    msg.push(3);
-    msg.extend(built.root.0);
-    msg.extend(u128s(&[built.root_sums[0].0, built.root_sums[1].0]));
-    msg.push(0);
+    liab.push(3);
+    liab.extend(built.root.0);
+    liab.extend(u128s(&[built.root_sums[0].0, built.root_sums[1].0]));
+    msg.extend(1u16.to_be_bytes());
+    msg.extend((liab.len() as u32).to_be_bytes());
+    msg.extend(&liab);
+    let mut bind = Vec::new();
+    bind.extend(2u32.to_be_bytes());
+    for (a, c, d) in [("BTC", "bitcoin", 8u8), ("ETH", "ethereum", 18)] {
+        put(&mut bind, a);
+        put(&mut bind, c);
+        bind.push(0); // no token
+        bind.push(d);
+    }
+    msg.extend(2u16.to_be_bytes());
+    msg.extend((bind.len() as u32).to_be_bytes());
+    msg.extend(&bind);
     assert_eq!(att.signing_message(), msg);
+    let digest = Hash(sha(&msg));
+    assert_eq!(att.digest(), digest);
 
     let proofs: Vec<Value> = rows
         .iter()
@@ -198,20 +237,14 @@ fn vectors() -> Value {
         .map(|(r, c)| json!({"position": r.0, "user_id": r.1, "salt": hex::encode(r.2), "balances": r.3.map(|b| b.to_string()), "user_commitment": c.to_hex()}))
         .collect();
 
-    // Reserves: a challenge and an attestation with a reserves section.
-    let chain = por_verifier::reserves::Chain::parse("bitcoin").unwrap();
-    let challenge = por_verifier::reserves::challenge(
-        &att.exchange,
-        &att.period,
-        &chain,
-        870_000,
-        &att.root_hash,
-    );
+    // Reserves: the challenges and a signed statement citing the attestation.
+    let chain = Chain::parse("bitcoin").unwrap();
+    let challenge =
+        por_verifier::reserves::challenge(&att.exchange, &att.period, &chain, 870_000, &digest);
     assert_eq!(
         challenge,
         format!(
-            "Proof of reserves challenge v1\nExchange: Vector Exchange\nPeriod: 2026-11\nChain: bitcoin\nSnapshot height: 870000\nLiabilities root: {}",
-            att.root_hash
+            "Proof of reserves challenge v2\nExchange: Vector Exchange\nPeriod: 2026-11\nChain: bitcoin\nSnapshot height: 870000\nAttestation: {digest}"
         )
     );
     let btc_key = por_e2e::signers::BtcKey::from_seed(0x66, bitcoin::Network::Bitcoin);
@@ -219,68 +252,122 @@ fn vectors() -> Value {
     let eth_challenge = por_verifier::reserves::challenge(
         &att.exchange,
         &att.period,
-        &por_verifier::reserves::Chain::Ethereum(1),
+        &Chain::Evm(1),
         21_000_000,
-        &att.root_hash,
+        &digest,
     );
     let txid = "11".repeat(32);
-    let reserves_json = json!({"format": "por-reserves-v1", "entries": [
+    let entries_json = json!([
         {"asset": "BTC", "chain": "bitcoin", "height": 870000, "address": btc_key.p2wpkh().to_string(),
-         "balance": "2.00000000", "utxos": [{"outpoint": format!("{txid}:1"), "value": "2.00000000"}],
+         "balance": "200000000", "utxos": [{"outpoint": format!("{txid}:1"), "value": "200000000"}],
          "signatures": [btc_key.sign_compact(&challenge, 39)]},
         {"asset": "ETH", "chain": "ethereum", "height": 21000000, "address": eth_key.address(),
-         "balance": "3.000000000000000000", "signatures": [eth_key.personal_sign(eth_challenge.as_bytes())]},
-    ]});
-    let mut with_reserves = att.clone();
-    with_reserves.reserves = Some(
-        por_verifier::reserves::Reserves::from_json_value(reserves_json.clone(), &assets).unwrap(),
-    );
-    sign(&mut with_reserves, &key);
-    let mut rmsg = msg[..msg.len() - 1].to_vec();
-    rmsg.push(1);
-    rmsg.extend(2u32.to_be_bytes());
-    let put = |m: &mut Vec<u8>, s: &str| {
-        m.extend((s.len() as u32).to_be_bytes());
-        m.extend(s.as_bytes());
+         "balance": "3000000000000000000", "signatures": [eth_key.personal_sign(eth_challenge.as_bytes())]},
+    ]);
+    let mut stmt = ReservesStatement {
+        exchange: att.exchange.clone(),
+        period: att.period.clone(),
+        attestation: digest,
+        sequence: 1,
+        entries: serde_json::from_value(entries_json.clone()).unwrap(),
+        public_key: key.verifying_key().to_bytes(),
+        signature: [0; 64],
     };
-    let e0 = &reserves_json["entries"][0];
-    for f in ["BTC", "bitcoin"] {
-        put(&mut rmsg, f);
+    stmt.signature = key.sign(&stmt.signing_message()).to_bytes();
+    let mut rmsg = Vec::new();
+    for s in ["por-reserves-v2", "Vector Exchange", "2026-11"] {
+        put(&mut rmsg, s);
     }
-    rmsg.extend(870_000u64.to_be_bytes());
-    put(&mut rmsg, e0["address"].as_str().unwrap());
-    put(&mut rmsg, "");
-    rmsg.extend(200_000_000u128.to_be_bytes());
-    rmsg.extend(1u32.to_be_bytes());
-    put(&mut rmsg, &txid);
-    rmsg.extend(1u32.to_be_bytes());
-    rmsg.extend(200_000_000u128.to_be_bytes());
-    rmsg.extend(0u32.to_be_bytes());
-    rmsg.extend(1u32.to_be_bytes());
-    put(&mut rmsg, e0["signatures"][0].as_str().unwrap());
-    let e1 = &reserves_json["entries"][1];
-    for f in ["ETH", "ethereum"] {
-        put(&mut rmsg, f);
+    rmsg.extend(digest.0);
+    rmsg.extend(1u32.to_be_bytes()); // sequence
+    rmsg.extend(1u32.to_be_bytes()); // one section
+    let mut body = Vec::new();
+    body.extend(2u32.to_be_bytes());
+    let e0 = &entries_json[0];
+    put(&mut body, "BTC");
+    put(&mut body, "bitcoin");
+    body.extend(870_000u64.to_be_bytes());
+    put(&mut body, e0["address"].as_str().unwrap());
+    body.push(0); // no token
+    put(&mut body, "200000000");
+    body.extend(1u32.to_be_bytes());
+    put(&mut body, &format!("{txid}:1"));
+    put(&mut body, "200000000");
+    body.push(0); // no script
+    body.extend(1u32.to_be_bytes());
+    put(&mut body, e0["signatures"][0].as_str().unwrap());
+    let e1 = &entries_json[1];
+    put(&mut body, "ETH");
+    put(&mut body, "ethereum");
+    body.extend(21_000_000u64.to_be_bytes());
+    put(&mut body, e1["address"].as_str().unwrap());
+    body.push(0);
+    put(&mut body, "3000000000000000000");
+    body.extend(0u32.to_be_bytes());
+    body.push(0);
+    body.extend(1u32.to_be_bytes());
+    put(&mut body, e1["signatures"][0].as_str().unwrap());
+    rmsg.extend(1u16.to_be_bytes());
+    rmsg.extend((body.len() as u32).to_be_bytes());
+    rmsg.extend(&body);
+    assert_eq!(stmt.signing_message(), rmsg);
+    let v = evaluate(
+        &att,
+        &stmt,
+        &key.verifying_key(),
+        &Options {
+            offline: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert!(v.failures().is_empty(), "{:?}", v.failures());
+
+    let registry: Vec<Value> = Registry::built_in()
+        .entries()
+        .iter()
+        .map(|e| json!({"chain": e.location.to_string(), "token": e.token, "symbol": e.symbol, "decimals": e.decimals,
+                        "issuance": format!("{:?}", e.issuance).to_lowercase()}))
+        .collect();
+    let conversions: Vec<Value> = [
+        (1_999_999_999_999_999_999u128, 18u8, 6u8),
+        (1450, 8, 2),
+        (5, 6, 18),
+        (123_456_789, 8, 8),
+    ]
+    .iter()
+    .map(|&(v, from, to)| {
+        json!({"amount": v.to_string(), "chain_decimals": from, "asset_decimals": to,
+                                      "result": convert(Amount(v), from, to).unwrap().to_string()})
+    })
+    .collect();
+    let chains_ok = [
+        "bitcoin",
+        "bitcoin-testnet",
+        "bitcoin-testnet4",
+        "bitcoin-signet",
+        "bitcoin-regtest",
+        "ethereum",
+        "ethereum-56",
+        "off-chain",
+    ];
+    let chains_bad = [
+        "ethereum-1",
+        "ethereum-0",
+        "ethereum-056",
+        "Bitcoin",
+        "ethereum-",
+        "ethereum-18446744073709551616",
+    ];
+    for c in chains_ok {
+        assert!(por_verifier::chains::Location::parse(c).is_ok(), "{c}");
     }
-    rmsg.extend(21_000_000u64.to_be_bytes());
-    put(&mut rmsg, e1["address"].as_str().unwrap());
-    put(&mut rmsg, "");
-    rmsg.extend(3_000_000_000_000_000_000u128.to_be_bytes());
-    rmsg.extend(0u32.to_be_bytes());
-    rmsg.extend(0u32.to_be_bytes());
-    rmsg.extend(1u32.to_be_bytes());
-    put(&mut rmsg, e1["signatures"][0].as_str().unwrap());
-    assert_eq!(with_reserves.signing_message(), rmsg);
-    let status = por_verifier::reserves::verify_offline(
-        &with_reserves.exchange,
-        &with_reserves.period,
-        &with_reserves.root_hash,
-        with_reserves.reserves.as_ref().unwrap(),
-    );
-    assert!(status.iter().all(|s| s.offline.is_ok()), "{status:?}");
+    for c in chains_bad {
+        assert!(por_verifier::chains::Location::parse(c).is_err(), "{c}");
+    }
 
     json!({
-        "description": "Test vectors for spec/ (format version 1). Generated by tests/spec_vectors.rs and checked by it.",
+        "description": "Test vectors for spec/ (tree version 1, attestation and reserves version 2). Generated by tests/spec_vectors.rs and checked by it.",
         "amounts": {"valid": amount_cases, "invalid": amount_errors},
         "user_commitment": user_v,
         "leaf": leaf_v,
@@ -301,14 +388,18 @@ fn vectors() -> Value {
         "attestation": {
             "signing_key_seed": hex::encode([0x55u8; 32]),
             "signing_message": hex::encode(&msg),
+            "digest": digest.to_hex(),
             "json": serde_json::from_str::<Value>(&att.to_json()).unwrap(),
         },
         "reserves": {
             "challenge_bitcoin_870000": challenge,
             "challenge_ethereum_21000000": eth_challenge,
             "signing_message": hex::encode(&rmsg),
-            "attestation_json": serde_json::from_str::<Value>(&with_reserves.to_json()).unwrap(),
+            "statement_json": serde_json::from_str::<Value>(&stmt.to_json()).unwrap(),
         },
+        "chains": {"valid": chains_ok, "invalid": chains_bad},
+        "unit_conversions": conversions,
+        "registry_built_in": registry,
     })
 }
 
@@ -347,16 +438,19 @@ fn stored_vectors_verify() {
         let proof = InclusionProof::from_json("vector", p.to_string().as_bytes()).unwrap();
         verify_inclusion(&att, &proof, &proof.user_id).unwrap();
     }
-    let with_reserves = Attestation::from_json(
+    assert_eq!(
+        att.digest().to_hex(),
+        v["attestation"]["digest"].as_str().unwrap()
+    );
+    let stmt = ReservesStatement::from_json(
         "vector",
-        v["reserves"]["attestation_json"].to_string().as_bytes(),
+        v["reserves"]["statement_json"].to_string().as_bytes(),
     )
     .unwrap();
-    with_reserves
-        .verify_signature(&SigningKey::from_bytes(&seed).verifying_key())
+    stmt.verify(&att, &SigningKey::from_bytes(&seed).verifying_key())
         .unwrap();
     assert_eq!(
-        hex::encode(with_reserves.signing_message()),
+        hex::encode(stmt.signing_message()),
         v["reserves"]["signing_message"].as_str().unwrap()
     );
 }

@@ -169,7 +169,7 @@ fn main() {
         tree_height: height,
         root_hash: built.root,
         liabilities: built.root_sums.clone(),
-        reserves: None,
+        bindings: Vec::new(),
         public_key: [0; 32],
         signature: [0; 64],
     };

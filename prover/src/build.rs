@@ -7,9 +7,11 @@ use ed25519_dalek::{Signer, SigningKey};
 use por_verifier::amount::Amount;
 use por_verifier::asset::Asset;
 use por_verifier::attestation::Attestation;
+use por_verifier::binding::Binding;
 use por_verifier::error::{Error, Result};
 use por_verifier::hash::{user_commitment, Hash};
 use por_verifier::liabilities::{LiabilitiesReader, Negatives, Totals};
+use por_verifier::registry::Registry;
 use por_verifier::state::{
     leaf_level, PositionAssigner, PrivateState, ATTESTATION_FILE, LEAVES_FILE, LEDGER_FILE,
     PRIVATE_DIR, STATE_FORMAT,
@@ -44,6 +46,59 @@ pub struct BuildConfig {
     pub force: bool,
     /// The assets the export must list, in order; any other column is an unknown asset.
     pub expected_assets: Option<Vec<Asset>>,
+    /// Where each asset's reserves may be held; `None` binds each asset the built-in registry
+    /// knows to its mainnet place and leaves the others unbound.
+    pub bindings: Option<Vec<Binding>>,
+    /// The registry the bindings must be confirmed by (built-in and the exchange's own files).
+    pub registry: Registry,
+}
+
+/// The format of a bindings file: `{"bindings": [{"asset", "chain", "token"?, "decimals"}]}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BindingsFile {
+    bindings: Vec<Binding>,
+}
+
+/// Reads a bindings file.
+pub fn read_bindings(path: &Path) -> Result<Vec<Binding>> {
+    let bytes = por_verifier::input::read_bounded(
+        path,
+        4 << 20,
+        por_verifier::input::FileKind::Other("bindings file"),
+    )?;
+    let f: BindingsFile = por_verifier::input::parse_json(
+        &path.display().to_string(),
+        &bytes,
+        por_verifier::input::FileKind::Other("bindings file"),
+    )?;
+    Ok(f.bindings)
+}
+
+/// The bindings to sign: the given ones, each confirmed by the registry, or the registry's
+/// defaults. Returns them with the symbols left unbound.
+fn choose_bindings(cfg: &BuildConfig, assets: &[Asset]) -> Result<(Vec<Binding>, Vec<String>)> {
+    let bindings = match &cfg.bindings {
+        Some(b) => b.clone(),
+        None => assets
+            .iter()
+            .filter_map(|a| cfg.registry.default_binding(&a.symbol))
+            .collect(),
+    };
+    for (i, b) in bindings.iter().enumerate() {
+        let c = b
+            .check(assets)
+            .map_err(|m| Error::input(format!("bindings[{i}]: {m}")))?;
+        cfg.registry
+            .confirm(&c)
+            .map_err(|m| Error::input(format!("bindings[{i}] ({}): {m}", c.label())))?;
+    }
+    let unbound = assets
+        .iter()
+        .filter(|a| !bindings.iter().any(|b| b.asset == a.symbol))
+        .map(|a| a.symbol.clone())
+        .collect();
+    Ok((bindings, unbound))
 }
 
 /// What `build` reports.
@@ -57,6 +112,8 @@ pub struct BuildSummary {
     pub clamped_rows: u64,
     /// Where the attestation was written.
     pub attestation_path: PathBuf,
+    /// Assets with no binding: no reserves can count for them.
+    pub unbound: Vec<String>,
 }
 
 /// Signs an attestation in place with the exchange's key.
@@ -83,6 +140,18 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
     };
     por_verifier::text::validate_timestamp(&snapshot_time)
         .map_err(|e| e.context("--snapshot-time"))?;
+    let in_period = |t: &str| {
+        let (start, end) = por_verifier::time::period_bounds(&cfg.period)?;
+        let t = por_verifier::time::unix_seconds(t)?;
+        Some(t >= start && t < end + por_verifier::attestation::SNAPSHOT_GRACE_SECS)
+    };
+    if in_period(&snapshot_time) != Some(true) {
+        return Err(Error::input(format!(
+            "--snapshot-time {snapshot_time}: expected a time in the period {} or the 7 days after it \
+             (verifiers reject any other)",
+            cfg.period
+        )));
+    }
     if cfg.height == 0 || cfg.height > por_verifier::tree::MAX_HEIGHT {
         return Err(Error::input(format!(
             "--height {}: expected 1 to 64",
@@ -107,6 +176,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         )));
     }
     let k = assets.len();
+    let (bindings, unbound) = choose_bindings(cfg, &assets)?;
 
     // Sort the customers by position: the tree and the leaves file are in position order.
     let mut order: Vec<u32> = (0..n as u32).collect();
@@ -154,7 +224,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         tree_height: cfg.height,
         root_hash: built.root,
         liabilities: built.root_sums,
-        reserves: None,
+        bindings,
         public_key: [0; 32],
         signature: [0; 64],
     };
@@ -186,6 +256,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         customers: n as u64,
         clamped_rows: clamped,
         attestation_path: cfg.out.join(ATTESTATION_FILE),
+        unbound,
     })
 }
 

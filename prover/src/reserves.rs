@@ -1,20 +1,65 @@
-//! Adding the reserves section to a built attestation.
+//! Signing a reserves statement for a built attestation.
+//!
+//! The statement cites the attestation by digest, so the attestation itself is never re-signed:
+//! a period has one liabilities attestation, and any number of reserves statements (numbered;
+//! each is kept as `reserves-NNNN.json`, and `reserves.json` is the latest).
 
-use crate::build::sign;
 use crate::files::write_atomic;
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{Signer, SigningKey};
 use por_verifier::attestation::Attestation;
 use por_verifier::error::{Error, Result};
-use por_verifier::reserves::{first_malformed, verify_offline, Reserves};
+use por_verifier::input::{parse_json, read_bounded, FileKind};
+use por_verifier::registry::Registry;
+use por_verifier::reserves::statement::{EntriesFile, MAX_RESERVES_BYTES};
+use por_verifier::reserves::ReservesStatement;
 use por_verifier::state::ATTESTATION_FILE;
-use std::path::Path;
+use por_verifier::verdict::{evaluate, AssetState, Options};
+use std::path::{Path, PathBuf};
 
-/// Reads `reserves_file`, checks every entry offline (signatures over this attestation's
-/// challenges, no funds counted twice, UTXOs adding up), then adds the section to
-/// `DIR/attestation.json` and re-signs it. On any failure the attestation is left as it was.
-pub fn add_reserves(dir: &Path, reserves_file: &Path, key: &SigningKey) -> Result<Attestation> {
+/// The latest statement's file name in a build directory.
+pub const RESERVES_FILE: &str = "reserves.json";
+
+/// What `add_reserves` did.
+pub struct Added {
+    /// The signed statement.
+    pub statement: ReservesStatement,
+    /// Where it was written (numbered file).
+    pub path: PathBuf,
+    /// Assets the signed claims do not cover (the statement is still written: it is the truth).
+    pub short: Vec<String>,
+}
+
+fn next_sequence(dir: &Path) -> Result<u32> {
+    let mut max = 0u32;
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| Error::input(format!("{}: cannot read: {e}", dir.display())))?;
+    for entry in rd.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if let Some(n) = name
+            .strip_prefix("reserves-")
+            .and_then(|r| r.strip_suffix(".json"))
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            max = max.max(n);
+        }
+    }
+    max.checked_add(1)
+        .ok_or_else(|| Error::input("too many reserves statements"))
+}
+
+/// Reads the entries in `entries_file`, checks every one offline against `DIR/attestation.json`
+/// and `registry` (signatures over this attestation's challenges, bindings, no funds counted
+/// twice, UTXOs adding up), then signs and writes the next statement. On any failure nothing is
+/// written.
+pub fn add_reserves(
+    dir: &Path,
+    entries_file: &Path,
+    key: &SigningKey,
+    registry: Registry,
+) -> Result<Added> {
     let path = dir.join(ATTESTATION_FILE);
-    let mut att = Attestation::read(&path)?;
+    let att = Attestation::read(&path)?;
     if att.public_key != key.verifying_key().to_bytes() {
         return Err(Error::input(format!(
             "{}: signed by {}, not by this key ({}); use the key that built it",
@@ -24,34 +69,56 @@ pub fn add_reserves(dir: &Path, reserves_file: &Path, key: &SigningKey) -> Resul
         )));
     }
     att.verify_signature(&key.verifying_key())?;
-    let reserves = Reserves::read(reserves_file, &att.assets)?;
-    let status = verify_offline(&att.exchange, &att.period, &att.root_hash, &reserves);
-    if let Some(e) = first_malformed(&reserves, &status) {
-        return Err(e.context(reserves_file.display()));
-    }
-    let failures: Vec<String> = reserves
-        .entries
-        .iter()
-        .zip(&status)
-        .enumerate()
-        .filter_map(|(i, (e, s))| {
-            s.offline
-                .as_ref()
-                .err()
-                .map(|why| format!("entries[{i}] ({}): {why}", e.label()))
-        })
-        .collect();
+    let bytes = read_bounded(
+        entries_file,
+        MAX_RESERVES_BYTES,
+        FileKind::Other("reserves entries file"),
+    )?;
+    let input: EntriesFile = parse_json(
+        &entries_file.display().to_string(),
+        &bytes,
+        FileKind::Other("reserves entries file ({\"entries\": [...]})"),
+    )?;
+    let mut stmt = ReservesStatement {
+        exchange: att.exchange.clone(),
+        period: att.period.clone(),
+        attestation: att.digest(),
+        sequence: next_sequence(dir)?,
+        entries: input.entries,
+        public_key: key.verifying_key().to_bytes(),
+        signature: [0; 64],
+    };
+    stmt.signature = key.sign(&stmt.signing_message()).to_bytes();
+    let opts = Options {
+        registry,
+        offline: true,
+        ..Options::default()
+    };
+    let v = evaluate(&att, &stmt, &key.verifying_key(), &opts)?;
+    let failures = v.failures();
     if !failures.is_empty() {
         return Err(Error::failed(format!(
-            "{}: {} reserve entr{} failed, nothing was written:\n  {}",
-            reserves_file.display(),
+            "{}: {} check(s) failed, nothing was written:\n  {}",
+            entries_file.display(),
             failures.len(),
-            if failures.len() == 1 { "y" } else { "ies" },
             failures.join("\n  ")
         )));
     }
-    att.reserves = Some(reserves);
-    sign(&mut att, key);
-    write_atomic(&path, att.to_json().as_bytes())?;
-    Ok(att)
+    let short = v
+        .assets
+        .iter()
+        .filter(|a| a.state == AssetState::Short)
+        .map(|a| a.asset.symbol.clone())
+        .collect();
+    let out = dir.join(format!("reserves-{:04}.json", stmt.sequence));
+    if out.exists() {
+        return Err(Error::input(format!("{}: already exists", out.display())));
+    }
+    write_atomic(&out, stmt.to_json().as_bytes())?;
+    write_atomic(&dir.join(RESERVES_FILE), stmt.to_json().as_bytes())?;
+    Ok(Added {
+        statement: stmt,
+        path: out,
+        short,
+    })
 }

@@ -113,6 +113,21 @@ pub struct Exchange {
 impl Exchange {
     /// Writes `csv`, generates a key and builds with the given extra build arguments.
     pub fn build(csv: &str, extra: &[&str]) -> Exchange {
+        let mut args = vec!["--snapshot-time", "2026-11-30T23:59:59Z"];
+        args.extend_from_slice(extra);
+        Exchange::build_period(csv, "2026-11", &args)
+    }
+
+    /// Writes `csv`, generates a key and builds the current month with the snapshot time now
+    /// (for checks against a real node, whose blocks are mined now), with extra arguments.
+    pub fn build_now(csv: &str, extra: &[&str]) -> Exchange {
+        let (now, period) = now_and_period();
+        let mut args = vec!["--snapshot-time", now.as_str()];
+        args.extend_from_slice(extra);
+        Exchange::build_period(csv, &period, &args)
+    }
+
+    fn build_period(csv: &str, period: &str, args: &[&str]) -> Exchange {
         let tmp = tempfile::tempdir().expect("tempdir");
         let key = tmp.path().join("exchange.key");
         let pubkey = run("por-prove", &["keygen", "--out", path_str(&key)])
@@ -123,9 +138,7 @@ impl Exchange {
         let liabilities = tmp.path().join("liabilities.csv");
         std::fs::write(&liabilities, csv).expect("write csv");
         let out = tmp.path().join("out");
-        let mut args = vec!["--snapshot-time", "2026-11-30T23:59:59Z"];
-        args.extend_from_slice(extra);
-        build_month(&liabilities, &key, "Test Exchange", "2026-11", &out, &args).expect(0);
+        build_month(&liabilities, &key, "Test Exchange", period, &out, args).expect(0);
         Exchange {
             tmp,
             key,
@@ -137,7 +150,9 @@ impl Exchange {
 
     /// Runs `build` again on this exchange's export and key, into `out`, with extra arguments.
     pub fn rebuild(&self, out: &Path, extra: &[&str]) -> Run {
-        build_month(&self.liabilities, &self.key, "X", "2026-11", out, extra)
+        let mut args = vec!["--snapshot-time", "2026-11-30T23:59:59Z"];
+        args.extend_from_slice(extra);
+        build_month(&self.liabilities, &self.key, "X", "2026-11", out, &args)
     }
 
     /// The public attestation's path.
@@ -235,38 +250,146 @@ impl Exchange {
         std::fs::read_to_string(out).expect("challenge file")
     }
 
-    /// Writes a reserves file with `entries` and runs `por-prove reserves add`.
-    pub fn add_reserves(&self, entries: &[serde_json::Value]) -> Run {
-        let file = self.path("reserves.json");
-        write_json(
-            &file,
-            &serde_json::json!({"format": "por-reserves-v1", "entries": entries}),
-        );
-        run(
-            "por-prove",
-            &[
-                "reserves",
-                "add",
-                "--out",
-                path_str(&self.out),
-                "--reserves",
-                path_str(&file),
-                "--key",
-                path_str(&self.key),
-            ],
-        )
+    /// Writes `entries` as a reserves entries file and runs `por-prove reserves add` with extra
+    /// arguments (a registry, say).
+    pub fn add_reserves_with(&self, entries: &[serde_json::Value], extra: &[&str]) -> Run {
+        let file = self.path("entries.json");
+        write_json(&file, &serde_json::json!({"entries": entries}));
+        let mut args = vec![
+            "reserves",
+            "add",
+            "--out",
+            path_str(&self.out),
+            "--reserves",
+            path_str(&file),
+            "--key",
+            path_str(&self.key),
+        ];
+        args.extend_from_slice(extra);
+        run("por-prove", &args)
     }
 
-    /// Runs `por-verify reserves` with extra arguments.
-    pub fn verify_reserves(&self, attestation: &Path, extra: &[&str]) -> Run {
+    /// `add_reserves_with` without extra arguments.
+    pub fn add_reserves(&self, entries: &[serde_json::Value]) -> Run {
+        self.add_reserves_with(entries, &[])
+    }
+
+    /// The latest reserves statement `reserves add` wrote.
+    pub fn reserves(&self) -> PathBuf {
+        self.out.join("reserves.json")
+    }
+
+    /// The exchange's signing key, for tests that sign as a dishonest exchange would.
+    pub fn signing_key(&self) -> ed25519_dalek::SigningKey {
+        let text = std::fs::read_to_string(&self.key).expect("key file");
+        let seed = por_verifier::hash::parse_hex32(text.trim()).expect("key hex");
+        ed25519_dalek::SigningKey::from_bytes(&seed)
+    }
+
+    /// Signs a reserves statement with `entries` for `attestation` directly with the exchange's
+    /// key, without any of `por-prove`'s checks, and writes it: what a dishonest exchange
+    /// publishes.
+    pub fn forge_reserves_for(&self, attestation: &Path, entries: &[serde_json::Value]) -> PathBuf {
+        use ed25519_dalek::Signer;
+        let att = por_verifier::Attestation::read(attestation).expect("attestation");
+        let key = self.signing_key();
+        let mut stmt = por_verifier::reserves::ReservesStatement {
+            exchange: att.exchange.clone(),
+            period: att.period.clone(),
+            attestation: att.digest(),
+            sequence: 1,
+            entries: serde_json::from_value(serde_json::Value::Array(entries.to_vec()))
+                .expect("entries"),
+            public_key: key.verifying_key().to_bytes(),
+            signature: [0; 64],
+        };
+        stmt.signature = key.sign(&stmt.signing_message()).to_bytes();
+        let n = std::fs::read_dir(self.tmp.path())
+            .map(|d| d.count())
+            .unwrap_or(0);
+        let path = self.path(&format!("forged-reserves-{n}.json"));
+        std::fs::write(&path, stmt.to_json()).expect("write");
+        path
+    }
+
+    /// `forge_reserves_for` this exchange's attestation.
+    pub fn forge_reserves(&self, entries: &[serde_json::Value]) -> PathBuf {
+        self.forge_reserves_for(&self.attestation(), entries)
+    }
+
+    /// Edits the attestation and re-signs it with the exchange's key (no checks), writing it
+    /// beside the original: a dishonest exchange's attestation.
+    pub fn forge_attestation(&self, edit: impl Fn(&mut por_verifier::Attestation)) -> PathBuf {
+        use ed25519_dalek::Signer;
+        let mut att = por_verifier::Attestation::read(&self.attestation()).expect("attestation");
+        edit(&mut att);
+        let key = self.signing_key();
+        att.public_key = key.verifying_key().to_bytes();
+        att.signature = key.sign(&att.signing_message()).to_bytes();
+        let n = std::fs::read_dir(self.tmp.path())
+            .map(|d| d.count())
+            .unwrap_or(0);
+        let path = self.path(&format!("forged-attestation-{n}.json"));
+        std::fs::write(&path, att.to_json()).expect("write");
+        path
+    }
+
+    /// Runs `por-verify reserves` on an attestation and statement, with extra arguments.
+    pub fn verify_reserves_of(&self, attestation: &Path, reserves: &Path, extra: &[&str]) -> Run {
         let mut args = vec![
             "reserves",
             "--attestation",
             path_str(attestation),
+            "--reserves",
+            path_str(reserves),
             "--exchange-key",
             &self.pubkey,
         ];
         args.extend_from_slice(extra);
         run("por-verify", &args)
     }
+
+    /// `por-verify reserves` on this exchange's attestation and the given statement.
+    pub fn verify_reserves(&self, reserves: &Path, extra: &[&str]) -> Run {
+        self.verify_reserves_of(&self.attestation(), reserves, extra)
+    }
+
+    /// Runs `por-verify proof` for `user` with extra arguments (`--reserves`, nodes…).
+    pub fn verify_with(&self, attestation: &Path, proof: &Path, user: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "proof",
+            "--attestation",
+            path_str(attestation),
+            "--proof",
+            path_str(proof),
+            "--exchange-key",
+            &self.pubkey,
+            "--user-id",
+            user,
+        ];
+        args.extend_from_slice(extra);
+        run("por-verify", &args)
+    }
+}
+
+/// The current time as the attestation writes it, and its period: tests against a real node
+/// need a snapshot time near the node's block times.
+pub fn now_and_period() -> (String, String) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let t = por_verifier::time::format_utc(secs);
+    let period = t[..7].to_string();
+    (t, period)
+}
+
+/// Writes a registry file (`por-registry-v1`) with `entries` and returns its path.
+pub fn write_registry(dir: &Path, name: &str, entries: &[serde_json::Value]) -> PathBuf {
+    let p = dir.join(name);
+    write_json(
+        &p,
+        &serde_json::json!({"format": "por-registry-v1", "entries": entries}),
+    );
+    p
 }

@@ -166,7 +166,7 @@ impl Drop for Bitcoind {
     }
 }
 
-/// A local Ethereum node (anvil, chain id 31337).
+/// A local Ethereum node (anvil).
 pub struct Anvil {
     child: Child,
     /// The RPC URL.
@@ -175,8 +175,15 @@ pub struct Anvil {
 }
 
 impl Anvil {
-    /// Starts anvil, or `None` (skip) when it is not available outside CI.
+    /// Starts anvil (chain id 31337), or `None` (skip) when it is not available outside CI.
     pub fn start() -> Option<Anvil> {
+        Self::start_with(31_337)
+    }
+
+    /// Starts anvil with a chain id (1 to play Ethereum mainnet, as the user's own node would
+    /// answer). Its finalized block trails the latest by two blocks, so tests can tell settled
+    /// snapshot blocks from unsettled ones.
+    pub fn start_with(chain_id: u64) -> Option<Anvil> {
         let bin = find("POR_ANVIL", "anvil", false).or_else(|| missing("anvil"))?;
         let port = free_port();
         let child = Command::new(bin)
@@ -187,7 +194,9 @@ impl Anvil {
                 &port.to_string(),
                 "--silent",
                 "--chain-id",
-                "31337",
+                &chain_id.to_string(),
+                "--slots-in-an-epoch",
+                "1",
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

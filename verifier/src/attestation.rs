@@ -1,25 +1,35 @@
-//! The attestation: what the exchange signs and publishes each period.
+//! The attestation: what the exchange signs once per period about its liabilities.
 //!
-//! The signature covers a canonical byte encoding (`signing_message`), never re-serialised
-//! JSON, so two implementations agree on the signed bytes whatever their JSON libraries do.
-//! `spec/attestation.md` defines the encoding.
+//! The signature covers a canonical byte encoding ([`Attestation::signing_message`]), never
+//! re-serialised JSON, so two implementations agree on the signed bytes whatever their JSON
+//! libraries do. The message is a header (kind, exchange, period, snapshot time) and typed,
+//! length-prefixed sections ([`crate::encode::Sections`]): 1 the liabilities (assets, tree
+//! height, root, totals), 2 the asset bindings. Reserves are a separate statement that cites
+//! this one by [`Attestation::digest`] (spec/reserves.md), so an attestation is signed exactly
+//! once per period. `spec/attestation.md` defines the encoding.
 
 use crate::amount::Amount;
 use crate::asset::{validate_assets, Asset};
-use crate::encode::{put_str, put_u32};
+use crate::binding::{encode_bindings, Binding};
+use crate::encode::{digest, put_str, put_u32, Sections};
 use crate::error::{Error, Result};
 use crate::hash::Hash;
-use crate::reserves::Reserves;
+use crate::input::{parse_json, read_bounded, FileKind};
 use crate::text::{validate_exchange, validate_period, validate_timestamp};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-/// The format string of version 1 attestations.
-pub const ATTESTATION_FORMAT: &str = "por-attestation-v1";
-/// The first bytes of the signed message; distinct from any other signed object's prefix.
-pub const SIGNING_PREFIX: &[u8] = b"por-attestation-v1\n";
-/// The largest attestation file read (reserves sections can list many UTXOs).
-pub const MAX_ATTESTATION_BYTES: usize = 64 << 20;
+/// The format string of version 2 attestations; also the kind string that opens the signed
+/// message.
+pub const ATTESTATION_FORMAT: &str = "por-attestation-v2";
+/// Section type of the liabilities.
+pub const SECTION_LIABILITIES: u16 = 1;
+/// Section type of the asset bindings.
+pub const SECTION_BINDINGS: u16 = 2;
+/// The largest attestation file read.
+pub const MAX_ATTESTATION_BYTES: u64 = 4 << 20;
+/// How long after its period's end a snapshot may be taken (spec/reserves.md, "Freshness").
+pub const SNAPSHOT_GRACE_SECS: i64 = 7 * 86_400;
 
 /// A parsed, well-formed attestation (its signature not yet checked).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,8 +48,8 @@ pub struct Attestation {
     pub root_hash: Hash,
     /// The root sums: total liabilities per asset, in base units.
     pub liabilities: Vec<Amount>,
-    /// The on-chain reserves, when the exchange has added them.
-    pub reserves: Option<Reserves>,
+    /// Where each asset's reserves may be held, as signed (checked by the reserves verdict).
+    pub bindings: Vec<Binding>,
     /// The public key that signed.
     pub public_key: [u8; 32],
     /// The ed25519 signature over `signing_message()`.
@@ -59,8 +69,7 @@ struct AttestationJson {
     tree_height: u8,
     root_hash: String,
     liabilities: Vec<String>,
-    #[serde(default)]
-    reserves: Option<serde_json::Value>,
+    bindings: Vec<Binding>,
     public_key: String,
     signature: String,
 }
@@ -68,28 +77,35 @@ struct AttestationJson {
 impl Attestation {
     /// The canonical bytes the exchange signs.
     pub fn signing_message(&self) -> Vec<u8> {
-        let mut m = SIGNING_PREFIX.to_vec();
+        let mut m = Vec::new();
+        put_str(&mut m, ATTESTATION_FORMAT);
         put_str(&mut m, &self.exchange);
         put_str(&mut m, &self.period);
         put_str(&mut m, &self.snapshot_time);
-        put_u32(&mut m, self.assets.len() as u32);
+        let mut sections = Sections::default();
+        let mut l = Vec::new();
+        put_u32(&mut l, self.assets.len() as u32);
         for a in &self.assets {
-            put_str(&mut m, &a.symbol);
-            m.push(a.decimals);
+            put_str(&mut l, &a.symbol);
+            l.push(a.decimals);
         }
-        m.push(self.tree_height);
-        m.extend_from_slice(&self.root_hash.0);
-        for l in &self.liabilities {
-            m.extend_from_slice(&l.to_be_bytes());
+        l.push(self.tree_height);
+        l.extend_from_slice(&self.root_hash.0);
+        for t in &self.liabilities {
+            l.extend_from_slice(&t.to_be_bytes());
         }
-        match &self.reserves {
-            None => m.push(0),
-            Some(r) => {
-                m.push(1);
-                r.encode(&mut m);
-            }
-        }
+        sections.add(SECTION_LIABILITIES, l);
+        let mut b = Vec::new();
+        encode_bindings(&self.bindings, &mut b);
+        sections.add(SECTION_BINDINGS, b);
+        sections.write(&mut m);
         m
+    }
+
+    /// SHA-256 of the signing message: how reserves statements and challenges cite this
+    /// attestation.
+    pub fn digest(&self) -> Hash {
+        Hash(digest(&self.signing_message()))
     }
 
     /// Checks the signature with `verify_strict` against the key the user trusts.
@@ -110,15 +126,30 @@ impl Attestation {
         })
     }
 
+    /// Whether the signed snapshot time lies in the attested period or the 7 days after it:
+    /// otherwise an old snapshot could be passed off with a back-dated time.
+    pub fn snapshot_in_period(&self) -> std::result::Result<(), String> {
+        let (start, end) = crate::time::period_bounds(&self.period)
+            .ok_or_else(|| format!("period {:?} is not a month", self.period))?;
+        let t = crate::time::unix_seconds(&self.snapshot_time)
+            .ok_or_else(|| format!("snapshot time {:?} is not a date", self.snapshot_time))?;
+        if t < start || t >= end + SNAPSHOT_GRACE_SECS {
+            return Err(format!(
+                "the snapshot time {} is outside the period {} and the 7 days after it",
+                self.snapshot_time, self.period
+            ));
+        }
+        Ok(())
+    }
+
     /// Parses and validates the JSON form; errors name `name` and the field.
     pub fn from_json(name: &str, bytes: &[u8]) -> Result<Attestation> {
-        if bytes.len() > MAX_ATTESTATION_BYTES {
+        if bytes.len() as u64 > MAX_ATTESTATION_BYTES {
             return Err(Error::input(format!(
                 "{name}: larger than {MAX_ATTESTATION_BYTES} bytes"
             )));
         }
-        let j: AttestationJson = serde_json::from_slice(bytes)
-            .map_err(|e| Error::input(format!("{name}: not a valid attestation: {e}")))?;
+        let j: AttestationJson = parse_json(name, bytes, FileKind::Attestation)?;
         let field = |f: &str| format!("{name}, field {f}");
         if j.format != ATTESTATION_FORMAT {
             return Err(Error::input(format!(
@@ -177,13 +208,8 @@ impl Attestation {
                 field("signature")
             )));
         }
-        let reserves = match j.reserves {
-            None | Some(serde_json::Value::Null) => None,
-            Some(v) => Some(
-                Reserves::from_json_value(v, &j.assets)
-                    .map_err(|e| e.context(field("reserves")))?,
-            ),
-        };
+        // Bindings are kept as signed; whether they are valid and confirmed is a verdict on the
+        // reserves (exit 1), not a reason to refuse the customer's inclusion check.
         Ok(Attestation {
             exchange: j.exchange,
             period: j.period,
@@ -192,7 +218,7 @@ impl Attestation {
             tree_height: j.tree_height,
             root_hash,
             liabilities,
-            reserves,
+            bindings: j.bindings,
             public_key,
             signature,
         })
@@ -209,10 +235,7 @@ impl Attestation {
             tree_height: self.tree_height,
             root_hash: self.root_hash.to_hex(),
             liabilities: self.liabilities.iter().map(|a| a.to_string()).collect(),
-            reserves: self
-                .reserves
-                .as_ref()
-                .map(|r| r.to_json_value(&self.assets)),
+            bindings: self.bindings.clone(),
             public_key: hex::encode(self.public_key),
             signature: hex::encode(self.signature),
         };
@@ -221,9 +244,9 @@ impl Attestation {
         s
     }
 
-    /// Reads an attestation file.
+    /// Reads an attestation file (bounded).
     pub fn read(path: &std::path::Path) -> Result<Attestation> {
-        let bytes = crate::error::read_file(path)?;
+        let bytes = read_bounded(path, MAX_ATTESTATION_BYTES, FileKind::Attestation)?;
         Attestation::from_json(&path.display().to_string(), &bytes)
     }
 }
@@ -240,4 +263,69 @@ pub fn parse_public_key(hex_text: &str) -> Result<VerifyingKey> {
             "exchange key {hex_text}: not a valid ed25519 public key"
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::read_sections;
+
+    fn att() -> Attestation {
+        Attestation {
+            exchange: "Ex".into(),
+            period: "2026-11".into(),
+            snapshot_time: "2026-11-30T12:00:00Z".into(),
+            assets: vec![Asset {
+                symbol: "BTC".into(),
+                decimals: 8,
+            }],
+            tree_height: 4,
+            root_hash: Hash([7; 32]),
+            liabilities: vec![Amount(5)],
+            bindings: vec![Binding {
+                asset: "BTC".into(),
+                chain: "bitcoin".into(),
+                token: None,
+                decimals: 8,
+            }],
+            public_key: [0; 32],
+            signature: [0; 64],
+        }
+    }
+
+    #[test]
+    fn message_is_a_header_and_two_sections() {
+        let a = att();
+        let m = a.signing_message();
+        let header_len = 4 + 18 + 4 + 2 + 4 + 7 + 4 + 20;
+        assert_eq!(&m[4..22], b"por-attestation-v2");
+        let sections = read_sections(&m[header_len..]).unwrap();
+        assert_eq!(sections.len(), 2);
+        assert_eq!(sections[0].0, SECTION_LIABILITIES);
+        assert_eq!(sections[1].0, SECTION_BINDINGS);
+        // 4 + str("BTC") + u8 + u8(height) + root + u128
+        assert_eq!(sections[0].1.len(), 4 + 7 + 1 + 1 + 32 + 16);
+    }
+
+    #[test]
+    fn snapshot_window() {
+        let mut a = att();
+        assert!(a.snapshot_in_period().is_ok());
+        a.snapshot_time = "2026-12-07T23:59:59Z".into();
+        assert!(a.snapshot_in_period().is_ok());
+        a.snapshot_time = "2026-12-08T00:00:00Z".into();
+        assert!(a.snapshot_in_period().is_err());
+        a.snapshot_time = "2026-10-31T23:59:59Z".into();
+        assert!(a.snapshot_in_period().is_err());
+    }
+
+    #[test]
+    fn json_round_trip_and_digest_changes_with_bindings() {
+        let a = att();
+        let back = Attestation::from_json("a.json", a.to_json().as_bytes()).unwrap();
+        assert_eq!(back, a);
+        let mut b = a.clone();
+        b.bindings[0].decimals = 2;
+        assert_ne!(a.digest(), b.digest());
+    }
 }

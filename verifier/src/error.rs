@@ -1,8 +1,9 @@
-//! Errors with the two outcomes every command distinguishes.
+//! Errors with the outcomes every command distinguishes (the exit codes of spec/README.md).
 //!
 //! A verifier must tell "your input is unreadable" apart from "your input is readable and
 //! wrong": the first is a usage problem (exit 2), the second is evidence against the exchange
-//! (exit 1). Every error carries a message that names the file, the line or field, and what was
+//! (exit 1). A third outcome is "not everything needed could be checked" (exit 3): never a
+//! pass, never an accusation. Every error carries a message that names the file, the line or field, and what was
 //! expected, because the person reading it is often a customer, not a developer.
 
 use std::fmt;
@@ -14,6 +15,9 @@ pub enum ErrorKind {
     BadInput,
     /// The input is well-formed but a check failed: exit code 1.
     Failed,
+    /// Something the verdict needs could not be checked (no node for a chain, a snapshot not
+    /// yet settled, assets held off chain): exit code 3.
+    Unverified,
 }
 
 /// An error with its kind and a human-readable explanation.
@@ -40,6 +44,14 @@ impl Error {
         }
     }
 
+    /// A could-not-check outcome (exit code 3).
+    pub fn unverified(message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Unverified,
+            message: message.into(),
+        }
+    }
+
     /// The kind of this error.
     pub fn kind(&self) -> ErrorKind {
         self.kind
@@ -55,6 +67,7 @@ impl Error {
         match self.kind {
             ErrorKind::Failed => 1,
             ErrorKind::BadInput => 2,
+            ErrorKind::Unverified => 3,
         }
     }
 

@@ -8,10 +8,16 @@
 //! - [`liabilities`]: the exchange's export, `user_id,SYMBOL:DECIMALS,...`;
 //! - [`hash`]: the byte encodings and domain-separated SHA-256 hashes of the tree;
 //! - [`tree`]: the sparse Merkle sum tree of fixed height, and folding a path;
-//! - [`attestation`]: what the exchange signs, and the canonical signed bytes;
+//! - [`encode`]: the byte encodings and section framing of every signed message;
+//! - [`attestation`]: what the exchange signs once per period, and its digest;
+//! - [`binding`], [`chains`], [`registry`]: where each asset's reserves may be held, and the
+//!   registry the user trusts to confirm it;
 //! - [`proof`]: a customer's inclusion proof and its verification;
 //! - [`state`], [`audit`]: the private data and the auditor's full recomputation;
-//! - [`reserves`]: the on-chain reserves section.
+//! - [`reserves`]: the signed reserves statement and its offline checks;
+//! - [`chain`]: the checks against the user's own nodes;
+//! - [`verdict`]: the solvency verdict and its exit codes;
+//! - [`input`], [`time`], [`text`]: bounded reads, timestamps, text fields.
 //!
 //! `spec/` in the repository is the normative description; its test vectors are checked
 //! against this crate.
@@ -23,17 +29,23 @@ pub mod amount;
 pub mod asset;
 pub mod attestation;
 pub mod audit;
+pub mod binding;
 pub mod chain;
+pub mod chains;
 pub mod encode;
 pub mod error;
 pub mod hash;
+pub mod input;
 pub mod liabilities;
 pub mod proof;
+pub mod registry;
 pub mod report;
 pub mod reserves;
 pub mod state;
 pub mod text;
+pub mod time;
 pub mod tree;
+pub mod verdict;
 
 pub use amount::Amount;
 pub use asset::Asset;

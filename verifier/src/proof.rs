@@ -70,8 +70,7 @@ impl InclusionProof {
                 "{name}: larger than {MAX_PROOF_BYTES} bytes"
             )));
         }
-        let j: ProofJson = serde_json::from_slice(bytes)
-            .map_err(|e| Error::input(format!("{name}: not a valid inclusion proof: {e}")))?;
+        let j: ProofJson = crate::input::parse_json(name, bytes, crate::input::FileKind::Proof)?;
         let ctx = |e: Error| e.context(name);
         if j.format != PROOF_FORMAT {
             return Err(Error::input(format!(
@@ -120,6 +119,16 @@ impl InclusionProof {
             balances,
             path,
         })
+    }
+
+    /// Reads a proof file (bounded).
+    pub fn read(path: &std::path::Path) -> Result<InclusionProof> {
+        let bytes = crate::input::read_bounded(
+            path,
+            MAX_PROOF_BYTES as u64,
+            crate::input::FileKind::Proof,
+        )?;
+        InclusionProof::from_json(&path.display().to_string(), &bytes)
     }
 
     /// Serialises to pretty JSON.
@@ -181,6 +190,23 @@ impl InclusionProof {
     }
 }
 
+/// How two different user ids are nearly the same, in words, when they are.
+fn near_miss(proof_id: &str, typed: &str) -> Option<&'static str> {
+    use unicode_normalization::UnicodeNormalization;
+    let nfc = |s: &str| s.nfc().collect::<String>();
+    if proof_id.trim() == typed.trim() {
+        Some("surrounding whitespace")
+    } else if nfc(proof_id) == nfc(typed) {
+        Some("Unicode form (the same letters encoded differently)")
+    } else if proof_id.to_lowercase() == typed.to_lowercase() {
+        Some("upper and lower case")
+    } else if nfc(proof_id.trim()).to_lowercase() == nfc(typed.trim()).to_lowercase() {
+        Some("case, whitespace or Unicode form")
+    } else {
+        None
+    }
+}
+
 /// What a successful inclusion check established.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inclusion {
@@ -199,10 +225,17 @@ pub fn verify_inclusion(
     user_id: &str,
 ) -> Result<Inclusion> {
     if proof.user_id != user_id {
-        return Err(Error::failed(format!(
-            "this proof is for user id {:?}, not for {user_id:?}: it is someone else's proof",
-            proof.user_id
-        )));
+        return Err(Error::failed(match near_miss(&proof.user_id, user_id) {
+            Some(how) => format!(
+                "this proof is for user id {:?}, and you typed {user_id:?}: they differ only by {how}. The \
+                 leaf commits to the exact id, so check how your id is written at the exchange and type it exactly",
+                proof.user_id
+            ),
+            None => format!(
+                "this proof is for user id {:?}, not for {user_id:?}: it is someone else's proof",
+                proof.user_id
+            ),
+        }));
     }
     if proof.exchange != att.exchange || proof.period != att.period {
         return Err(Error::failed(format!(
@@ -267,4 +300,27 @@ pub fn verify_inclusion(
         balances: proof.balances.clone(),
         levels: h,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::near_miss;
+
+    #[test]
+    fn near_misses_are_named() {
+        assert_eq!(
+            near_miss("alice", " alice "),
+            Some("surrounding whitespace")
+        );
+        assert_eq!(near_miss("Alice", "alice"), Some("upper and lower case"));
+        assert_eq!(
+            near_miss("caf\u{e9}", "cafe\u{301}"),
+            Some("Unicode form (the same letters encoded differently)")
+        );
+        assert_eq!(
+            near_miss("Caf\u{e9}", " cafe\u{301}"),
+            Some("case, whitespace or Unicode form")
+        );
+        assert_eq!(near_miss("alice", "bob"), None);
+    }
 }

@@ -64,6 +64,7 @@ impl Report {
                 json!(match code {
                     0 => "pass",
                     1 => "fail",
+                    3 => "unverified",
                     _ => "error",
                 }),
             );
@@ -95,6 +96,7 @@ impl Report {
         }
         match outcome {
             Ok(summary) => say!("{summary}"),
+            Err(e) if e.exit_code() == 3 => say!("UNVERIFIED: {}", e.message()),
             Err(e) if e.exit_code() == 1 => {
                 say!(
                     "{}: {}",

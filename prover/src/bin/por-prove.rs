@@ -78,6 +78,13 @@ enum Cmd {
         /// mis-exported column.
         #[arg(long)]
         assets: Option<String>,
+        /// Where each asset's reserves may be held (JSON: {"bindings": [{"asset", "chain",
+        /// "token"?, "decimals"}]}); signed with the liabilities. Default: each asset the built-in
+        /// registry knows, on its mainnet chain or contract.
+        #[arg(long)]
+        bindings: Option<PathBuf>,
+        #[command(flatten)]
+        registry: RegistryArgs,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -126,6 +133,34 @@ enum Cmd {
     },
 }
 
+/// The registry the bindings are confirmed by, as the verifier's users will (built-in plus files).
+#[derive(clap::Args)]
+struct RegistryArgs {
+    /// A registry file (por-registry-v1) for test networks, other chains, fiat (repeatable).
+    #[arg(long, value_name = "FILE")]
+    registry: Vec<PathBuf>,
+    /// A token list in the Uniswap token-list format (repeatable).
+    #[arg(long, value_name = "FILE")]
+    token_list: Vec<PathBuf>,
+}
+
+impl RegistryArgs {
+    fn load(&self) -> Result<por_verifier::registry::Registry> {
+        use por_verifier::input::{read_bounded, FileKind};
+        use por_verifier::registry::{Registry, MAX_REGISTRY_BYTES};
+        let mut r = Registry::built_in();
+        for p in &self.registry {
+            let b = read_bounded(p, MAX_REGISTRY_BYTES, FileKind::Other("registry file"))?;
+            r.add_registry_file(&p.display().to_string(), &b)?;
+        }
+        for p in &self.token_list {
+            let b = read_bounded(p, MAX_REGISTRY_BYTES, FileKind::Other("token list"))?;
+            r.add_token_list(&p.display().to_string(), &b)?;
+        }
+        Ok(r)
+    }
+}
+
 #[derive(Subcommand)]
 enum ReservesCmd {
     /// Print the exact message every reserve address on CHAIN must sign for this attestation.
@@ -143,17 +178,20 @@ enum ReservesCmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Check every reserve signature and add the reserves to DIR/attestation.json, re-signed.
+    /// Check every reserve entry offline and write the next signed reserves statement
+    /// (DIR/reserves-NNNN.json, and DIR/reserves.json as the latest).
     Add {
         /// The directory written by `build`.
         #[arg(long)]
         out: PathBuf,
-        /// The reserves file (JSON, format por-reserves-v1).
+        /// The entries (JSON: {"entries": [...]}, spec/reserves.md).
         #[arg(long)]
         reserves: PathBuf,
         /// The attestation key that signed DIR/attestation.json.
         #[arg(long)]
         key: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArgs,
     },
 }
 
@@ -189,9 +227,16 @@ fn run(cmd: Cmd) -> Result<()> {
             out,
             force,
             assets,
+            bindings,
+            registry,
             json,
         } => {
             let key = read_key(&key)?;
+            let registry = registry.load()?;
+            let bindings = bindings
+                .as_deref()
+                .map(por_prover::build::read_bindings)
+                .transpose()?;
             let expected_assets = assets
                 .as_deref()
                 .map(por_prover::build::parse_asset_list)
@@ -211,6 +256,8 @@ fn run(cmd: Cmd) -> Result<()> {
                 out,
                 force,
                 expected_assets,
+                bindings,
+                registry,
             };
             let s = build(&cfg, &key, &Progress::stderr())?;
             let att = &s.attestation;
@@ -224,7 +271,8 @@ fn run(cmd: Cmd) -> Result<()> {
                 let v = serde_json::json!({
                     "attestation": s.attestation_path, "customers": s.customers, "clamped_rows": s.clamped_rows,
                     "root_hash": att.root_hash.to_hex(), "tree_height": att.tree_height, "liabilities": totals,
-                    "public_key": hex::encode(att.public_key),
+                    "public_key": hex::encode(att.public_key), "attestation_digest": att.digest().to_hex(),
+                    "bindings": att.bindings, "unbound_assets": s.unbound,
                 });
                 say!("{v:#}");
             } else {
@@ -243,6 +291,27 @@ fn run(cmd: Cmd) -> Result<()> {
                 say!("  tree height:   {}", att.tree_height);
                 say!("  root hash:     {}", att.root_hash);
                 say!("  signed by:     {}", hex::encode(att.public_key));
+                say!("  digest:        {}", att.digest());
+                say!("  reserves may be held:");
+                for b in &att.bindings {
+                    if b.chain == por_verifier::chains::OFF_CHAIN {
+                        say!("    {:<8} off chain (fiat: no chain can prove it)", b.asset);
+                        continue;
+                    }
+                    say!(
+                        "    {:<8} on {}{} ({} decimals)",
+                        b.asset,
+                        b.chain,
+                        b.token
+                            .as_deref()
+                            .map(|t| format!(", token {t}"))
+                            .unwrap_or_default(),
+                        b.decimals
+                    );
+                }
+                for u in &s.unbound {
+                    say!("    {u:<8} NOT BOUND: no reserves can count for it (give --bindings)");
+                }
                 say!("  liabilities:");
                 for (a, l) in att.assets.iter().zip(&att.liabilities) {
                     say!("    {:<8} {:>40}", a.symbol, l.to_decimal(a.decimals));
@@ -300,28 +369,40 @@ fn run(cmd: Cmd) -> Result<()> {
             out,
         }) => {
             let att = por_verifier::Attestation::read(&attestation)?;
-            let chain =
-                por_verifier::reserves::Chain::parse(&chain).map_err(|e| e.context("--chain"))?;
+            let chain = por_verifier::chains::Chain::parse(&chain)
+                .map_err(|m| Error::input(format!("--chain: {m}")))?;
             let msg = por_verifier::reserves::challenge(
                 &att.exchange,
                 &att.period,
                 &chain,
                 height,
-                &att.root_hash,
+                &att.digest(),
             );
             match out {
                 Some(path) => write_atomic(&path, msg.as_bytes())?,
                 None => say!("{msg}"),
             }
         }
-        Cmd::Reserves(ReservesCmd::Add { out, reserves, key }) => {
+        Cmd::Reserves(ReservesCmd::Add {
+            out,
+            reserves,
+            key,
+            registry,
+        }) => {
             let key = read_key(&key)?;
-            let att = por_prover::reserves::add_reserves(&out, &reserves, &key)?;
-            let n = att.reserves.as_ref().map_or(0, |r| r.entries.len());
+            let a = por_prover::reserves::add_reserves(&out, &reserves, &key, registry.load()?)?;
             say!(
-                "added {n} reserve entries, every signature checked; re-signed {}",
-                out.join("attestation.json").display()
+                "signed reserves statement #{} with {} entries, every signature and binding checked: {}",
+                a.statement.sequence,
+                a.statement.entries.len(),
+                a.path.display()
             );
+            if !a.short.is_empty() {
+                say!(
+                    "note: the claims do not cover liabilities for {}: verifiers will report them SHORT",
+                    a.short.join(", ")
+                );
+            }
         }
         Cmd::ExampleData {
             users,

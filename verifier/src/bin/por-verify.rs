@@ -1,44 +1,72 @@
-//! `por-verify`: the customer's and the auditor's command line. A thin layer over the
-//! `por_verifier` library; it works offline.
+//! `por-verify`: the customer's and the auditor's command line. It only turns flags into
+//! checked values, calls the `por_verifier` library, and maps its outcome to an exit code.
 
 use clap::{Parser, Subcommand};
 use por_verifier::attestation::{parse_public_key, Attestation};
 use por_verifier::audit::audit;
+use por_verifier::chains::Chain;
 use por_verifier::error::{read_file, Error, Result};
+use por_verifier::input::{read_bounded, FileKind};
 use por_verifier::proof::{verify_inclusion, InclusionProof};
+use por_verifier::registry::{Registry, MAX_REGISTRY_BYTES};
 use por_verifier::report::{amount_json, amount_lines, Report};
-use por_verifier::reserves::{
-    check_reserves, first_malformed, verify_control, Chain, Reserves, ReservesOutcome,
-};
+use por_verifier::reserves::bitcoin::verify as verify_bitcoin;
+use por_verifier::reserves::ethereum::verify as verify_ethereum;
+use por_verifier::reserves::ReservesStatement;
+use por_verifier::verdict::{evaluate, Options, Outcome, Verdict, DEFAULT_WINDOW_SECS};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Proof of reserves, verifier side: check your inclusion proof, or audit the whole tree.
+/// Proof of reserves, verifier side: check your inclusion proof, the exchange's reserves, or
+/// audit the whole tree.
 ///
-/// Exit codes: 0 verified, 1 verification failed (the data is well-formed but wrong),
-/// 2 bad input or usage.
+/// Exit codes (the same for every command):
+///   0  everything the command was asked to check is verified;
+///   1  evidence against the exchange: a check failed (the data is well-formed but wrong);
+///   2  bad input or usage: a file that cannot be read or decoded, a node that cannot answer;
+///   3  UNVERIFIED: nothing failed, but not everything needed could be checked (no node for a
+///      chain the reserves use, a snapshot block not yet settled, assets held off chain).
 #[derive(Parser)]
-#[command(name = "por-verify", version)]
+#[command(name = "por-verify", version, verbatim_doc_comment)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
 }
 
-/// Your own chain nodes, to check reserve balances at the snapshot height.
+/// How to check reserves: your nodes, your registry, how strict.
 #[derive(clap::Args)]
-struct Nodes {
-    /// Bitcoin Core JSON-RPC, http://user:pass@host:port (needs -txindex=1 -txospenderindex=1).
-    #[arg(long)]
+struct ReservesArgs {
+    /// Your node for one chain, CHAIN=URL (repeat per chain): e.g. bitcoin=http://user:pass@127.0.0.1:8332,
+    /// ethereum=https://..., bitcoin-regtest=..., ethereum-56=... Bitcoin Core needs
+    /// -txindex=1 -txospenderindex=1; an EVM node must answer state queries at the snapshot block.
+    #[arg(long = "node", value_name = "CHAIN=URL")]
+    nodes: Vec<String>,
+    /// Shorthand for --node bitcoin=URL (Bitcoin mainnet).
+    #[arg(long, value_name = "URL")]
     bitcoin_rpc: Option<String>,
-    /// Ethereum JSON-RPC, http://host:port (an archive node for past blocks).
-    #[arg(long)]
+    /// Shorthand for --node ethereum=URL (Ethereum mainnet).
+    #[arg(long, value_name = "URL")]
     ethereum_rpc: Option<String>,
+    /// Your own registry file (por-registry-v1): test networks, other chains, fiat (repeatable).
+    #[arg(long, value_name = "FILE")]
+    registry: Vec<PathBuf>,
+    /// A token list in the Uniswap token-list format (repeatable).
+    #[arg(long, value_name = "FILE")]
+    token_list: Vec<PathBuf>,
+    /// Check signatures only, without nodes; the verdict then says balances were not checked.
+    #[arg(long, conflicts_with_all = ["nodes", "bitcoin_rpc", "ethereum_rpc"])]
+    offline: bool,
+    /// How far a snapshot block's time may lie from the signed snapshot time, in hours.
+    #[arg(long, value_name = "HOURS", default_value_t = (DEFAULT_WINDOW_SECS / 3600) as u32)]
+    snapshot_window_hours: u32,
 }
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Check that your balances are in the tree the exchange signed.
+    /// Check that your balances are in the tree the exchange signed (and, with --reserves and
+    /// your nodes, that reserves cover liabilities).
     Proof {
         /// The exchange's published attestation.json.
         #[arg(long)]
@@ -49,33 +77,40 @@ enum Cmd {
         /// The exchange's public key (64 hex characters), from a source you trust.
         #[arg(long)]
         exchange_key: String,
-        /// Your user id at the exchange.
+        /// Your user id at the exchange, exactly as the exchange writes it.
         #[arg(long)]
         user_id: String,
+        /// The exchange's reserves statement for this attestation (reserves.json).
+        #[arg(long)]
+        reserves: Option<PathBuf>,
         #[command(flatten)]
-        nodes: Nodes,
+        how: ReservesArgs,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
-    /// Check the exchange's reserves: signatures offline, balances on chain with your nodes,
-    /// and whether reserves cover liabilities asset by asset.
+    /// Check the exchange's reserves: signatures, bindings, and with your nodes the balances
+    /// and the snapshot's time; then whether reserves cover liabilities asset by asset.
     Reserves {
         /// The published attestation.json.
         #[arg(long)]
         attestation: PathBuf,
+        /// The published reserves statement (reserves.json).
+        #[arg(long)]
+        reserves: PathBuf,
         /// The exchange's public key (64 hex characters).
         #[arg(long)]
         exchange_key: String,
         #[command(flatten)]
-        nodes: Nodes,
+        how: ReservesArgs,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Check one signature on its own (BIP-322, BIP-137, multisig, EIP-191).
     Signature {
-        /// bitcoin, bitcoin-testnet, bitcoin-signet, bitcoin-regtest, or ethereum.
+        /// bitcoin, bitcoin-testnet, bitcoin-testnet4, bitcoin-signet, bitcoin-regtest, ethereum,
+        /// or ethereum-<chain id>.
         #[arg(long)]
         chain: String,
         /// The address that should have signed.
@@ -123,36 +158,38 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let code = match cli.cmd {
+    let mut rep = Report::default();
+    let (outcome, json) = match cli.cmd {
         Cmd::Proof {
             attestation,
             proof,
             exchange_key,
             user_id,
-            nodes,
+            reserves,
+            how,
             json,
-        } => {
-            let mut rep = Report::default();
-            let outcome = cmd_proof(
+        } => (
+            cmd_proof(
                 &mut rep,
                 &attestation,
                 &proof,
                 &exchange_key,
                 &user_id,
-                &nodes,
-            );
-            rep.finish(outcome, json)
-        }
+                reserves.as_deref(),
+                &how,
+            ),
+            json,
+        ),
         Cmd::Reserves {
             attestation,
+            reserves,
             exchange_key,
-            nodes,
+            how,
             json,
-        } => {
-            let mut rep = Report::default();
-            let outcome = cmd_reserves(&mut rep, &attestation, &exchange_key, &nodes);
-            rep.finish(outcome, json)
-        }
+        } => (
+            cmd_reserves(&mut rep, &attestation, &reserves, &exchange_key, &how),
+            json,
+        ),
         Cmd::Signature {
             chain,
             address,
@@ -161,9 +198,8 @@ fn main() -> ExitCode {
             signature,
             script,
             json,
-        } => {
-            let mut rep = Report::default();
-            let outcome = cmd_signature(
+        } => (
+            cmd_signature(
                 &mut rep,
                 &chain,
                 &address,
@@ -171,28 +207,120 @@ fn main() -> ExitCode {
                 message_file,
                 &signature,
                 script,
-            );
-            rep.finish(outcome, json)
-        }
+            ),
+            json,
+        ),
         Cmd::Audit {
             attestation,
             data,
             exchange_key,
             liabilities,
             json,
-        } => {
-            let mut rep = Report::default();
-            let outcome = cmd_audit(
+        } => (
+            cmd_audit(
                 &mut rep,
                 &attestation,
                 &data,
                 &exchange_key,
                 liabilities.as_deref(),
-            );
-            rep.finish(outcome, json)
-        }
+            ),
+            json,
+        ),
     };
-    ExitCode::from(code as u8)
+    ExitCode::from(rep.finish(outcome, json) as u8)
+}
+
+/// Turns the reserves flags into checked values: one URL per chain, the user's registry.
+fn options(how: &ReservesArgs) -> Result<Options> {
+    let mut nodes = BTreeMap::new();
+    let mut add = |chain: Chain, url: &str, flag: &str| -> Result<()> {
+        if nodes.insert(chain, url.to_string()).is_some() {
+            return Err(Error::input(format!(
+                "{flag}: a second node for {chain}; give one per chain"
+            )));
+        }
+        Ok(())
+    };
+    for n in &how.nodes {
+        let (chain, url) = n.split_once('=').ok_or_else(|| {
+            Error::input(format!(
+                "--node {:?}: expected CHAIN=URL",
+                por_verifier::reserves::redact_url(n)
+            ))
+        })?;
+        let chain = Chain::parse(chain).map_err(|m| Error::input(format!("--node: {m}")))?;
+        add(chain, url, "--node")?;
+    }
+    if let Some(u) = &how.bitcoin_rpc {
+        add(
+            Chain::parse("bitcoin").map_err(Error::input)?,
+            u,
+            "--bitcoin-rpc",
+        )?;
+    }
+    if let Some(u) = &how.ethereum_rpc {
+        add(Chain::Evm(1), u, "--ethereum-rpc")?;
+    }
+    let mut registry = Registry::built_in();
+    for p in &how.registry {
+        let bytes = read_bounded(p, MAX_REGISTRY_BYTES, FileKind::Other("registry file"))?;
+        registry.add_registry_file(&p.display().to_string(), &bytes)?;
+    }
+    for p in &how.token_list {
+        let bytes = read_bounded(p, MAX_REGISTRY_BYTES, FileKind::Other("token list"))?;
+        registry.add_token_list(&p.display().to_string(), &bytes)?;
+    }
+    Ok(Options {
+        registry,
+        nodes,
+        offline: how.offline,
+        window_secs: i64::from(how.snapshot_window_hours) * 3600,
+    })
+}
+
+/// Adds the reserves verdict to the report.
+fn report_verdict(rep: &mut Report, v: &Verdict) {
+    for p in v.passes() {
+        rep.ok(p);
+    }
+    for f in v.failures() {
+        rep.checks.push((false, f));
+    }
+    rep.section("Solvency per asset:", v.table());
+    rep.section("What was checked:", v.how());
+    rep.set("reserves", v.to_json());
+}
+
+fn cmd_reserves(
+    rep: &mut Report,
+    att_path: &Path,
+    res_path: &Path,
+    key: &str,
+    how: &ReservesArgs,
+) -> Result<String> {
+    let key = parse_public_key(key)?;
+    let opts = options(how)?;
+    let att = Attestation::read(att_path)?;
+    let stmt = ReservesStatement::read(res_path)?;
+    rep.title = format!(
+        "Reserves of {} for {} (statement #{})",
+        att.exchange, att.period, stmt.sequence
+    );
+    rep.fail_word = Some("NOT PROVEN");
+    rep.set("exchange", json!(att.exchange));
+    rep.set("period", json!(att.period));
+    att.verify_signature(&key)?;
+    rep.ok(format!(
+        "attestation signature: valid ed25519 signature by the key you gave ({})",
+        hex::encode(att.public_key)
+    ));
+    let v = evaluate(&att, &stmt, &key, &opts)?;
+    report_verdict(rep, &v);
+    match v.outcome {
+        Outcome::Pass => Ok(v.summary()),
+        Outcome::Fail => Err(Error::failed(v.summary())),
+        Outcome::Unverified => Err(Error::unverified(v.summary())),
+    }
 }
 
 fn cmd_proof(
@@ -201,12 +329,14 @@ fn cmd_proof(
     proof_path: &Path,
     key: &str,
     user_id: &str,
-    nodes: &Nodes,
+    reserves: Option<&Path>,
+    how: &ReservesArgs,
 ) -> Result<String> {
     let key = parse_public_key(key)?;
+    let mut opts = options(how)?;
     let att = Attestation::read(att_path)?;
-    let proof =
-        InclusionProof::from_json(&proof_path.display().to_string(), &read_file(proof_path)?)?;
+    let proof = InclusionProof::read(proof_path)?;
+    let stmt = reserves.map(ReservesStatement::read).transpose()?;
     rep.set("exchange", json!(att.exchange));
     rep.set("period", json!(att.period));
     rep.set("user_id", json!(user_id));
@@ -233,7 +363,7 @@ fn cmd_proof(
     ));
     rep.ok("totals: the tree adds up to exactly the liabilities the exchange signed");
     rep.section(
-        "Your balances in the tree:",
+        "Your balances in the tree (compare them with your account at the snapshot time):",
         amount_lines(&att.assets, &inc.balances),
     );
     rep.section(
@@ -243,38 +373,47 @@ fn cmd_proof(
         ),
         amount_lines(&att.assets, &att.liabilities),
     );
+    rep.set("inclusion", json!("verified"));
     rep.set("balances", amount_json(&att.assets, &inc.balances));
     rep.set("liabilities", amount_json(&att.assets, &att.liabilities));
     let included = "your balances are included in the liabilities the exchange signed";
-    let Some(reserves) = &att.reserves else {
+    let Some(stmt) = stmt else {
         rep.section(
             "Reserves:",
-            vec!["this attestation has no reserves section: the exchange has not proven any reserves".into()],
+            vec![
+                "NOT CHECKED in this run. To check that reserves cover liabilities, get the exchange's \
+                 reserves statement and run again with --reserves reserves.json and your own node for each chain \
+                 (--node CHAIN=URL), or run `por-verify reserves`."
+                    .into(),
+            ],
         );
         rep.set("reserves", json!(null));
-        return Ok(format!("VERIFIED: {included} (no reserves are attested)."));
+        return Ok(format!(
+            "VERIFIED: {included}. Reserves were not checked (see above)."
+        ));
     };
-    let outcome = check_reserves(
-        &att,
-        reserves,
-        nodes.bitcoin_rpc.as_deref(),
-        nodes.ethereum_rpc.as_deref(),
-    )?;
-    if let Some(e) = first_malformed(reserves, &outcome.status) {
-        return Err(e.context(format!("{}, reserves", att_path.display())));
+    // Without nodes the customer's run checks what it can offline and says so; it never calls
+    // that solvency.
+    if opts.nodes.is_empty() {
+        opts.offline = true;
     }
-    match reserves_report(rep, reserves, &outcome) {
-        Ok(()) if outcome.solvency.iter().all(|s| s.verified_on_chain || s.reserves.0 == 0) => Ok(format!(
-            "VERIFIED: {included}, and reserves verified on chain cover liabilities for every asset."
+    let v = evaluate(&att, &stmt, &key, &opts)?;
+    report_verdict(rep, &v);
+    match v.outcome {
+        Outcome::Pass if v.offline => Ok(format!(
+            "VERIFIED: {included}. Reserves: {}. To check balances on chain, run again with your node for \
+             each chain (--node CHAIN=URL).",
+            v.summary()
         )),
-        Ok(()) => Ok(format!(
-            "VERIFIED: {included}, and the attested reserves cover liabilities for every asset \
-             as claimed (balances not checked against a chain)."
-        )),
-        Err(why) => {
+        Outcome::Pass => Ok(format!("VERIFIED: {included}, and {}.", v.summary())),
+        Outcome::Fail => {
             rep.fail_word = Some("PROBLEM");
-            Err(Error::failed(format!("{included}, BUT {why}")))
+            Err(Error::failed(format!("{included}, BUT the reserves fail: {}", v.summary())))
         }
+        Outcome::Unverified => Err(Error::unverified(format!(
+            "{included}, but the reserves are not fully checked: {}",
+            v.summary()
+        ))),
     }
 }
 
@@ -364,173 +503,6 @@ fn cmd_audit(
     }
 }
 
-fn cmd_reserves(rep: &mut Report, att_path: &Path, key: &str, nodes: &Nodes) -> Result<String> {
-    let key = parse_public_key(key)?;
-    let att = Attestation::read(att_path)?;
-    rep.title = format!("Reserves of {} for {}", att.exchange, att.period);
-    rep.fail_word = Some("NOT PROVEN");
-    rep.set("exchange", json!(att.exchange));
-    rep.set("period", json!(att.period));
-    att.verify_signature(&key)?;
-    rep.ok(format!(
-        "attestation signature: valid ed25519 signature by the key you gave ({})",
-        hex::encode(att.public_key)
-    ));
-    let reserves = att.reserves.as_ref().ok_or_else(|| {
-        Error::failed("the attestation has no reserves section: no reserves are proven")
-    })?;
-    let outcome = check_reserves(
-        &att,
-        reserves,
-        nodes.bitcoin_rpc.as_deref(),
-        nodes.ethereum_rpc.as_deref(),
-    )?;
-    if let Some(e) = first_malformed(reserves, &outcome.status) {
-        return Err(e.context(format!("{}, reserves", att_path.display())));
-    }
-    reserves_report(rep, reserves, &outcome).map_err(Error::failed)?;
-    if outcome
-        .solvency
-        .iter()
-        .all(|s| s.verified_on_chain || s.reserves.0 == 0)
-    {
-        Ok(
-            "SOLVENT: reserves verified on chain cover customer liabilities for every asset."
-                .into(),
-        )
-    } else {
-        Ok(
-            "SOLVENT AS CLAIMED: the signed reserves cover customer liabilities for every asset, \
-            but some balances were not checked against a chain (see above)."
-                .into(),
-        )
-    }
-}
-
-/// Adds the reserves checks and the solvency table to the report; `Err` says what failed.
-fn reserves_report(
-    rep: &mut Report,
-    reserves: &Reserves,
-    outcome: &ReservesOutcome,
-) -> std::result::Result<(), String> {
-    let mut entries = Vec::new();
-    for (e, s) in reserves.entries.iter().zip(&outcome.status) {
-        match &s.offline {
-            Ok(what) => rep.ok(format!(
-                "{}: {what} over the challenge for height {} (offline)",
-                e.label(),
-                e.height
-            )),
-            Err(why) => rep
-                .checks
-                .push((false, format!("{}: {}", e.label(), why.message()))),
-        }
-        match &s.on_chain {
-            Some(Ok(what)) => rep.ok(format!("{}: on chain: {what}", e.label())),
-            Some(Err(why)) => rep
-                .checks
-                .push((false, format!("{}: on chain: {why}", e.label()))),
-            None => {}
-        }
-        entries.push(json!({
-            "asset": e.asset, "chain": e.chain.to_string(), "address": e.address, "token": e.token,
-            "height": e.height, "balance_units": e.balance.to_string(),
-            "offline": match &s.offline {
-                Ok(w) => json!({"passed": true, "check": w}),
-                Err(w) => json!({"passed": false, "reason": w.message()}),
-            },
-            "on_chain": match &s.on_chain {
-                None => json!(null),
-                Some(Ok(w)) => json!({"passed": true, "check": w}),
-                Some(Err(w)) => json!({"passed": false, "reason": w}),
-            },
-        }));
-    }
-    let mut table = vec![format!(
-        "{:<8} {:>34} {:>34} {:>10}  {}",
-        "asset", "liabilities", "reserves", "coverage", "reserves are"
-    )];
-    let mut rows = Vec::new();
-    for s in &outcome.solvency {
-        let d = s.asset.decimals;
-        let coverage = s
-            .coverage_percent()
-            .map_or("no debt".into(), |p| format!("{p:.2}%"));
-        let how = if s.reserves.0 == 0 {
-            "none proven"
-        } else if s.verified_on_chain {
-            "verified on chain"
-        } else {
-            "claimed (signatures checked offline only)"
-        };
-        table.push(format!(
-            "{:<8} {:>34} {:>34} {:>10}  {}{}",
-            s.asset.symbol,
-            s.liabilities.to_decimal(d),
-            s.reserves.to_decimal(d),
-            coverage,
-            how,
-            if s.covered { "" } else { "  << SHORT" }
-        ));
-        rows.push(json!({
-            "symbol": s.asset.symbol, "liabilities": s.liabilities.to_decimal(d), "reserves": s.reserves.to_decimal(d),
-            "coverage_percent": s.coverage_percent(), "verified_on_chain": s.verified_on_chain, "covered": s.covered,
-        }));
-    }
-    rep.section("Solvency per asset:", table);
-    let mut how = vec![
-        "offline: the exchange's signature, and each reserve address's signature over this \
-                        period's challenge (exchange, period, chain, height, liabilities root)"
-            .to_string(),
-    ];
-    if outcome.nodes.is_empty() {
-        how.push(
-            "against a chain: nothing; balances are as the exchange claims them \
-                  (give --bitcoin-rpc / --ethereum-rpc to check them with your own node)"
-                .into(),
-        );
-    } else {
-        for n in &outcome.nodes {
-            how.push(format!(
-                "against a chain: balances at the snapshot height, from the {n}"
-            ));
-        }
-    }
-    rep.section("What was checked:", how);
-    rep.set("reserve_entries", json!(entries));
-    rep.set("solvency", json!(rows));
-    rep.set("nodes", json!(outcome.nodes));
-    let failed: Vec<&str> = reserves
-        .entries
-        .iter()
-        .zip(&outcome.status)
-        .filter(|(_, s)| !s.passed())
-        .map(|(e, _)| e.asset.as_str())
-        .collect();
-    let short: Vec<&str> = outcome
-        .solvency
-        .iter()
-        .filter(|s| !s.covered)
-        .map(|s| s.asset.symbol.as_str())
-        .collect();
-    match (failed.is_empty(), short.is_empty()) {
-        (true, true) => Ok(()),
-        (true, false) => Err(format!(
-            "reserves do not cover liabilities for {}",
-            short.join(", ")
-        )),
-        (false, true) => Err(format!(
-            "reserve checks failed for {} (listed above)",
-            failed.join(", ")
-        )),
-        (false, false) => Err(format!(
-            "reserve checks failed for {} and reserves do not cover liabilities for {}",
-            failed.join(", "),
-            short.join(", ")
-        )),
-    }
-}
-
 fn cmd_signature(
     rep: &mut Report,
     chain: &str,
@@ -540,7 +512,7 @@ fn cmd_signature(
     sigs: &[String],
     script: Option<String>,
 ) -> Result<String> {
-    let chain = Chain::parse(chain)?;
+    let chain = Chain::parse(chain).map_err(Error::input)?;
     let message = match (message, message_file) {
         (Some(m), _) => m,
         (None, Some(p)) => String::from_utf8(read_file(&p)?)
@@ -553,7 +525,24 @@ fn cmd_signature(
     rep.title = format!("Checking a signature by {address} on {chain}");
     rep.set("chain", json!(chain.to_string()));
     rep.set("address", json!(address));
-    let what = verify_control(&chain, address, &message, sigs, script.as_deref())?;
+    let what = match chain {
+        Chain::Bitcoin(n) => verify_bitcoin(
+            por_verifier::reserves::holding::network(n),
+            address,
+            &message,
+            sigs,
+            script.as_deref(),
+        )?,
+        Chain::Evm(_) => match sigs {
+            [one] => verify_ethereum(address, message.as_bytes(), one)?,
+            _ => {
+                return Err(Error::input(format!(
+                    "expected exactly one signature for an Ethereum address, found {}",
+                    sigs.len()
+                )))
+            }
+        },
+    };
     rep.ok(what.clone());
     rep.set("standard", json!(what));
     Ok(format!("VALID: {address} signed this message ({what})."))

@@ -4,9 +4,9 @@
 //! snapshot height; the output has the listed value and pays the listed address; and it was
 //! unspent at the snapshot height (unspent now, or spent in a later block).
 
-use super::{Rpc, RpcError};
+use super::{Rpc, RpcError, Snapshot, BITCOIN_SETTLED_DEPTH};
 use crate::error::{Error, Result};
-use crate::reserves::{bitcoin::parse_address, ReserveEntry};
+use crate::reserves::holding::BitcoinHolding;
 use bitcoin::{Network, Transaction};
 use serde_json::{json, Value};
 
@@ -32,6 +32,10 @@ impl BitcoinNode {
     /// and (later, per entry) that it has reached the snapshot height.
     pub fn connect(url: &str, network: Network) -> Result<BitcoinNode> {
         let rpc = Rpc::new("bitcoin node", url)?;
+        Self::with_rpc(rpc, network)
+    }
+
+    fn with_rpc(rpc: Rpc, network: Network) -> Result<BitcoinNode> {
         let info = rpc.must("getblockchaininfo", json!([]))?;
         let chain = info.get("chain").and_then(Value::as_str).unwrap_or("?");
         if chain != core_chain_name(network) {
@@ -78,23 +82,73 @@ impl BitcoinNode {
         Ok(h.get("height").and_then(Value::as_u64))
     }
 
-    /// Checks one entry. `Ok(Err(reason))` is a failed check; `Err` is a node problem.
-    pub fn check(&self, e: &ReserveEntry) -> Result<std::result::Result<String, String>> {
-        if self.height < e.height {
+    /// The node's URL without credentials.
+    pub fn shown(&self) -> &str {
+        self.rpc.shown()
+    }
+
+    fn require_height(&self, height: u64) -> Result<()> {
+        if self.height < height {
             return Err(Error::input(format!(
-                "bitcoin node at {}: at height {}, below the snapshot height {}; let it sync first",
+                "bitcoin node at {}: at height {}, below the snapshot height {height}; let it sync first",
                 self.rpc.shown(),
                 self.height,
-                e.height
             )));
         }
-        let address = parse_address(&e.address, self.network)?;
-        let spk = address.script_pubkey();
-        for u in &e.utxos {
-            let op = format!("{}:{}", u.txid, u.vout);
+        Ok(())
+    }
+
+    /// The snapshot block: its time, and whether it is buried under at least
+    /// [`BITCOIN_SETTLED_DEPTH`] blocks (counting itself).
+    pub fn snapshot(&self, height: u64) -> Result<Snapshot> {
+        self.require_height(height)?;
+        let hash = self.rpc.must("getblockhash", json!([height]))?;
+        let header = self.rpc.must("getblockheader", json!([hash, true]))?;
+        let time = header.get("time").and_then(Value::as_i64).ok_or_else(|| {
+            Error::input(format!(
+                "bitcoin node at {}: getblockheader: no time",
+                self.rpc.shown()
+            ))
+        })?;
+        let depth = self.height - height + 1;
+        let settled = if depth >= BITCOIN_SETTLED_DEPTH {
+            Ok(format!("buried under {depth} blocks"))
+        } else {
+            Err(format!(
+                "the snapshot block {height} has {depth} confirmation(s); at least {BITCOIN_SETTLED_DEPTH} are needed \
+                 before its balances are settled: check again later"
+            ))
+        };
+        Ok(Snapshot {
+            height,
+            block_time: time,
+            settled,
+        })
+    }
+
+    /// Checks one holding at `height`. `Ok(Err(reason))` is a failed check; `Err` is a node
+    /// problem.
+    pub fn check(
+        &self,
+        b: &BitcoinHolding,
+        height: u64,
+    ) -> Result<std::result::Result<String, String>> {
+        self.require_height(height)?;
+        if b.network != self.network {
+            return Err(Error::input(format!(
+                "bitcoin node at {}: it serves {}, not the network of this entry",
+                self.rpc.shown(),
+                core_chain_name(self.network)
+            )));
+        }
+        let spk = b.address.script_pubkey();
+        for u in &b.utxos {
+            let op = u.outpoint.to_string();
+            let txid = u.outpoint.txid;
+            let vout = u.outpoint.vout;
             let tx = match self
                 .rpc
-                .call("getrawtransaction", json!([u.txid.to_string(), true]))
+                .call("getrawtransaction", json!([txid.to_string(), true]))
             {
                 Ok(v) => v,
                 Err(RpcError::Rpc { code: -5, .. }) => {
@@ -108,30 +162,28 @@ impl BitcoinNode {
                 .and_then(|b| bitcoin::consensus::deserialize(&b).ok())
                 .ok_or_else(|| {
                     Error::input(format!(
-                        "bitcoin node: getrawtransaction {}: unreadable transaction",
-                        u.txid
+                        "bitcoin node: getrawtransaction {txid}: unreadable transaction"
                     ))
                 })?;
-            if decoded.compute_txid() != u.txid {
+            if decoded.compute_txid() != txid {
                 return Err(Error::input(format!(
-                    "bitcoin node: getrawtransaction {} returned another transaction",
-                    u.txid
+                    "bitcoin node: getrawtransaction {txid} returned another transaction"
                 )));
             }
-            let Some(out) = decoded.output.get(u.vout as usize) else {
+            let Some(out) = decoded.output.get(vout as usize) else {
                 return Ok(Err(format!(
                     "UTXO {op}: the transaction has only {} outputs",
                     decoded.output.len()
                 )));
             };
             if out.script_pubkey != spk {
-                return Ok(Err(format!("UTXO {op} does not pay {}", e.address)));
+                return Ok(Err(format!("UTXO {op} does not pay {}", b.address)));
             }
-            if u128::from(out.value.to_sat()) != u.value.0 {
+            if out.value.to_sat() != u.value {
                 return Ok(Err(format!(
                     "UTXO {op}: the chain says {} sat, the exchange claims {} sat",
                     out.value.to_sat(),
-                    u.value.0
+                    u.value
                 )));
             }
             let created = match tx.get("blockhash").and_then(Value::as_str) {
@@ -140,17 +192,16 @@ impl BitcoinNode {
             };
             match created {
                 None => return Ok(Err(format!("UTXO {op} is not confirmed in the main chain"))),
-                Some(h) if h > e.height => {
+                Some(h) if h > height => {
                     return Ok(Err(format!(
-                        "UTXO {op} was created at height {h}, after the snapshot height {}",
-                        e.height
+                        "UTXO {op} was created at height {h}, after the snapshot height {height}"
                     )))
                 }
                 Some(_) => {}
             }
             let spent = self.rpc.must(
                 "gettxspendingprevout",
-                json!([[{"txid": u.txid.to_string(), "vout": u.vout}]]),
+                json!([[{"txid": txid.to_string(), "vout": vout}]]),
             )?;
             let spender = spent
                 .get(0)
@@ -161,10 +212,9 @@ impl BitcoinNode {
                 let stx = self.rpc.must("getrawtransaction", json!([sp, true]))?;
                 if let Some(bh) = stx.get("blockhash").and_then(Value::as_str) {
                     if let Some(h) = self.block_height(bh)? {
-                        if h <= e.height {
+                        if h <= height {
                             return Ok(Err(format!(
-                                "UTXO {op} was spent at height {h}, at or before the snapshot height {}",
-                                e.height
+                                "UTXO {op} was spent at height {h}, at or before the snapshot height {height}"
                             )));
                         }
                     }
@@ -172,9 +222,8 @@ impl BitcoinNode {
             }
         }
         Ok(Ok(format!(
-            "{} UTXO(s) exist, pay this address, confirmed at or below height {} and unspent at it (node at height {})",
-            e.utxos.len(),
-            e.height,
+            "{} UTXO(s) exist, pay this address, confirmed at or below height {height} and unspent at it (node at height {})",
+            b.utxos.len(),
             self.height
         )))
     }

@@ -1,16 +1,17 @@
-//! Ethereum reserves against an Ethereum JSON-RPC node: `eth_getBalance` for ETH and
-//! `eth_call` of `balanceOf(address)` for ERC-20 tokens, both at the snapshot block.
+//! EVM reserves against an Ethereum JSON-RPC node: `eth_getBalance` for the native coin and
+//! `eth_call` of `balanceOf(address)` for tokens, both at the snapshot block, and the token's
+//! `decimals()`, which must be the unit the binding and the registry say.
 
-use super::Rpc;
+use super::{Rpc, Snapshot};
 use crate::amount::Amount;
 use crate::error::{Error, Result};
-use crate::reserves::ethereum::EthAddress;
-use crate::reserves::ReserveEntry;
+use crate::reserves::holding::EvmHolding;
 use serde_json::{json, Value};
 
 /// A checked connection to an Ethereum node.
 pub struct EthereumNode {
     rpc: Rpc,
+    chain_id: u64,
     height: u64,
 }
 
@@ -31,6 +32,11 @@ fn parse_quantity(v: &Value) -> Option<u128> {
     u128::from_str_radix(h, 16).ok()
 }
 
+/// `decimals()`.
+const DECIMALS_SELECTOR: &str = "0x313ce567";
+/// `balanceOf(address)`.
+const BALANCE_OF_SELECTOR: &str = "0x70a08231";
+
 impl EthereumNode {
     /// Connects and checks the chain id.
     pub fn connect(url: &str, chain_id: u64) -> Result<EthereumNode> {
@@ -44,61 +50,147 @@ impl EthereumNode {
             )));
         }
         let height = parse_quantity(&rpc.must("eth_blockNumber", json!([]))?)
-            .ok_or_else(|| Error::input("ethereum node: eth_blockNumber: not a quantity"))?
-            as u64;
-        Ok(EthereumNode { rpc, height })
+            .and_then(|h| u64::try_from(h).ok())
+            .ok_or_else(|| Error::input("ethereum node: eth_blockNumber: not a quantity"))?;
+        Ok(EthereumNode {
+            rpc,
+            chain_id,
+            height,
+        })
     }
 
-    /// Checks one entry's balance at its snapshot block.
-    pub fn check(&self, e: &ReserveEntry) -> Result<std::result::Result<String, String>> {
-        if self.height < e.height {
+    /// The node's current block.
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// The node's URL without credentials.
+    pub fn shown(&self) -> &str {
+        self.rpc.shown()
+    }
+
+    fn require_height(&self, height: u64) -> Result<()> {
+        if self.height < height {
             return Err(Error::input(format!(
-                "ethereum node at {}: at block {}, below the snapshot block {}; let it sync first",
+                "ethereum node at {}: at block {}, below the snapshot block {height}; let it sync first",
                 self.rpc.shown(),
                 self.height,
-                e.height
             )));
         }
-        let addr = EthAddress::parse(&e.address)?;
-        let block = format!("0x{:x}", e.height);
+        Ok(())
+    }
+
+    fn block_field(&self, tag: Value, field: &str) -> Result<Option<u128>> {
+        let b = self.rpc.must("eth_getBlockByNumber", json!([tag, false]))?;
+        if b.is_null() {
+            return Ok(None);
+        }
+        Ok(Some(
+            parse_quantity(b.get(field).unwrap_or(&Value::Null)).ok_or_else(|| {
+                Error::input(format!(
+                    "ethereum node at {}: eth_getBlockByNumber: no {field}",
+                    self.rpc.shown()
+                ))
+            })?,
+        ))
+    }
+
+    /// The snapshot block: its time, and whether it is at or below the node's finalized block.
+    pub fn snapshot(&self, height: u64) -> Result<Snapshot> {
+        self.require_height(height)?;
+        let time = self
+            .block_field(json!(format!("0x{height:x}")), "timestamp")?
+            .and_then(|t| i64::try_from(t).ok())
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "ethereum node at {}: no block {height}",
+                    self.rpc.shown()
+                ))
+            })?;
+        let finalized = self.block_field(json!("finalized"), "number")?;
+        let settled = match finalized {
+            Some(f) if f >= u128::from(height) => Ok(format!("at or below the finalized block {f}")),
+            Some(f) => Err(format!(
+                "the snapshot block {height} is above the node's finalized block {f}: it could still be \
+                 reorganised away; check again later"
+            )),
+            None => Err("the node reports no finalized block: the snapshot block is not settled".into()),
+        };
+        Ok(Snapshot {
+            height,
+            block_time: time,
+            settled,
+        })
+    }
+
+    /// Checks one holding at `height`; `decimals` is the token unit the registry confirmed.
+    /// `Ok(Err(reason))` is a failed check; `Err` is a node problem.
+    pub fn check(
+        &self,
+        e: &EvmHolding,
+        height: u64,
+        claim: Amount,
+        decimals: u8,
+    ) -> Result<std::result::Result<String, String>> {
+        self.require_height(height)?;
+        if e.chain_id != self.chain_id {
+            return Err(Error::input(format!(
+                "ethereum node at {}: chain id {}, not the chain of this entry",
+                self.rpc.shown(),
+                self.chain_id
+            )));
+        }
+        let block = format!("0x{height:x}");
+        let addr = format!("0x{}", hex::encode(e.address.0));
         let (method, result) = match &e.token {
             None => (
                 "eth_getBalance",
-                self.rpc.must(
-                    "eth_getBalance",
-                    json!([format!("0x{}", hex::encode(addr.0)), block]),
-                )?,
+                self.rpc.must("eth_getBalance", json!([addr, block]))?,
             ),
             Some(token) => {
-                let token = EthAddress::parse(token)?;
-                let data = format!("0x70a08231{:0>64}", hex::encode(addr.0));
-                let call = json!({"to": format!("0x{}", hex::encode(token.0)), "data": data});
+                let to = format!("0x{}", hex::encode(token.0));
+                let d = self.rpc.must(
+                    "eth_call",
+                    json!([{"to": to, "data": DECIMALS_SELECTOR}, block]),
+                )?;
+                match parse_quantity(&d) {
+                    Some(x) if x == u128::from(decimals) => {}
+                    Some(x) => {
+                        return Ok(Err(format!(
+                            "token {to}: decimals() is {x} at block {height}, but the registry says {decimals}"
+                        )))
+                    }
+                    None => {
+                        return Ok(Err(format!(
+                            "token {to}: decimals() returned nothing at block {height}: not an ERC-20 there"
+                        )))
+                    }
+                }
+                let data = format!("{BALANCE_OF_SELECTOR}{:0>64}", hex::encode(e.address.0));
                 (
                     "eth_call balanceOf",
-                    self.rpc.must("eth_call", json!([call, block]))?,
+                    self.rpc
+                        .must("eth_call", json!([{"to": to, "data": data}, block]))?,
                 )
             }
         };
         if result.as_str() == Some("0x") {
             return Ok(Err(format!(
-                "{method}: the token contract returned nothing at block {}: not an ERC-20 there",
-                e.height
+                "{method}: the token contract returned nothing at block {height}: not an ERC-20 there"
             )));
         }
         let on_chain = parse_quantity(&result).ok_or_else(|| {
             Error::input(format!("ethereum node: {method}: not a quantity: {result}"))
         })?;
-        if on_chain < e.balance.0 {
+        if on_chain < claim.0 {
             return Ok(Err(format!(
-                "the exchange claims {} base units but the chain says {} at block {}",
-                e.balance,
-                Amount(on_chain),
-                e.height
+                "the exchange claims {claim} base units but the chain says {} at block {height}",
+                Amount(on_chain)
             )));
         }
         Ok(Ok(format!(
-            "{method} at block {} is {} base units, at least the claim (node at block {})",
-            e.height, on_chain, self.height
+            "{method} at block {height} is {on_chain} base units, at least the claim (node at block {})",
+            self.height
         )))
     }
 }

@@ -7,9 +7,77 @@
 pub mod bitcoin;
 pub mod ethereum;
 
+use crate::chains::Chain;
 use crate::error::{Error, Result};
+use crate::reserves::holding::{Entry, Holding};
 use serde_json::{json, Value};
 use std::time::Duration;
+
+/// A Bitcoin snapshot block is settled when buried under this many blocks, itself included.
+pub const BITCOIN_SETTLED_DEPTH: u64 = 6;
+
+/// What a node says about a snapshot height.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The height.
+    pub height: u64,
+    /// The block's timestamp, seconds since the epoch.
+    pub block_time: i64,
+    /// `Ok` says how it is settled; `Err` why it is not yet (the check can be run again later).
+    pub settled: std::result::Result<String, String>,
+}
+
+/// A connected node of one chain family.
+pub enum Node {
+    /// A Bitcoin Core node.
+    Bitcoin(bitcoin::BitcoinNode),
+    /// An EVM node.
+    Evm(ethereum::EthereumNode),
+}
+
+impl Node {
+    /// Connects to the node for `chain` and checks that it serves that chain.
+    pub fn connect(chain: Chain, url: &str) -> Result<Node> {
+        Ok(match chain {
+            Chain::Bitcoin(n) => Node::Bitcoin(bitcoin::BitcoinNode::connect(
+                url,
+                crate::reserves::holding::network(n),
+            )?),
+            Chain::Evm(id) => Node::Evm(ethereum::EthereumNode::connect(url, id)?),
+        })
+    }
+
+    /// `bitcoin-regtest node at http://127.0.0.1:18443 (height 120)`, for the report.
+    pub fn describe(&self, chain: Chain) -> String {
+        match self {
+            Node::Bitcoin(n) => format!("{chain} node at {} (height {})", n.shown(), n.height()),
+            Node::Evm(n) => format!("{chain} node at {} (block {})", n.shown(), n.height()),
+        }
+    }
+
+    /// The snapshot block's time and settlement.
+    pub fn snapshot(&self, height: u64) -> Result<Snapshot> {
+        match self {
+            Node::Bitcoin(n) => n.snapshot(height),
+            Node::Evm(n) => n.snapshot(height),
+        }
+    }
+
+    /// Checks one entry's balance on chain; `decimals` is the chain unit confirmed by the
+    /// registry. `Ok(Err(reason))` is a failed check; `Err` a node problem.
+    pub fn check(&self, e: &Entry, decimals: u8) -> Result<std::result::Result<String, String>> {
+        match (&e.holding, self) {
+            (Holding::Bitcoin(b), Node::Bitcoin(n)) => n.check(b, e.height),
+            (Holding::Evm(h), Node::Evm(n)) => n.check(h, e.height, e.balance, decimals),
+            (Holding::Bitcoin(_), Node::Evm(_)) | (Holding::Evm(_), Node::Bitcoin(_)) => {
+                Err(Error::input(format!(
+                    "the node given for {} is of another chain family",
+                    e.chain
+                )))
+            }
+        }
+    }
+}
 
 /// What an RPC call can end in, besides a result.
 #[derive(Debug)]
@@ -40,13 +108,14 @@ impl Rpc {
     pub fn new(name: &'static str, url: &str) -> Result<Rpc> {
         let (scheme, rest) = url.split_once("://").ok_or_else(|| {
             Error::input(format!(
-                "{name} URL {:?}: expected http://[user:pass@]host:port",
+                "{name} URL {:?}: expected http://[user:pass@]host:port or https://...",
                 redact(url)
             ))
         })?;
-        if scheme != "http" {
+        if scheme != "http" && scheme != "https" {
             return Err(Error::input(format!(
-                "{name} URL: only http:// is supported (a node of your own on this machine or your network)"
+                "{name} URL {:?}: expected http:// or https://",
+                redact(url)
             )));
         }
         let (authority, path) = match rest.find('/') {
@@ -69,7 +138,7 @@ impl Rpc {
         if host.is_empty() {
             return Err(Error::input(format!("{name} URL: no host")));
         }
-        let url = format!("http://{host}{path}");
+        let url = format!("{scheme}://{host}{path}");
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(60))
             .build();

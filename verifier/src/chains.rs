@@ -1,0 +1,193 @@
+//! Where reserves can be held: chain names as they appear in the signed bytes.
+//!
+//! The names are plain strings in the signed statements; this module is the one place that
+//! turns them into a [`Location`], and it accepts only the canonical spelling, so one chain
+//! has exactly one name in the signed bytes (`ethereum`, never `ethereum-1` or
+//! `ethereum-01`). It needs no chain library: the customer's core check uses it.
+
+use std::fmt;
+
+/// A Bitcoin network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BitcoinNet {
+    /// Bitcoin mainnet.
+    Main,
+    /// testnet3.
+    Testnet,
+    /// testnet4.
+    Testnet4,
+    /// signet.
+    Signet,
+    /// regtest (a private test chain).
+    Regtest,
+}
+
+/// A chain a reserve can be held and checked on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Chain {
+    /// Bitcoin on one of its networks.
+    Bitcoin(BitcoinNet),
+    /// An EVM chain by its EIP-155 chain id (1 = Ethereum mainnet).
+    Evm(u64),
+}
+
+/// Where an asset's reserves are held, as a binding states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Location {
+    /// On a chain, where a node can check balances.
+    Chain(Chain),
+    /// Off chain (fiat in a bank or trust): nothing this tool can check.
+    OffChain,
+}
+
+/// The name of the off-chain location.
+pub const OFF_CHAIN: &str = "off-chain";
+
+/// EVM chain ids of well-known test networks (Sepolia, Holesky, Hoodi, anvil/hardhat's default).
+const EVM_TEST_NETWORKS: &[u64] = &[11_155_111, 17_000, 560_048, 31_337];
+
+impl Chain {
+    /// Parses a canonical chain name: `bitcoin`, `bitcoin-testnet`, `bitcoin-testnet4`,
+    /// `bitcoin-signet`, `bitcoin-regtest`, `ethereum`, or `ethereum-<id>` with `<id>` a decimal
+    /// of at least 2 without leading zeros.
+    pub fn parse(text: &str) -> Result<Chain, String> {
+        let c = match text {
+            "bitcoin" => Chain::Bitcoin(BitcoinNet::Main),
+            "bitcoin-testnet" => Chain::Bitcoin(BitcoinNet::Testnet),
+            "bitcoin-testnet4" => Chain::Bitcoin(BitcoinNet::Testnet4),
+            "bitcoin-signet" => Chain::Bitcoin(BitcoinNet::Signet),
+            "bitcoin-regtest" => Chain::Bitcoin(BitcoinNet::Regtest),
+            "ethereum" => Chain::Evm(1),
+            _ => {
+                let id = text.strip_prefix("ethereum-").and_then(|d| {
+                    let canonical = !d.is_empty()
+                        && d.bytes().all(|b| b.is_ascii_digit())
+                        && !d.starts_with('0');
+                    canonical.then(|| d.parse::<u64>().ok()).flatten()
+                });
+                match id {
+                    Some(id) if id >= 2 => Chain::Evm(id),
+                    Some(1) => return Err(format!("chain {text:?}: Ethereum mainnet is written \"ethereum\"")),
+                    _ => {
+                        return Err(format!(
+                            "chain {text:?}: expected bitcoin, bitcoin-testnet, bitcoin-testnet4, bitcoin-signet, \
+                             bitcoin-regtest, ethereum, or ethereum-<chain id> (decimal, no leading zeros, at least 2)"
+                        ))
+                    }
+                }
+            }
+        };
+        Ok(c)
+    }
+
+    /// Whether this is a test network: a Bitcoin network other than mainnet, or a well-known EVM
+    /// test chain id. Coins there have no value; they count only when the user asks.
+    pub fn is_test_network(&self) -> bool {
+        match self {
+            Chain::Bitcoin(n) => *n != BitcoinNet::Main,
+            Chain::Evm(id) => EVM_TEST_NETWORKS.contains(id),
+        }
+    }
+
+    /// The family name: `bitcoin` or `ethereum`.
+    pub fn family(&self) -> &'static str {
+        match self {
+            Chain::Bitcoin(_) => "bitcoin",
+            Chain::Evm(_) => "ethereum",
+        }
+    }
+}
+
+impl fmt::Display for Chain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Chain::Bitcoin(BitcoinNet::Main) => f.write_str("bitcoin"),
+            Chain::Bitcoin(BitcoinNet::Testnet) => f.write_str("bitcoin-testnet"),
+            Chain::Bitcoin(BitcoinNet::Testnet4) => f.write_str("bitcoin-testnet4"),
+            Chain::Bitcoin(BitcoinNet::Signet) => f.write_str("bitcoin-signet"),
+            Chain::Bitcoin(BitcoinNet::Regtest) => f.write_str("bitcoin-regtest"),
+            Chain::Evm(1) => f.write_str("ethereum"),
+            Chain::Evm(id) => write!(f, "ethereum-{id}"),
+        }
+    }
+}
+
+impl Location {
+    /// Parses a chain name or `off-chain`.
+    pub fn parse(text: &str) -> Result<Location, String> {
+        if text == OFF_CHAIN {
+            return Ok(Location::OffChain);
+        }
+        Chain::parse(text).map(Location::Chain)
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Chain(c) => c.fmt(f),
+            Location::OffChain => f.write_str(OFF_CHAIN),
+        }
+    }
+}
+
+/// Parses an EVM address `0x` + 40 hex into its canonical lower-case form. Mixed case must be a
+/// valid EIP-55 checksum, which the typed check verifies; here only the shape is checked.
+pub fn canonical_evm_address(text: &str) -> Option<String> {
+    let h = text.strip_prefix("0x")?;
+    (h.len() == 40 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("0x{}", h.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_names_only() {
+        for name in [
+            "bitcoin",
+            "bitcoin-testnet",
+            "bitcoin-testnet4",
+            "bitcoin-signet",
+            "bitcoin-regtest",
+            "ethereum",
+            "ethereum-56",
+            "ethereum-31337",
+        ] {
+            assert_eq!(Chain::parse(name).unwrap().to_string(), name);
+        }
+        for bad in [
+            "ethereum-1",
+            "ethereum-0",
+            "ethereum-056",
+            "ethereum-",
+            "ethereum-+5",
+            "Bitcoin",
+            "bitcoin-mainnet",
+            " bitcoin",
+            "ethereum-99999999999999999999999",
+        ] {
+            assert!(Chain::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Location::parse("off-chain"), Ok(Location::OffChain));
+    }
+
+    #[test]
+    fn test_networks() {
+        assert!(!Chain::parse("bitcoin").unwrap().is_test_network());
+        assert!(Chain::parse("bitcoin-regtest").unwrap().is_test_network());
+        assert!(Chain::parse("ethereum-11155111").unwrap().is_test_network());
+        assert!(!Chain::parse("ethereum-56").unwrap().is_test_network());
+    }
+
+    #[test]
+    fn evm_addresses() {
+        assert_eq!(
+            canonical_evm_address("0xdAC17F958D2ee523a2206206994597C13D831ec7").as_deref(),
+            Some("0xdac17f958d2ee523a2206206994597c13d831ec7")
+        );
+        assert!(canonical_evm_address("dac17f958d2ee523a2206206994597c13d831ec7").is_none());
+        assert!(canonical_evm_address("0x1234").is_none());
+    }
+}

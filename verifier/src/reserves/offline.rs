@@ -1,0 +1,197 @@
+//! The checks that need no node: bindings against the user's registry, each entry's fields,
+//! binding, uniqueness, sums and proof of control.
+//!
+//! Every failure here is a failed check (the exchange signed what failed), reported per binding
+//! or entry so that one bad entry never hides the others or the customer's inclusion result.
+
+use super::challenge;
+use super::holding::{Entry, Holding};
+use super::statement::ReservesStatement;
+use crate::amount::Amount;
+use crate::attestation::Attestation;
+use crate::binding::{convert, CheckedBinding};
+use crate::chains::{Chain, Location};
+use crate::registry::{Registry, Trust};
+use std::collections::HashMap;
+
+/// One signed binding and whether it holds.
+#[derive(Debug, Clone)]
+pub struct BindingCheck {
+    /// A label for messages (the binding as signed).
+    pub label: String,
+    /// The checked binding with its trust, or why it cannot count.
+    pub result: Result<(CheckedBinding, Trust), String>,
+}
+
+/// Checks every binding of `att` against `registry`. A location and token bound twice (to one
+/// asset or two) fails from the second time on: the same funds cannot back two lines.
+pub fn check_bindings(att: &Attestation, registry: &Registry) -> Vec<BindingCheck> {
+    let mut seen: HashMap<(Location, Option<String>), usize> = HashMap::new();
+    att.bindings
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let label = match &b.token {
+                Some(t) => format!(
+                    "{} on {} (token {t}, {} decimals)",
+                    b.asset, b.chain, b.decimals
+                ),
+                None => format!("{} on {} ({} decimals)", b.asset, b.chain, b.decimals),
+            };
+            let result = b.check(&att.assets).and_then(|c| {
+                if let Some(first) = seen.get(&(c.location, c.token.clone())) {
+                    return Err(format!(
+                        "bindings[{i}] repeats the place of bindings[{first}]"
+                    ));
+                }
+                seen.insert((c.location, c.token.clone()), i);
+                let trust = registry.confirm(&c)?;
+                Ok((c, trust))
+            });
+            BindingCheck { label, result }
+        })
+        .collect()
+}
+
+/// The offline outcome of one entry.
+#[derive(Debug, Clone)]
+pub struct EntryCheck {
+    /// The parsed entry, when its fields parse.
+    pub entry: Option<Entry>,
+    /// Index of the binding it counts under, when one matches.
+    pub binding: Option<usize>,
+    /// The asset's index in the attestation, when known.
+    pub asset: Option<usize>,
+    /// `Ok` names the proof of control; `Err` why the entry fails.
+    pub result: Result<String, String>,
+    /// The claimed balance in the asset's unit (rounded down), for entries that passed.
+    pub amount: Option<Amount>,
+}
+
+/// Checks each entry of the statement (whose signature the caller has verified).
+pub fn check_entries(
+    att: &Attestation,
+    stmt: &ReservesStatement,
+    bindings: &[BindingCheck],
+) -> Vec<EntryCheck> {
+    let digest = att.digest();
+    let mut holdings: HashMap<String, usize> = HashMap::new();
+    let mut outpoints: HashMap<(Chain, ::bitcoin::OutPoint), usize> = HashMap::new();
+    let mut heights: HashMap<Chain, (usize, u64)> = HashMap::new();
+    let mut out = Vec::with_capacity(stmt.entries.len());
+    for (i, raw) in stmt.entries.iter().enumerate() {
+        let mut check = EntryCheck {
+            entry: None,
+            binding: None,
+            asset: att.assets.iter().position(|a| a.symbol == raw.asset),
+            result: Err(String::new()),
+            amount: None,
+        };
+        let parsed = Entry::parse(raw);
+        let result = (|| -> Result<String, String> {
+            let e = parsed.as_ref().map_err(Clone::clone)?;
+            let asset = check
+                .asset
+                .ok_or_else(|| format!("{} is not an asset of the attestation", raw.asset))?;
+            let token = e.holding.token();
+            let b = bindings.iter().position(|b| {
+                b.result.as_ref().is_ok_and(|(c, _)| {
+                    c.asset == asset && c.location == Location::Chain(e.chain) && c.token == token
+                })
+            });
+            let Some(b) = b else {
+                let signed = att.bindings.iter().any(|b| {
+                    b.asset == raw.asset
+                        && b.chain == raw.chain
+                        && b.token.as_deref().map(str::to_ascii_lowercase) == token
+                });
+                return Err(if signed {
+                    format!(
+                        "its binding ({} on {}) does not hold (see the bindings above)",
+                        raw.asset, raw.chain
+                    )
+                } else {
+                    format!(
+                        "the attestation binds no reserves of {} on {}{}: the exchange did not commit to this place",
+                        raw.asset,
+                        raw.chain,
+                        token.map(|t| format!(" with token {t}")).unwrap_or_default()
+                    )
+                });
+            };
+            check.binding = Some(b);
+            if let Some(&(first, h)) = heights.get(&e.chain) {
+                if h != e.height {
+                    return Err(format!(
+                        "snapshot height {} differs from height {h} of entry #{first} on {}: one chain has one \
+                         snapshot height, or coins moved between two heights would count twice",
+                        e.height, e.chain
+                    ));
+                }
+            }
+            if let Some(&first) = holdings.get(&e.holding.key()) {
+                return Err(format!(
+                    "{} is already counted in entry #{first}: the same funds cannot count twice",
+                    raw.address
+                ));
+            }
+            match &e.holding {
+                Holding::Bitcoin(btc) => {
+                    let mut here = std::collections::HashSet::new();
+                    let mut sum: u128 = 0;
+                    for u in &btc.utxos {
+                        if let Some(&first) = outpoints.get(&(e.chain, u.outpoint)) {
+                            return Err(format!(
+                                "UTXO {} is already counted in entry #{first}",
+                                u.outpoint
+                            ));
+                        }
+                        if !here.insert(u.outpoint) {
+                            return Err(format!(
+                                "UTXO {} is listed twice in this entry",
+                                u.outpoint
+                            ));
+                        }
+                        sum += u128::from(u.value);
+                    }
+                    if sum != e.balance.0 {
+                        return Err(format!(
+                            "the claimed balance is {} sat but its UTXOs add up to {sum} sat",
+                            e.balance
+                        ));
+                    }
+                }
+                Holding::Evm(_) => {}
+            }
+            let msg = challenge(&att.exchange, &att.period, &e.chain, e.height, &digest);
+            e.verify_control(&msg, &raw.signatures)
+        })();
+        // Even a failing entry claims these funds: a later entry with the same ones is a duplicate.
+        if let Ok(e) = &parsed {
+            holdings.entry(e.holding.key()).or_insert(i);
+            heights.entry(e.chain).or_insert((i, e.height));
+            if let Holding::Bitcoin(b) = &e.holding {
+                for u in &b.utxos {
+                    outpoints.entry((e.chain, u.outpoint)).or_insert(i);
+                }
+            }
+        }
+        check.result = result;
+        if let (Ok(_), Ok(e), Some(b), Some(a)) =
+            (&check.result, &parsed, check.binding, check.asset)
+        {
+            if let Ok((c, _)) = &bindings[b].result {
+                match convert(e.balance, c.decimals, att.assets[a].decimals) {
+                    Some(v) => check.amount = Some(v),
+                    None => {
+                        check.result =
+                            Err("the balance exceeds 2^128 base units of the asset".into())
+                    }
+                }
+            }
+        }
+        check.entry = parsed.ok();
+        out.push(check);
+    }
+    out
+}

@@ -1,0 +1,657 @@
+//! The solvency verdict: do reserves cover liabilities, asset by asset, and how do we know?
+//!
+//! [`evaluate`] runs every check on a reserves statement against its attestation: the
+//! statement's signature and the attestation it cites, the signed snapshot time against the
+//! period, each binding against the user's registry, each entry offline, and with the user's own
+//! nodes each chain's snapshot block (time and settlement) and each balance. Its [`Verdict`] has
+//! one of three outcomes, the exit codes of spec/README.md:
+//! - [`Outcome::Pass`] (0): everything needed was checked and holds;
+//! - [`Outcome::Fail`] (1): evidence against the exchange: a check failed or an asset is short;
+//! - [`Outcome::Unverified`] (3): nothing failed, but something needed was not checked (no
+//!   node for a chain, a snapshot not yet settled, fiat held off chain).
+//!
+//! With `offline`, balances are not checked at all and the verdict speaks of signatures only.
+
+use crate::amount::Amount;
+use crate::asset::Asset;
+use crate::attestation::Attestation;
+use crate::chain::{Node, Snapshot};
+use crate::chains::{Chain, Location};
+use crate::error::Result;
+use crate::registry::{Registry, Trust};
+use crate::reserves::offline::{check_bindings, check_entries, BindingCheck};
+use crate::reserves::ReservesStatement;
+use crate::time::{format_utc, human_duration, unix_seconds};
+use ed25519_dalek::VerifyingKey;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Default freshness window: block times may be up to 2 hours off, and a snapshot taken over a
+/// few hours is still one snapshot.
+pub const DEFAULT_WINDOW_SECS: i64 = 6 * 3600;
+
+/// What the user gives the verdict: their registry, their nodes, and how strict to be.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The registry the user trusts.
+    pub registry: Registry,
+    /// One node URL per chain.
+    pub nodes: BTreeMap<Chain, String>,
+    /// Check signatures only; balances are not checked (and the words say so).
+    pub offline: bool,
+    /// How far a snapshot block's time may lie from the signed snapshot time.
+    pub window_secs: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            registry: Registry::built_in(),
+            nodes: BTreeMap::new(),
+            offline: false,
+            window_secs: DEFAULT_WINDOW_SECS,
+        }
+    }
+}
+
+/// The three outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything needed was checked and holds (exit 0).
+    Pass,
+    /// A check failed (exit 1).
+    Fail,
+    /// Nothing failed, but not everything needed could be checked (exit 3).
+    Unverified,
+}
+
+impl Outcome {
+    /// The process exit code.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Pass => 0,
+            Outcome::Fail => 1,
+            Outcome::Unverified => 3,
+        }
+    }
+}
+
+/// What happened to one entry against a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnChain {
+    /// The entry failed offline; nothing was asked of a node.
+    Skipped,
+    /// `--offline`: not asked.
+    NotAsked,
+    /// No node was given for its chain.
+    NoNode,
+    /// The snapshot block is not settled yet.
+    Unsettled(String),
+    /// The node confirms the claim.
+    Verified(String),
+    /// The node contradicts the claim, or the snapshot is not fresh.
+    Failed(String),
+}
+
+/// One entry's line.
+#[derive(Debug, Clone)]
+pub struct EntryLine {
+    /// `BTC bc1q… on bitcoin`.
+    pub label: String,
+    /// The offline result: the proof of control, or why it failed.
+    pub offline: std::result::Result<String, String>,
+    /// The on-chain result.
+    pub on_chain: OnChain,
+    /// The claim in the asset's unit, when it passed offline.
+    pub amount: Option<Amount>,
+    /// How far its binding is trusted.
+    pub trust: Option<Trust>,
+}
+
+impl EntryLine {
+    fn failed(&self) -> bool {
+        self.offline.is_err() || matches!(self.on_chain, OnChain::Failed(_))
+    }
+}
+
+/// One chain's snapshot, as the user's node saw it.
+#[derive(Debug, Clone)]
+pub struct ChainLine {
+    /// The chain.
+    pub chain: Chain,
+    /// The snapshot height the entries use.
+    pub height: u64,
+    /// The node, described.
+    pub node: Option<String>,
+    /// What the node said about the snapshot block.
+    pub snapshot: Option<Snapshot>,
+    /// The freshness check: `Ok` with the words, or why the snapshot is stale.
+    pub fresh: Option<std::result::Result<String, String>>,
+}
+
+/// How an asset stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssetState {
+    /// Nothing is owed.
+    NoDebt,
+    /// Reserves verified on chain cover the liabilities.
+    Covered,
+    /// `--offline`: the signed claims cover the liabilities; balances not checked.
+    CoveredAsClaimed,
+    /// The claims would cover, but some of them could not be checked: why.
+    Unverified(String),
+    /// Fiat held off chain: no chain can prove it.
+    OffChain,
+    /// Even the claims that passed do not cover the liabilities.
+    Short,
+}
+
+/// One asset's line of the solvency table.
+#[derive(Debug, Clone)]
+pub struct AssetLine {
+    /// The asset.
+    pub asset: Asset,
+    /// Total customer liabilities.
+    pub liabilities: Amount,
+    /// Reserves verified on chain, in the asset's unit.
+    pub verified: Amount,
+    /// Reserves claimed by entries that passed every check done.
+    pub claimed: Amount,
+    /// The verdict for the asset.
+    pub state: AssetState,
+    /// Trust labels of the bindings its counted reserves use (TEST NETWORK…).
+    pub labels: Vec<String>,
+}
+
+/// Everything [`evaluate`] established.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// Failures that concern the whole statement (signature, citation, snapshot time).
+    pub problems: Vec<String>,
+    /// Each signed binding.
+    pub bindings: Vec<BindingCheck>,
+    /// Each entry.
+    pub entries: Vec<EntryLine>,
+    /// Each chain used.
+    pub chains: Vec<ChainLine>,
+    /// Each asset.
+    pub assets: Vec<AssetLine>,
+    /// Whether balances were deliberately not checked.
+    pub offline: bool,
+    /// The outcome.
+    pub outcome: Outcome,
+}
+
+fn sum(a: Amount, b: Amount) -> Amount {
+    // Saturating: a reserves total beyond 2^128 base units covers any liability.
+    a.checked_add(b).unwrap_or(Amount(u128::MAX))
+}
+
+/// Runs every reserves check. `Err` only for a node that cannot be used (exit 2); every
+/// failed check is in the verdict.
+pub fn evaluate(
+    att: &Attestation,
+    stmt: &ReservesStatement,
+    key: &VerifyingKey,
+    opts: &Options,
+) -> Result<Verdict> {
+    let mut problems = Vec::new();
+    if let Err(e) = stmt.verify(att, key) {
+        // Nothing in an unsigned or misdirected statement can count.
+        return Ok(Verdict {
+            problems: vec![e.message().to_string()],
+            bindings: Vec::new(),
+            entries: Vec::new(),
+            chains: Vec::new(),
+            assets: Vec::new(),
+            offline: opts.offline,
+            outcome: Outcome::Fail,
+        });
+    }
+    if let Err(why) = att.snapshot_in_period() {
+        problems.push(why);
+    }
+    let bindings = check_bindings(att, &opts.registry);
+    let checks = check_entries(att, stmt, &bindings);
+    let mut entries: Vec<EntryLine> = stmt
+        .entries
+        .iter()
+        .zip(&checks)
+        .map(|(raw, c)| EntryLine {
+            label: raw.label(),
+            offline: c.result.clone(),
+            on_chain: if c.result.is_err() {
+                OnChain::Skipped
+            } else if opts.offline {
+                OnChain::NotAsked
+            } else {
+                OnChain::NoNode
+            },
+            amount: c.amount,
+            trust: c
+                .binding
+                .and_then(|b| bindings[b].result.as_ref().ok().map(|(_, t)| t.clone())),
+        })
+        .collect();
+
+    let mut used: BTreeMap<Chain, u64> = BTreeMap::new();
+    for c in checks.iter().filter(|c| c.result.is_ok()) {
+        if let Some(e) = &c.entry {
+            used.entry(e.chain).or_insert(e.height);
+        }
+    }
+    let snapshot_secs = unix_seconds(&att.snapshot_time).unwrap_or(0);
+    let mut chains = Vec::new();
+    for (&chain, &height) in &used {
+        let mut line = ChainLine {
+            chain,
+            height,
+            node: None,
+            snapshot: None,
+            fresh: None,
+        };
+        let url = match (opts.offline, opts.nodes.get(&chain)) {
+            (false, Some(url)) => url,
+            _ => {
+                chains.push(line);
+                continue;
+            }
+        };
+        let node = Node::connect(chain, url)?;
+        line.node = Some(node.describe(chain));
+        let snap = node.snapshot(height)?;
+        let off = snap.block_time - snapshot_secs;
+        let fresh = if off.abs() <= opts.window_secs {
+            Ok(format!(
+                "block {height} was mined at {}, {} {} the signed snapshot time {} (window {})",
+                format_utc(snap.block_time),
+                human_duration(off),
+                if off <= 0 { "before" } else { "after" },
+                att.snapshot_time,
+                human_duration(opts.window_secs)
+            ))
+        } else {
+            Err(format!(
+                "the snapshot block {height} on {chain} was mined at {}, {} {} the signed snapshot time {}: \
+                 outside the {} window, so these balances are not the balances at the snapshot",
+                format_utc(snap.block_time),
+                human_duration(off),
+                if off <= 0 { "before" } else { "after" },
+                att.snapshot_time,
+                human_duration(opts.window_secs)
+            ))
+        };
+        for (line_e, c) in entries.iter_mut().zip(&checks) {
+            let (Some(e), Ok(_)) = (&c.entry, &c.result) else {
+                continue;
+            };
+            if e.chain != chain {
+                continue;
+            }
+            line_e.on_chain = if let Err(why) = &fresh {
+                OnChain::Failed(why.clone())
+            } else {
+                let decimals = c
+                    .binding
+                    .and_then(|b| bindings[b].result.as_ref().ok().map(|(cb, _)| cb.decimals))
+                    .unwrap_or(0);
+                match node.check(e, decimals)? {
+                    Err(why) => OnChain::Failed(why),
+                    Ok(what) => match &snap.settled {
+                        Ok(_) => OnChain::Verified(what),
+                        Err(why) => OnChain::Unsettled(why.clone()),
+                    },
+                }
+            };
+        }
+        line.fresh = Some(fresh);
+        line.snapshot = Some(snap);
+        chains.push(line);
+    }
+
+    let mut assets = Vec::new();
+    for (i, asset) in att.assets.iter().enumerate() {
+        let liabilities = att.liabilities[i];
+        let mut verified = Amount::ZERO;
+        let mut claimed = Amount::ZERO;
+        let mut unchecked: Vec<String> = Vec::new();
+        let mut labels: Vec<String> = Vec::new();
+        for (line, c) in entries.iter().zip(&checks) {
+            if c.asset != Some(i) || line.failed() {
+                continue;
+            }
+            let Some(v) = line.amount else { continue };
+            claimed = sum(claimed, v);
+            if let Some(t @ (Trust::TestNetwork(_) | Trust::UserSupplied(_))) = &line.trust {
+                if !labels.contains(&t.words()) {
+                    labels.push(t.words());
+                }
+            }
+            match &line.on_chain {
+                OnChain::Verified(_) => verified = sum(verified, v),
+                OnChain::NoNode => {
+                    if let Some(e) = &c.entry {
+                        let why = format!("no node for {} (give --node {}=URL)", e.chain, e.chain);
+                        if !unchecked.contains(&why) {
+                            unchecked.push(why);
+                        }
+                    }
+                }
+                OnChain::Unsettled(why) => {
+                    if !unchecked.contains(why) {
+                        unchecked.push(why.clone());
+                    }
+                }
+                OnChain::NotAsked | OnChain::Skipped | OnChain::Failed(_) => {}
+            }
+        }
+        let off_chain = bindings.iter().any(|b| {
+            b.result
+                .as_ref()
+                .is_ok_and(|(cb, _)| cb.asset == i && cb.location == Location::OffChain)
+        });
+        let state = if liabilities.0 == 0 {
+            AssetState::NoDebt
+        } else if verified >= liabilities {
+            AssetState::Covered
+        } else if claimed >= liabilities {
+            if opts.offline {
+                AssetState::CoveredAsClaimed
+            } else {
+                AssetState::Unverified(unchecked.join("; "))
+            }
+        } else if off_chain {
+            AssetState::OffChain
+        } else {
+            AssetState::Short
+        };
+        assets.push(AssetLine {
+            asset: asset.clone(),
+            liabilities,
+            verified,
+            claimed,
+            state,
+            labels,
+        });
+    }
+
+    let failed = !problems.is_empty()
+        || bindings.iter().any(|b| b.result.is_err())
+        || entries.iter().any(EntryLine::failed)
+        || assets.iter().any(|a| a.state == AssetState::Short);
+    let unverified = assets.iter().any(|a| {
+        matches!(a.state, AssetState::Unverified(_))
+            || (a.state == AssetState::OffChain && !opts.offline)
+    });
+    let outcome = if failed {
+        Outcome::Fail
+    } else if unverified {
+        Outcome::Unverified
+    } else {
+        Outcome::Pass
+    };
+    Ok(Verdict {
+        problems,
+        bindings,
+        entries,
+        chains,
+        assets,
+        offline: opts.offline,
+        outcome,
+    })
+}
+
+impl AssetLine {
+    /// The words in the table's last column.
+    pub fn words(&self) -> String {
+        let base = match &self.state {
+            AssetState::NoDebt => "nothing owed".to_string(),
+            AssetState::Covered => "COVERED, verified on chain".into(),
+            AssetState::CoveredAsClaimed => {
+                "covered AS CLAIMED (balances not checked on chain)".into()
+            }
+            AssetState::Unverified(why) => format!("UNVERIFIED: {why}"),
+            AssetState::OffChain => "NOT CHECKED by this tool: held off chain (fiat)".into(),
+            AssetState::Short => "SHORT".into(),
+        };
+        if self.labels.is_empty() {
+            base
+        } else {
+            format!("{base} [{}]", self.labels.join(", "))
+        }
+    }
+
+    /// Counted reserves over liabilities in percent (`None` when nothing is owed).
+    pub fn coverage_percent(&self) -> Option<f64> {
+        let counted = if self.state == AssetState::Covered {
+            self.verified
+        } else {
+            self.claimed
+        };
+        (self.liabilities.0 > 0).then(|| counted.0 as f64 * 100.0 / self.liabilities.0 as f64)
+    }
+}
+
+impl Verdict {
+    /// The failures, one line each, for the report.
+    pub fn failures(&self) -> Vec<String> {
+        let mut out = self.problems.clone();
+        for b in &self.bindings {
+            if let Err(why) = &b.result {
+                out.push(format!("binding {}: {why}", b.label));
+            }
+        }
+        for e in &self.entries {
+            match (&e.offline, &e.on_chain) {
+                (Err(why), _) => out.push(format!("{}: {why}", e.label)),
+                (Ok(_), OnChain::Failed(why)) => out.push(format!("{}: on chain: {why}", e.label)),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The checks that passed, one line each.
+    pub fn passes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for b in &self.bindings {
+            if let Ok((_, t)) = &b.result {
+                out.push(format!("binding {}: confirmed by {}", b.label, t.words()));
+            }
+        }
+        for e in &self.entries {
+            if let Ok(what) = &e.offline {
+                out.push(format!(
+                    "{}: {what} over this period's challenge (offline)",
+                    e.label
+                ));
+            }
+            if let OnChain::Verified(what) = &e.on_chain {
+                out.push(format!("{}: on chain: {what}", e.label));
+            }
+        }
+        for c in &self.chains {
+            if let Some(Ok(w)) = &c.fresh {
+                let settled = c.snapshot.as_ref().map(|s| match &s.settled {
+                    Ok(w) => format!("; {w}"),
+                    Err(_) => "; NOT YET SETTLED".into(),
+                });
+                out.push(format!(
+                    "snapshot on {}: {w}{}",
+                    c.chain,
+                    settled.unwrap_or_default()
+                ));
+            }
+        }
+        out
+    }
+
+    /// The solvency table.
+    pub fn table(&self) -> Vec<String> {
+        let mut t = vec![format!(
+            "{:<8} {:>30} {:>30} {:>9}  {}",
+            "asset", "liabilities", "reserves", "coverage", "status"
+        )];
+        for a in &self.assets {
+            let d = a.asset.decimals;
+            let counted = if a.state == AssetState::Covered {
+                a.verified
+            } else {
+                a.claimed
+            };
+            t.push(format!(
+                "{:<8} {:>30} {:>30} {:>9}  {}",
+                a.asset.symbol,
+                a.liabilities.to_decimal(d),
+                counted.to_decimal(d),
+                a.coverage_percent()
+                    .map_or("-".into(), |p| format!("{p:.2}%")),
+                a.words()
+            ));
+        }
+        t
+    }
+
+    /// What was checked and how, in words.
+    pub fn how(&self) -> Vec<String> {
+        let mut how = vec![
+            "offline: the exchange's signatures, the asset bindings against your registry, and each reserve \
+             address's signature over this period's challenge (exchange, period, chain, height, attestation digest)"
+                .to_string(),
+        ];
+        if self.offline {
+            how.push("against a chain: NOTHING (--offline): balances, snapshot times and settlement were not checked".into());
+        }
+        for c in &self.chains {
+            match &c.node {
+                Some(n) => how.push(format!(
+                    "against a chain: {} at height {}, from the {n}",
+                    c.chain, c.height
+                )),
+                None if !self.offline => how.push(format!(
+                    "against a chain: {} NOT CHECKED: no node given (--node {}=URL)",
+                    c.chain, c.chain
+                )),
+                None => {}
+            }
+        }
+        how
+    }
+
+    /// The one-line summary: why it passed, failed, or could not be decided.
+    pub fn summary(&self) -> String {
+        match self.outcome {
+            Outcome::Fail => {
+                let f = self.failures();
+                let short: Vec<&str> = self
+                    .assets
+                    .iter()
+                    .filter(|a| a.state == AssetState::Short)
+                    .map(|a| a.asset.symbol.as_str())
+                    .collect();
+                let mut parts = Vec::new();
+                if !f.is_empty() {
+                    parts.push(format!("{} check(s) failed (listed above)", f.len()));
+                }
+                if !short.is_empty() {
+                    parts.push(format!(
+                        "reserves do not cover liabilities for {}",
+                        short.join(", ")
+                    ));
+                }
+                parts.join("; ")
+            }
+            Outcome::Unverified => {
+                // One line per reason, naming the assets it holds back.
+                let mut why: Vec<(String, Vec<&str>)> = Vec::new();
+                for a in &self.assets {
+                    let reason = match &a.state {
+                        AssetState::Unverified(w) => w.clone(),
+                        AssetState::OffChain => "held off chain, no chain can prove it".into(),
+                        _ => continue,
+                    };
+                    match why.iter_mut().find(|(r, _)| *r == reason) {
+                        Some((_, assets)) => assets.push(&a.asset.symbol),
+                        None => why.push((reason, vec![&a.asset.symbol])),
+                    }
+                }
+                let parts: Vec<String> = why
+                    .iter()
+                    .map(|(r, assets)| format!("{} ({})", r, assets.join(", ")))
+                    .collect();
+                format!(
+                    "not everything needed could be checked: {}",
+                    parts.join("; ")
+                )
+            }
+            Outcome::Pass if self.offline => {
+                let off: Vec<&str> = self
+                    .assets
+                    .iter()
+                    .filter(|a| a.state == AssetState::OffChain)
+                    .map(|a| a.asset.symbol.as_str())
+                    .collect();
+                format!(
+                    "SIGNATURES VALID: every reserve address proved control and the signed claims cover liabilities \
+                     for every asset{}; balances were NOT checked on chain (--offline)",
+                    if off.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" except {} (held off chain, not checked)", off.join(", "))
+                    }
+                )
+            }
+            Outcome::Pass => {
+                "SOLVENT: reserves verified on chain cover customer liabilities for every asset"
+                    .into()
+            }
+        }
+    }
+
+    /// The machine-readable form.
+    pub fn to_json(&self) -> Value {
+        let on_chain = |o: &OnChain| match o {
+            OnChain::Skipped => json!({"state": "skipped"}),
+            OnChain::NotAsked => json!({"state": "not_checked", "reason": "--offline"}),
+            OnChain::NoNode => json!({"state": "not_checked", "reason": "no node for this chain"}),
+            OnChain::Unsettled(w) => json!({"state": "not_settled", "reason": w}),
+            OnChain::Verified(w) => json!({"state": "verified", "check": w}),
+            OnChain::Failed(w) => json!({"state": "failed", "reason": w}),
+        };
+        json!({
+            "outcome": match self.outcome { Outcome::Pass => "pass", Outcome::Fail => "fail", Outcome::Unverified => "unverified" },
+            "offline": self.offline,
+            "problems": self.problems,
+            "bindings": self.bindings.iter().map(|b| match &b.result {
+                Ok((_, t)) => json!({"binding": b.label, "passed": true, "trust": t.words()}),
+                Err(w) => json!({"binding": b.label, "passed": false, "reason": w}),
+            }).collect::<Vec<_>>(),
+            "reserve_entries": self.entries.iter().map(|e| json!({
+                "entry": e.label,
+                "offline": match &e.offline { Ok(w) => json!({"passed": true, "check": w}), Err(w) => json!({"passed": false, "reason": w}) },
+                "on_chain": on_chain(&e.on_chain),
+                "trust": e.trust.as_ref().map(Trust::words),
+            })).collect::<Vec<_>>(),
+            "snapshots": self.chains.iter().map(|c| json!({
+                "chain": c.chain.to_string(), "height": c.height, "node": c.node,
+                "block_time": c.snapshot.as_ref().map(|s| format_utc(s.block_time)),
+                "settled": c.snapshot.as_ref().map(|s| s.settled.is_ok()),
+                "fresh": c.fresh.as_ref().map(|f| f.is_ok()),
+            })).collect::<Vec<_>>(),
+            "solvency": self.assets.iter().map(|a| {
+                let d = a.asset.decimals;
+                json!({
+                    "symbol": a.asset.symbol, "liabilities": a.liabilities.to_decimal(d),
+                    "verified_on_chain": a.verified.to_decimal(d), "claimed": a.claimed.to_decimal(d),
+                    "coverage_percent": a.coverage_percent(),
+                    "status": match &a.state {
+                        AssetState::NoDebt => "no_debt", AssetState::Covered => "covered",
+                        AssetState::CoveredAsClaimed => "covered_as_claimed", AssetState::Unverified(_) => "unverified",
+                        AssetState::OffChain => "off_chain", AssetState::Short => "short",
+                    },
+                    "labels": a.labels,
+                })
+            }).collect::<Vec<_>>(),
+        })
+    }
+}
