@@ -1077,3 +1077,28 @@ fn exit_codes_are_in_the_help() {
         assert!(r.stdout.contains(line), "{line}: {}", r.stdout);
     }
 }
+
+/// https:// node URLs are spoken with TLS (rustls, no system OpenSSL): against a port that does
+/// not speak TLS, the handshake fails and the node cannot be used (exit 2), rather than the URL
+/// being refused or sent in the clear.
+#[test]
+fn https_node_urls_are_spoken_with_tls() {
+    let ex = Exchange::build(CSV, &[]);
+    ex.add_reserves(&good_entries(&ex)).expect(0);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let mut first = [0u8; 3];
+        let _ = s.read_exact(&mut first);
+        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        first
+    });
+    let url = format!("bitcoin=https://user:secretpw@127.0.0.1:{port}/");
+    let r = ex.verify_reserves(&ex.reserves(), &["--node", &url]).expect(2);
+    assert!(r.stderr.contains("bitcoin node at https://127.0.0.1"), "{}", r.stderr);
+    assert!(!r.stderr.contains("secretpw"), "{}", r.stderr);
+    // A TLS ClientHello starts with a handshake record: 0x16 0x03 0x01.
+    assert_eq!(seen.join().unwrap(), [0x16, 0x03, 0x01], "the client must open with a TLS handshake");
+}

@@ -655,3 +655,67 @@ impl Verdict {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binding::Binding;
+    use crate::reserves::offline::tests::{attestation, btc, statement};
+    use ed25519_dalek::{Signer, SigningKey};
+
+    fn signed(att: &mut Attestation, key: &SigningKey) -> ReservesStatement {
+        att.public_key = key.verifying_key().to_bytes();
+        att.signature = key.sign(&att.signing_message()).to_bytes();
+        let mut s = statement(att, vec![]);
+        s.public_key = key.verifying_key().to_bytes();
+        s.signature = key.sign(&s.signing_message()).to_bytes();
+        s
+    }
+
+    fn jpy() -> Binding {
+        Binding {
+            asset: "JPY".into(),
+            chain: "off-chain".into(),
+            token: None,
+            decimals: 0,
+        }
+    }
+
+    #[test]
+    fn outcomes() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let offline = Options {
+            offline: true,
+            ..Options::default()
+        };
+        // No reserves for BTC: short, whatever else.
+        let mut att = attestation(vec![btc("bitcoin"), jpy()]);
+        let s = signed(&mut att, &key);
+        let v = evaluate(&att, &s, &key.verifying_key(), &offline).unwrap();
+        assert_eq!(v.outcome, Outcome::Fail);
+        assert_eq!(v.assets[0].state, AssetState::Short);
+        assert_eq!(v.assets[1].state, AssetState::OffChain);
+        // Nothing owed in BTC: only the fiat line is left; offline that passes, with the words.
+        let mut att = attestation(vec![btc("bitcoin"), jpy()]);
+        att.liabilities[0] = Amount(0);
+        let s = signed(&mut att, &key);
+        let v = evaluate(&att, &s, &key.verifying_key(), &offline).unwrap();
+        assert_eq!(v.outcome, Outcome::Pass);
+        assert!(v.summary().contains("except JPY"));
+        let v = evaluate(&att, &s, &key.verifying_key(), &Options::default()).unwrap();
+        assert_eq!(v.outcome, Outcome::Unverified);
+        assert_eq!(v.outcome.exit_code(), 3);
+        // A snapshot time outside the period is a failure of the whole statement.
+        let mut late = att.clone();
+        late.snapshot_time = "2027-01-01T00:00:00Z".into();
+        let s = signed(&mut late, &key);
+        let v = evaluate(&late, &s, &key.verifying_key(), &offline).unwrap();
+        assert_eq!(v.outcome, Outcome::Fail);
+        assert!(v.problems[0].contains("outside the period"));
+        // Another key's statement counts for nothing.
+        let other = SigningKey::from_bytes(&[8; 32]);
+        let v = evaluate(&late, &s, &other.verifying_key(), &offline).unwrap();
+        assert_eq!(v.outcome, Outcome::Fail);
+        assert!(v.entries.is_empty() && v.assets.is_empty());
+    }
+}

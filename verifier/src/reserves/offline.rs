@@ -195,3 +195,124 @@ pub fn check_entries(
     }
     out
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::amount::Amount;
+    use crate::asset::Asset;
+    use crate::binding::Binding;
+    use crate::hash::Hash;
+    use crate::reserves::{RawEntry, RawUtxo};
+
+    pub(crate) fn attestation(bindings: Vec<Binding>) -> Attestation {
+        Attestation {
+            exchange: "Ex".into(),
+            period: "2026-11".into(),
+            snapshot_time: "2026-11-30T12:00:00Z".into(),
+            assets: vec![
+                Asset {
+                    symbol: "BTC".into(),
+                    decimals: 8,
+                },
+                Asset {
+                    symbol: "JPY".into(),
+                    decimals: 0,
+                },
+            ],
+            tree_height: 4,
+            root_hash: Hash([1; 32]),
+            liabilities: vec![Amount(100), Amount(5)],
+            bindings,
+            public_key: [0; 32],
+            signature: [0; 64],
+        }
+    }
+
+    pub(crate) fn btc(chain: &str) -> Binding {
+        Binding {
+            asset: "BTC".into(),
+            chain: chain.into(),
+            token: None,
+            decimals: 8,
+        }
+    }
+
+    pub(crate) fn entry(utxos: &[(u8, &str)], height: u64) -> RawEntry {
+        let total: u128 = utxos.iter().map(|(_, v)| v.parse::<u128>().unwrap()).sum();
+        RawEntry {
+            asset: "BTC".into(),
+            chain: "bitcoin".into(),
+            height,
+            address: "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4".into(),
+            token: None,
+            balance: total.to_string(),
+            utxos: utxos
+                .iter()
+                .map(|(t, v)| RawUtxo {
+                    outpoint: format!("{}:0", hex::encode([*t; 32])),
+                    value: v.to_string(),
+                })
+                .collect(),
+            script: None,
+            signatures: vec!["not a signature".into()],
+        }
+    }
+
+    pub(crate) fn statement(att: &Attestation, entries: Vec<RawEntry>) -> ReservesStatement {
+        ReservesStatement {
+            exchange: att.exchange.clone(),
+            period: att.period.clone(),
+            attestation: att.digest(),
+            sequence: 1,
+            entries,
+            public_key: [0; 32],
+            signature: [0; 64],
+        }
+    }
+
+    fn reasons(att: &Attestation, entries: Vec<RawEntry>) -> Vec<String> {
+        let b = check_bindings(att, &Registry::built_in());
+        check_entries(att, &statement(att, entries), &b)
+            .into_iter()
+            .map(|c| c.result.err().unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn bindings_are_checked_once_per_place() {
+        let att = attestation(vec![btc("bitcoin"), btc("bitcoin"), btc("bitcoin-regtest")]);
+        let b = check_bindings(&att, &Registry::built_in());
+        assert!(b[0].result.is_ok());
+        assert!(b[1].result.as_ref().unwrap_err().contains("repeats the place of bindings[0]"));
+        assert!(b[2].result.as_ref().unwrap_err().contains("test network"));
+    }
+
+    #[test]
+    fn every_outpoint_counts_once() {
+        let att = attestation(vec![btc("bitcoin")]);
+        // Twice within one entry, then again in a later entry: both caught before any signature.
+        let r = reasons(&att, vec![entry(&[(1, "5"), (1, "5")], 7), entry(&[(2, "1"), (1, "5")], 7)]);
+        assert!(r[0].contains("listed twice in this entry"), "{r:?}");
+        assert!(r[1].contains("already counted in entry #0"), "{r:?}");
+    }
+
+    #[test]
+    fn heights_sums_and_bindings() {
+        let att = attestation(vec![btc("bitcoin")]);
+        let mut bad_sum = entry(&[(1, "5")], 7);
+        bad_sum.balance = "6".into();
+        let mut other_height = entry(&[(3, "5")], 8);
+        other_height.address = "bc1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3qccfmv3".into();
+        let r = reasons(&att, vec![bad_sum, other_height]);
+        assert!(r[0].contains("UTXOs add up to 5 sat"), "{r:?}");
+        assert!(r[1].contains("one chain has one snapshot height"), "{r:?}");
+        // An entry on a chain the attestation binds nothing to.
+        let none = attestation(vec![]);
+        let r = reasons(&none, vec![entry(&[(1, "5")], 7)]);
+        assert!(r[0].contains("binds no reserves of BTC on bitcoin"), "{r:?}");
+        // A signature that is not one fails the entry, with no panic.
+        let r = reasons(&att, vec![entry(&[(1, "5")], 7)]);
+        assert!(!r[0].is_empty(), "{r:?}");
+    }
+}
