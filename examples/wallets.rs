@@ -46,21 +46,22 @@ fn main() {
     let txid = |n: u8| hex::encode([n; 32]);
     let token = |asset: &str, contract: &str, balance: &str| {
         json!({"asset": asset, "chain": "ethereum", "height": eh, "address": eth.address(), "token": contract,
-               "balance": balance, "signatures": [eth_sig]})
+               "balance": balance, "signatures": [eth_sig], "storage": "hot", "custodian": "Example Exchange"})
     };
     let entries = json!([
         {"asset": "BTC", "chain": "bitcoin", "height": bh, "address": hot.p2wpkh().to_string(), "balance": "2500000000",
          "utxos": [{"outpoint": format!("{}:0", txid(0xa1)), "value": "2000000000"}, {"outpoint": format!("{}:3", txid(0xa2)), "value": "500000000"}],
-         "signatures": [hot.sign_bip322(&hot.p2wpkh(), &btc_msg)]},
+         "signatures": [hot.sign_bip322(&hot.p2wpkh(), &btc_msg)], "storage": "hot", "custodian": "Example Exchange"},
         {"asset": "BTC", "chain": "bitcoin", "height": bh, "address": hw.p2sh_p2wpkh().to_string(), "balance": "4000000000",
          "utxos": [{"outpoint": format!("{}:1", txid(0xb1)), "value": "4000000000"}],
-         "signatures": [hw.sign_compact(&btc_msg, 35)]},
+         "signatures": [hw.sign_compact(&btc_msg, 35)], "storage": "cold", "custodian": "Example Exchange"},
         {"asset": "BTC", "chain": "bitcoin", "height": bh, "address": cold_addr.to_string(), "balance": "30000000000",
          "utxos": [{"outpoint": format!("{}:0", txid(0xc1)), "value": "30000000000"}],
          "script": script.to_hex_string(),
-         "signatures": [cold[0].sign_compact(&btc_msg, 31), cold[2].sign_compact(&btc_msg, 31)]},
+         "signatures": [cold[0].sign_compact(&btc_msg, 31), cold[2].sign_compact(&btc_msg, 31)],
+         "storage": "cold", "custodian": "Example Custody Trust"},
         {"asset": "ETH", "chain": "ethereum", "height": eh, "address": eth.address(), "balance": "14000000000000000000000",
-         "signatures": [eth_sig]},
+         "signatures": [eth_sig], "storage": "hot", "custodian": "Example Exchange"},
         token("USDT", "0xdAC17F958D2ee523a2206206994597C13D831ec7", "5400000000000"),
         token("USDC", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", "4000000000000"),
         token("DAI", "0x6B175474E89094C44Da98b954EedeAC495271d0F", "6700000000000000000000000"),

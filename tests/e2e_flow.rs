@@ -364,18 +364,46 @@ fn customer_mistakes_are_named() {
     let ex = Exchange::build("user_id,BTC:8\nAlice,1\ncaf\u{e9},2\n", &[]);
     let proof = ex.proof("Alice");
     let r = ex.verify(&ex.attestation(), &proof, "alice").expect(1);
-    assert!(r.stdout.contains("they differ only by upper and lower case"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("they differ only by upper and lower case"),
+        "{}",
+        r.stdout
+    );
     let r = ex.verify(&ex.attestation(), &proof, " Alice ").expect(1);
-    assert!(r.stdout.contains("they differ only by surrounding whitespace"), "{}", r.stdout);
-    let r = ex.verify(&ex.attestation(), &ex.proof("caf\u{e9}"), "cafe\u{301}").expect(1);
-    assert!(r.stdout.contains("they differ only by Unicode form"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("they differ only by surrounding whitespace"),
+        "{}",
+        r.stdout
+    );
+    let r = ex
+        .verify(&ex.attestation(), &ex.proof("caf\u{e9}"), "cafe\u{301}")
+        .expect(1);
+    assert!(
+        r.stdout.contains("they differ only by Unicode form"),
+        "{}",
+        r.stdout
+    );
     let r = ex.verify(&ex.attestation(), &proof, "bob").expect(1);
-    assert!(r.stdout.contains("it is someone else's proof"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("it is someone else's proof"),
+        "{}",
+        r.stdout
+    );
 
     let good = std::fs::read_to_string(&proof).unwrap();
     let cases: Vec<(&str, String, &str)> = vec![
-        ("web page", "<!DOCTYPE html>\n<html><head><title>Sign in</title></head></html>".into(), "HTML"),
-        ("truncated", good[..good.len() / 3].into(), "truncated or interrupted download"),
+        (
+            "web page",
+            "<!DOCTYPE html>\n<html><head><title>Sign in</title></head></html>".into(),
+            "HTML",
+        ),
+        (
+            "truncated",
+            good[..good.len() / 3].into(),
+            "truncated or interrupted download",
+        ),
         ("empty", String::new(), "the file is empty"),
         (
             "attestation",
@@ -387,14 +415,31 @@ fn customer_mistakes_are_named() {
         let p = ex.path("p.json");
         std::fs::write(&p, text).unwrap();
         let r = ex.verify(&ex.attestation(), &p, "Alice").expect(2);
-        assert!(r.stderr.contains(expect) && r.stderr.contains("p.json"), "{what}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(expect) && r.stderr.contains("p.json"),
+            "{what}: {}",
+            r.stderr
+        );
     }
     // The proof given as the attestation, the reverse mistake.
     let r = ex.verify(&proof, &proof, "Alice").expect(2);
-    assert!(r.stderr.contains("this is an inclusion proof, not an attestation: give it as --proof"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("this is an inclusion proof, not an attestation: give it as --proof"),
+        "{}",
+        r.stderr
+    );
     // An endless file is refused after its size limit, not read whole.
-    let r = ex.verify(&ex.attestation(), std::path::Path::new("/dev/zero"), "Alice").expect(2);
+    let r = ex
+        .verify(
+            &ex.attestation(),
+            std::path::Path::new("/dev/zero"),
+            "Alice",
+        )
+        .expect(2);
     assert!(r.stderr.contains("larger than"), "{}", r.stderr);
-    let r = ex.verify(std::path::Path::new("/dev/zero"), &proof, "Alice").expect(2);
+    let r = ex
+        .verify(std::path::Path::new("/dev/zero"), &proof, "Alice")
+        .expect(2);
     assert!(r.stderr.contains("larger than"), "{}", r.stderr);
 }

@@ -655,3 +655,144 @@ fn closed_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// How the reserves are held: a reserve split across a 2-of-3 P2WSH, a P2SH 3-of-5, a P2WPKH
+/// and a Taproot address, each funded by a coinbase of 50 BTC on regtest.
+#[test]
+fn custody_report_on_a_real_node() {
+    let Some(node) = Bitcoind::start() else {
+        return;
+    };
+    let net = Network::Regtest;
+    let k: Vec<BtcKey> = (60..70).map(|s| BtcKey::from_seed(s, net)).collect();
+    let ms23 = por_e2e::signers::multisig_script(2, &[&k[0], &k[1], &k[2]]);
+    let ms35 = por_e2e::signers::multisig_script(3, &[&k[3], &k[4], &k[5], &k[6], &k[7]]);
+    let p2wsh = bitcoin::Address::p2wsh(&ms23, net);
+    let p2sh = bitcoin::Address::p2sh(&ms35, net).unwrap();
+    let single = k[8].p2wpkh();
+    let taproot = k[9].p2tr();
+    let miner = BtcKey::from_seed(70, net).p2wpkh().to_string();
+    let mut coinbases = Vec::new();
+    for a in [&p2wsh, &p2sh, &single, &taproot] {
+        let b = node.mine(1, &a.to_string());
+        coinbases.push(format!("{}:0", node.coinbase(&b[0])));
+    }
+    node.mine(10, &miner); // heights 5-14; snapshot at 4 is buried under 11 blocks
+
+    let t = regtest_btc();
+    let msg = t.ex.challenge("bitcoin-regtest", 4);
+    let sat = "5000000000";
+    let entry = |addr: &bitcoin::Address,
+                 op: &str,
+                 script: Option<String>,
+                 sigs: Vec<String>,
+                 storage: &str| {
+        let mut e = json!({"asset": "BTC", "chain": "bitcoin-regtest", "height": 4, "address": addr.to_string(),
+                           "balance": sat, "utxos": [{"outpoint": op, "value": sat}], "signatures": sigs,
+                           "storage": storage, "custodian": "Test Exchange"});
+        if let Some(s) = script {
+            e["script"] = json!(s);
+        }
+        e
+    };
+    let entries = [
+        entry(
+            &p2wsh,
+            &coinbases[0],
+            Some(ms23.to_hex_string()),
+            vec![k[0].sign_compact(&msg, 31), k[2].sign_compact(&msg, 31)],
+            "cold",
+        ),
+        entry(
+            &p2sh,
+            &coinbases[1],
+            Some(ms35.to_hex_string()),
+            vec![
+                k[3].sign_compact(&msg, 31),
+                k[5].sign_compact(&msg, 31),
+                k[7].sign_compact(&msg, 31),
+            ],
+            "cold",
+        ),
+        entry(
+            &single,
+            &coinbases[2],
+            None,
+            vec![k[8].sign_bip322(&single, &msg)],
+            "cold",
+        ),
+        entry(
+            &taproot,
+            &coinbases[3],
+            None,
+            vec![k[9].sign_bip322(&taproot, &msg)],
+            "hot",
+        ),
+    ];
+    let stmt = t.add(&entries);
+    let url = format!("bitcoin-regtest={}", node.url);
+    let r = t.verify(&stmt, &["--node", &url]).expect(0);
+    let out = &r.stdout;
+    assert!(
+        out.contains("multisig:   100.00000000 (50.00%): 2-of-3 50.00000000, 3-of-5 50.00000000"),
+        "{out}"
+    );
+    assert!(out.contains("single key: 50.00000000 (25.00%)"), "{out}");
+    assert!(
+        out.contains("other:      50.00000000 (25.00%): Taproot key path"),
+        "{out}"
+    );
+    // A declared-cold single key is shown as declared cold, and still as single key.
+    assert!(out.contains("DECLARED by the exchange (not verified): cold 150.00000000 (75.00%), hot 50.00000000 (25.00%)"), "{out}");
+    assert!(out.contains("keys: 10 distinct"), "{out}");
+    let j = t.verify(&stmt, &["--node", &url, "--json"]).expect(0);
+    let v: Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(v["reserves"]["custody"][0]["multisig_share"], "50.00%");
+    assert_eq!(v["reserves"]["custody"][0]["declared_cold_share"], "75.00%");
+
+    // Each threshold passes on its boundary and fails just above it.
+    t.verify(&stmt, &["--node", &url, "--min-multisig-share", "0.5"])
+        .expect(0);
+    let r = t
+        .verify(&stmt, &["--node", &url, "--min-multisig-share", "0.500001"])
+        .expect(1);
+    assert!(r.stdout.contains("BTC: 50.00% of the counted reserves are under a multisig, below --min-multisig-share 0.500001"), "{}", r.stdout);
+    t.verify(
+        &stmt,
+        &["--node", &url, "--min-declared-cold-share", "0.75"],
+    )
+    .expect(0);
+    let r = t
+        .verify(
+            &stmt,
+            &["--node", &url, "--min-declared-cold-share", "0.76"],
+        )
+        .expect(1);
+    assert!(
+        r.stdout
+            .contains("declared cold, below --min-declared-cold-share 0.76 (76%)"),
+        "{}",
+        r.stdout
+    );
+    t.verify(&stmt, &["--node", &url, "--min-multisig-share", "1.5"])
+        .expect(2);
+
+    // Labels are signed: a label the exchange did not sign makes the statement fail.
+    let mut edited: Value = por_e2e::read_json(&stmt);
+    edited["entries"][3]["storage"] = json!("cold");
+    let p = t.ex.path("relabelled.json");
+    write_json(&p, &edited);
+    let r = t.verify(&p, &["--node", &url]).expect(1);
+    assert!(r.stdout.contains("signature is not valid"), "{}", r.stdout);
+    // A label that is not cold or hot fails its entry.
+    let mut bad = entries.to_vec();
+    bad[2]["storage"] = json!("frozen");
+    let r = t
+        .verify(&t.ex.forge_reserves(&bad), &["--node", &url])
+        .expect(1);
+    assert!(
+        r.stdout.contains("field storage: expected cold or hot"),
+        "{}",
+        r.stdout
+    );
+}

@@ -1096,9 +1096,70 @@ fn https_node_urls_are_spoken_with_tls() {
         first
     });
     let url = format!("bitcoin=https://user:secretpw@127.0.0.1:{port}/");
-    let r = ex.verify_reserves(&ex.reserves(), &["--node", &url]).expect(2);
-    assert!(r.stderr.contains("bitcoin node at https://127.0.0.1"), "{}", r.stderr);
+    let r = ex
+        .verify_reserves(&ex.reserves(), &["--node", &url])
+        .expect(2);
+    assert!(
+        r.stderr.contains("bitcoin node at https://127.0.0.1"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("secretpw"), "{}", r.stderr);
     // A TLS ClientHello starts with a handshake record: 0x16 0x03 0x01.
-    assert_eq!(seen.join().unwrap(), [0x16, 0x03, 0x01], "the client must open with a TLS handshake");
+    assert_eq!(
+        seen.join().unwrap(),
+        [0x16, 0x03, 0x01],
+        "the client must open with a TLS handshake"
+    );
+}
+
+/// Key reuse: a cosigner of the cold multisig that also holds a hot address alone is named,
+/// and so is a single key controlling half or more of an asset.
+#[test]
+fn custody_names_reused_and_dominant_keys() {
+    let ex = Exchange::build("user_id,BTC:8\na,1\n", &[]);
+    let msg = ex.challenge("bitcoin", 870_000);
+    let keys: Vec<BtcKey> = (20..23)
+        .map(|s| BtcKey::from_seed(s, Network::Bitcoin))
+        .collect();
+    let script = multisig_script(2, &[&keys[0], &keys[1], &keys[2]]);
+    let cold = bitcoin::Address::p2wsh(&script, Network::Bitcoin).to_string();
+    let hot = keys[0].p2wpkh();
+    let entries = [
+        json!({"asset": "BTC", "chain": "bitcoin", "height": 870_000, "address": cold, "balance": "100000000",
+               "utxos": [{"outpoint": format!("{}:1", txid(7)), "value": "100000000"}], "script": script.to_hex_string(),
+               "signatures": [keys[1].sign_compact(&msg, 31), keys[2].sign_compact(&msg, 31)], "storage": "cold"}),
+        json!({"asset": "BTC", "chain": "bitcoin", "height": 870_000, "address": hot.to_string(), "balance": "300000000",
+               "utxos": [{"outpoint": format!("{}:0", txid(8)), "value": "300000000"}],
+               "signatures": [keys[0].sign_bip322(&hot, &msg)], "storage": "hot"}),
+    ];
+    ex.add_reserves(&entries).expect(0);
+    let r = ex.verify_reserves(&ex.reserves(), &["--offline"]).expect(0);
+    let out = &r.stdout;
+    assert!(out.contains("keys: 3 distinct"), "{out}");
+    assert!(
+        out.contains(&format!("signs for 2 addresses: {cold}, {hot}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "(of {hot}) alone controls 3.00000000 (75.00%) of BTC"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("multisig:   1.00000000 (25.00%): 2-of-3 1.00000000"),
+        "{out}"
+    );
+    let r = ex
+        .verify_reserves(
+            &ex.reserves(),
+            &["--offline", "--min-multisig-share", "0.9"],
+        )
+        .expect(1);
+    assert!(
+        r.stdout.contains("below --min-multisig-share 0.9 (90%)"),
+        "{}",
+        r.stdout
+    );
 }

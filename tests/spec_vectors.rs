@@ -323,6 +323,85 @@ fn vectors() -> Value {
     .unwrap();
     assert!(v.failures().is_empty(), "{:?}", v.failures());
 
+    // The same statement with declared custody labels: section 2 follows section 1.
+    let mut labelled = stmt.clone();
+    labelled.entries[0].storage = Some("cold".into());
+    labelled.entries[0].custodian = Some("Vector Custody".into());
+    labelled.entries[1].storage = Some("hot".into());
+    labelled.signature = key.sign(&labelled.signing_message()).to_bytes();
+    let mut lmsg = rmsg.clone();
+    let sections_at = 4 + 15 + 4 + 15 + 4 + 7 + 32 + 4;
+    lmsg[sections_at..sections_at + 4].copy_from_slice(&2u32.to_be_bytes());
+    let mut labels = Vec::new();
+    labels.extend(2u32.to_be_bytes());
+    labels.push(1);
+    put(&mut labels, "cold");
+    labels.push(1);
+    put(&mut labels, "Vector Custody");
+    labels.push(1);
+    put(&mut labels, "hot");
+    labels.push(0);
+    lmsg.extend(2u16.to_be_bytes());
+    lmsg.extend((labels.len() as u32).to_be_bytes());
+    lmsg.extend(&labels);
+    assert_eq!(labelled.signing_message(), lmsg);
+
+    // Custody classes, one holding of each kind.
+    let ck: Vec<por_e2e::signers::BtcKey> = (0x80..0x83)
+        .map(|s| por_e2e::signers::BtcKey::from_seed(s, bitcoin::Network::Bitcoin))
+        .collect();
+    let ms = por_e2e::signers::multisig_script(2, &[&ck[0], &ck[1], &ck[2]]);
+    let holdings = [
+        (btc_key.p2wpkh().to_string(), None),
+        (btc_key.p2sh_p2wpkh().to_string(), None),
+        (btc_key.p2pkh().to_string(), None),
+        (btc_key.p2tr().to_string(), None),
+        (
+            bitcoin::Address::p2wsh(&ms, bitcoin::Network::Bitcoin).to_string(),
+            Some(ms.to_hex_string()),
+        ),
+        (
+            bitcoin::Address::p2wsh(&ms, bitcoin::Network::Bitcoin).to_string(),
+            None,
+        ),
+    ];
+    let mut custody: Vec<Value> = holdings
+        .iter()
+        .map(|(address, script)| {
+            let raw = por_verifier::reserves::RawEntry {
+                asset: "BTC".into(),
+                chain: "bitcoin".into(),
+                height: 870_000,
+                address: address.clone(),
+                token: None,
+                balance: "1".into(),
+                utxos: vec![por_verifier::reserves::RawUtxo {
+                    outpoint: format!("{txid}:0"),
+                    value: "1".into(),
+                }],
+                script: script.clone(),
+                signatures: vec![btc_key.sign_compact(&challenge, 31)],
+                storage: None,
+                custodian: None,
+            };
+            let e = por_verifier::reserves::holding::Entry::parse(&raw).unwrap();
+            let (control, keys) = por_verifier::custody::classify(&e, &challenge, &raw.signatures);
+            json!({"address": address, "script": script, "control": control.words(), "keys": keys})
+        })
+        .collect();
+    let eth_raw: por_verifier::reserves::RawEntry =
+        serde_json::from_value(entries_json[1].clone()).unwrap();
+    let eth_entry = por_verifier::reserves::holding::Entry::parse(&eth_raw).unwrap();
+    let (control, keys) =
+        por_verifier::custody::classify(&eth_entry, &eth_challenge, &eth_raw.signatures);
+    custody.push(json!({"address": eth_raw.address, "chain": "ethereum", "control": control.words(), "keys": keys}));
+    assert_eq!(custody[0]["control"], "single key");
+    assert_eq!(
+        custody[0]["keys"], custody[1]["keys"],
+        "one key in two address forms is one key"
+    );
+    assert_eq!(custody[4]["control"], "2-of-3 multisig");
+
     let registry: Vec<Value> = Registry::built_in()
         .entries()
         .iter()
@@ -396,7 +475,10 @@ fn vectors() -> Value {
             "challenge_ethereum_21000000": eth_challenge,
             "signing_message": hex::encode(&rmsg),
             "statement_json": serde_json::from_str::<Value>(&stmt.to_json()).unwrap(),
+            "labelled_signing_message": hex::encode(&lmsg),
+            "labelled_statement_json": serde_json::from_str::<Value>(&labelled.to_json()).unwrap(),
         },
+        "custody": custody,
         "chains": {"valid": chains_ok, "invalid": chains_bad},
         "unit_conversions": conversions,
         "registry_built_in": registry,

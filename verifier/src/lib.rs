@@ -17,6 +17,7 @@
 //! - [`reserves`]: the signed reserves statement and its offline checks;
 //! - [`chain`]: the checks against the user's own nodes;
 //! - [`verdict`]: the solvency verdict and its exit codes;
+//! - [`custody`]: how the reserves are held (multisig, single key, other; declared labels);
 //! - [`input`], [`time`], [`text`]: bounded reads, timestamps, text fields.
 //!
 //! `spec/` in the repository is the normative description; its test vectors are checked
@@ -32,6 +33,7 @@ pub mod audit;
 pub mod binding;
 pub mod chain;
 pub mod chains;
+pub mod custody;
 pub mod encode;
 pub mod error;
 pub mod hash;

@@ -17,6 +17,7 @@ use crate::asset::Asset;
 use crate::attestation::Attestation;
 use crate::chain::{Node, Snapshot};
 use crate::chains::{Chain, Location};
+use crate::custody::{classify, percent, Control, Storage, Threshold};
 use crate::error::Result;
 use crate::registry::{Registry, Trust};
 use crate::reserves::offline::{check_bindings, check_entries, BindingCheck};
@@ -41,6 +42,10 @@ pub struct Options {
     pub offline: bool,
     /// How far a snapshot block's time may lie from the signed snapshot time.
     pub window_secs: i64,
+    /// The least share of each asset's counted reserves that must be under a multisig.
+    pub min_multisig_share: Option<Threshold>,
+    /// The least share of each asset's counted reserves that must be declared cold.
+    pub min_declared_cold_share: Option<Threshold>,
 }
 
 impl Default for Options {
@@ -50,6 +55,8 @@ impl Default for Options {
             nodes: BTreeMap::new(),
             offline: false,
             window_secs: DEFAULT_WINDOW_SECS,
+            min_multisig_share: None,
+            min_declared_cold_share: None,
         }
     }
 }
@@ -163,6 +170,40 @@ pub struct AssetLine {
     pub labels: Vec<String>,
 }
 
+/// How one asset's counted reserves are held.
+#[derive(Debug, Clone)]
+pub struct AssetCustody {
+    /// The asset.
+    pub asset: Asset,
+    /// The reserves counted (those that passed every check done), in the asset's unit.
+    pub counted: Amount,
+    /// Amounts per kind of control the chain shows.
+    pub by_control: Vec<(Control, Amount)>,
+    /// Declared cold.
+    pub cold: Amount,
+    /// Declared hot.
+    pub hot: Amount,
+    /// Declared custodians and what each holds.
+    pub custodians: Vec<(String, Amount)>,
+    /// Distinct keys behind the counted reserves.
+    pub keys: usize,
+    /// Keys that sign for more than one address, with those addresses.
+    pub shared_keys: Vec<(String, Vec<String>)>,
+    /// Single keys that alone control half or more of the asset, with the amount and an
+    /// address of theirs.
+    pub dominant_keys: Vec<(String, Amount, String)>,
+}
+
+impl AssetCustody {
+    /// The multisig total.
+    pub fn multisig(&self) -> Amount {
+        self.by_control
+            .iter()
+            .filter(|(c, _)| matches!(c, Control::Multisig { .. }))
+            .fold(Amount::ZERO, |a, (_, v)| sum(a, *v))
+    }
+}
+
 /// Everything [`evaluate`] established.
 #[derive(Debug, Clone)]
 pub struct Verdict {
@@ -176,6 +217,10 @@ pub struct Verdict {
     pub chains: Vec<ChainLine>,
     /// Each asset.
     pub assets: Vec<AssetLine>,
+    /// How each asset's counted reserves are held.
+    pub custody: Vec<AssetCustody>,
+    /// Custody thresholds the user set that an asset does not meet.
+    pub custody_failures: Vec<String>,
     /// Whether balances were deliberately not checked.
     pub offline: bool,
     /// The outcome.
@@ -204,6 +249,8 @@ pub fn evaluate(
             entries: Vec::new(),
             chains: Vec::new(),
             assets: Vec::new(),
+            custody: Vec::new(),
+            custody_failures: Vec::new(),
             offline: opts.offline,
             outcome: Outcome::Fail,
         });
@@ -375,7 +422,9 @@ pub fn evaluate(
         });
     }
 
+    let (custody, custody_failures) = custody_report(att, stmt, &checks, &entries, opts);
     let failed = !problems.is_empty()
+        || !custody_failures.is_empty()
         || bindings.iter().any(|b| b.result.is_err())
         || entries.iter().any(EntryLine::failed)
         || assets.iter().any(|a| a.state == AssetState::Short);
@@ -396,9 +445,114 @@ pub fn evaluate(
         entries,
         chains,
         assets,
+        custody,
+        custody_failures,
         offline: opts.offline,
         outcome,
     })
+}
+
+/// Classifies every counted entry and checks the user's custody thresholds.
+fn custody_report(
+    att: &Attestation,
+    stmt: &ReservesStatement,
+    checks: &[crate::reserves::offline::EntryCheck],
+    lines: &[EntryLine],
+    opts: &Options,
+) -> (Vec<AssetCustody>, Vec<String>) {
+    let digest = att.digest();
+    let mut out = Vec::new();
+    let mut failures = Vec::new();
+    for (i, asset) in att.assets.iter().enumerate() {
+        let mut c = AssetCustody {
+            asset: asset.clone(),
+            counted: Amount::ZERO,
+            by_control: Vec::new(),
+            cold: Amount::ZERO,
+            hot: Amount::ZERO,
+            custodians: Vec::new(),
+            keys: 0,
+            shared_keys: Vec::new(),
+            dominant_keys: Vec::new(),
+        };
+        // Per key: the addresses it signs for, and what it holds alone (at which address).
+        let mut keys: BTreeMap<String, (Vec<String>, Amount, String)> = BTreeMap::new();
+        for ((raw, check), line) in stmt.entries.iter().zip(checks).zip(lines) {
+            let (Some(e), Some(v), Some(a)) = (&check.entry, line.amount, check.asset) else {
+                continue;
+            };
+            if a != i || line.failed() {
+                continue;
+            }
+            c.counted = sum(c.counted, v);
+            let msg =
+                crate::reserves::challenge(&att.exchange, &att.period, &e.chain, e.height, &digest);
+            let (control, ids) = classify(e, &msg, &raw.signatures);
+            for id in &ids {
+                let k = keys
+                    .entry(id.clone())
+                    .or_insert_with(|| (Vec::new(), Amount::ZERO, String::new()));
+                if !k.0.contains(&raw.address) {
+                    k.0.push(raw.address.clone());
+                }
+                if control == Control::SingleKey {
+                    k.1 = sum(k.1, v);
+                    k.2 = raw.address.clone();
+                }
+            }
+            match c.by_control.iter_mut().find(|(k, _)| *k == control) {
+                Some((_, total)) => *total = sum(*total, v),
+                None => c.by_control.push((control, v)),
+            }
+            match e.storage {
+                Some(Storage::Cold) => c.cold = sum(c.cold, v),
+                Some(Storage::Hot) => c.hot = sum(c.hot, v),
+                None => {}
+            }
+            if let Some(name) = &e.custodian {
+                match c.custodians.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, total)) => *total = sum(*total, v),
+                    None => c.custodians.push((name.clone(), v)),
+                }
+            }
+        }
+        c.by_control.sort();
+        c.keys = keys.len();
+        for (id, (addresses, alone, alone_at)) in keys {
+            if addresses.len() > 1 {
+                c.shared_keys.push((id.clone(), addresses.clone()));
+            }
+            if c.counted.0 > 0 && alone.0 > 0 && alone.0 >= c.counted.0 - c.counted.0 / 2 {
+                c.dominant_keys.push((id, alone, alone_at));
+            }
+        }
+        if c.counted.0 > 0 {
+            if let Some(t) = &opts.min_multisig_share {
+                if !t.met(c.multisig(), c.counted) {
+                    failures.push(format!(
+                        "{}: {} of the counted reserves are under a multisig, below --min-multisig-share {} ({})",
+                        asset.symbol,
+                        percent(c.multisig(), c.counted),
+                        t.text(),
+                        t.percent()
+                    ));
+                }
+            }
+            if let Some(t) = &opts.min_declared_cold_share {
+                if !t.met(c.cold, c.counted) {
+                    failures.push(format!(
+                        "{}: {} of the counted reserves are declared cold, below --min-declared-cold-share {} ({})",
+                        asset.symbol,
+                        percent(c.cold, c.counted),
+                        t.text(),
+                        t.percent()
+                    ));
+                }
+            }
+        }
+        out.push(c);
+    }
+    (out, failures)
 }
 
 impl AssetLine {
@@ -436,6 +590,7 @@ impl Verdict {
     /// The failures, one line each, for the report.
     pub fn failures(&self) -> Vec<String> {
         let mut out = self.problems.clone();
+        out.extend(self.custody_failures.iter().cloned());
         for b in &self.bindings {
             if let Err(why) = &b.result {
                 out.push(format!("binding {}: {why}", b.label));
@@ -510,6 +665,79 @@ impl Verdict {
             ));
         }
         t
+    }
+
+    /// The custody report: control the chain shows, then what the exchange declares.
+    pub fn custody_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in self.custody.iter().filter(|c| c.counted.0 > 0) {
+            let d = c.asset.decimals;
+            let amt = |a: Amount| format!("{} ({})", a.to_decimal(d), percent(a, c.counted));
+            out.push(format!(
+                "{}: {} counted",
+                c.asset.symbol,
+                c.counted.to_decimal(d)
+            ));
+            let ms: Vec<String> = c
+                .by_control
+                .iter()
+                .filter(|(k, _)| matches!(k, Control::Multisig { .. }))
+                .map(|(k, v)| {
+                    format!(
+                        "{} {}",
+                        k.words().trim_end_matches(" multisig"),
+                        v.to_decimal(d)
+                    )
+                })
+                .collect();
+            out.push(format!(
+                "  multisig:   {}{}",
+                amt(c.multisig()),
+                if ms.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", ms.join(", "))
+                }
+            ));
+            for (k, v) in &c.by_control {
+                match k {
+                    Control::SingleKey => out.push(format!("  single key: {}", amt(*v))),
+                    Control::Other(why) => out.push(format!("  other:      {}: {why}", amt(*v))),
+                    Control::Multisig { .. } => {}
+                }
+            }
+            let unlabelled = Amount(c.counted.0.saturating_sub(c.cold.0).saturating_sub(c.hot.0));
+            out.push(format!(
+                "  DECLARED by the exchange (not verified): cold {}, hot {}, no label {}",
+                amt(c.cold),
+                amt(c.hot),
+                amt(unlabelled)
+            ));
+            if !c.custodians.is_empty() {
+                let list: Vec<String> = c
+                    .custodians
+                    .iter()
+                    .map(|(n, v)| format!("{n} {}", amt(*v)))
+                    .collect();
+                out.push(format!("  DECLARED custodians: {}", list.join(", ")));
+            }
+            out.push(format!("  keys: {} distinct behind these reserves", c.keys));
+            for (id, addresses) in &c.shared_keys {
+                out.push(format!(
+                    "  {id} signs for {} addresses: {}",
+                    addresses.len(),
+                    addresses.join(", ")
+                ));
+            }
+            for (id, v, address) in &c.dominant_keys {
+                out.push(format!(
+                    "  {id} (of {address}) alone controls {} of {}",
+                    amt(*v),
+                    c.asset.symbol
+                ));
+            }
+        }
+        out
     }
 
     /// What was checked and how, in words.
@@ -638,6 +866,22 @@ impl Verdict {
                 "settled": c.snapshot.as_ref().map(|s| s.settled.is_ok()),
                 "fresh": c.fresh.as_ref().map(|f| f.is_ok()),
             })).collect::<Vec<_>>(),
+            "custody_failures": self.custody_failures,
+            "custody": self.custody.iter().map(|c| {
+                let d = c.asset.decimals;
+                json!({
+                    "symbol": c.asset.symbol, "counted": c.counted.to_decimal(d),
+                    "multisig": c.multisig().to_decimal(d), "multisig_share": percent(c.multisig(), c.counted),
+                    "by_control": c.by_control.iter().map(|(k, v)| json!({"control": k.words(), "amount": v.to_decimal(d),
+                        "share": percent(*v, c.counted)})).collect::<Vec<_>>(),
+                    "declared_cold": c.cold.to_decimal(d), "declared_cold_share": percent(c.cold, c.counted),
+                    "declared_hot": c.hot.to_decimal(d), "declared_hot_share": percent(c.hot, c.counted),
+                    "declared_custodians": c.custodians.iter().map(|(n, v)| json!({"custodian": n, "amount": v.to_decimal(d)})).collect::<Vec<_>>(),
+                    "distinct_keys": c.keys,
+                    "shared_keys": c.shared_keys.iter().map(|(k, a)| json!({"key": k, "addresses": a})).collect::<Vec<_>>(),
+                    "dominant_keys": c.dominant_keys.iter().map(|(k, v, a)| json!({"key": k, "amount": v.to_decimal(d), "address": a})).collect::<Vec<_>>(),
+                })
+            }).collect::<Vec<_>>(),
             "solvency": self.assets.iter().map(|a| {
                 let d = a.asset.decimals;
                 json!({

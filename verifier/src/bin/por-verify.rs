@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use por_verifier::attestation::{parse_public_key, Attestation};
 use por_verifier::audit::audit;
 use por_verifier::chains::Chain;
+use por_verifier::custody::Threshold;
 use por_verifier::error::{read_file, Error, Result};
 use por_verifier::input::{read_bounded, FileKind};
 use por_verifier::proof::{verify_inclusion, InclusionProof};
@@ -61,6 +62,14 @@ struct ReservesArgs {
     /// How far a snapshot block's time may lie from the signed snapshot time, in hours.
     #[arg(long, value_name = "HOURS", default_value_t = (DEFAULT_WINDOW_SECS / 3600) as u32)]
     snapshot_window_hours: u32,
+    /// Fail (exit 1) unless at least this share of each asset's counted reserves is held under
+    /// a multisig the chain shows, e.g. 0.9.
+    #[arg(long, value_name = "SHARE")]
+    min_multisig_share: Option<String>,
+    /// Fail (exit 1) unless at least this share of each asset's counted reserves is declared
+    /// cold by the exchange, e.g. 0.95 (a declared label, not verified).
+    #[arg(long, value_name = "SHARE")]
+    min_declared_cold_share: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -270,11 +279,18 @@ fn options(how: &ReservesArgs) -> Result<Options> {
         let bytes = read_bounded(p, MAX_REGISTRY_BYTES, FileKind::Other("token list"))?;
         registry.add_token_list(&p.display().to_string(), &bytes)?;
     }
+    let share = |flag: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| Threshold::parse(t).map_err(|m| Error::input(format!("{flag} {m}"))))
+            .transpose()
+    };
     Ok(Options {
         registry,
         nodes,
         offline: how.offline,
         window_secs: i64::from(how.snapshot_window_hours) * 3600,
+        min_multisig_share: share("--min-multisig-share", &how.min_multisig_share)?,
+        min_declared_cold_share: share("--min-declared-cold-share", &how.min_declared_cold_share)?,
     })
 }
 
@@ -287,6 +303,13 @@ fn report_verdict(rep: &mut Report, v: &Verdict) {
         rep.checks.push((false, f));
     }
     rep.section("Solvency per asset:", v.table());
+    let custody = v.custody_lines();
+    if !custody.is_empty() {
+        rep.section(
+            "Custody per asset (control as the chain shows it; labels as the exchange declares them):",
+            custody,
+        );
+    }
     rep.section("What was checked:", v.how());
     rep.set("reserves", v.to_json());
 }

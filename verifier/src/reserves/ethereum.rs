@@ -73,6 +73,16 @@ pub fn personal_message_hash(message: &[u8]) -> [u8; 32] {
 /// The address that produced `sig` (0x + 130 hex: r ‖ s ‖ v, v in {0, 1, 27, 28}) over
 /// `message` under EIP-191 version 0x45.
 pub fn recover_personal(message: &[u8], sig: &str) -> Result<EthAddress> {
+    let key = recover_personal_key(message, sig)?;
+    let uncompressed = key.serialize_uncompressed();
+    let digest = Keccak256::digest(&uncompressed[1..]);
+    let mut a = [0u8; 20];
+    a.copy_from_slice(&digest[12..]);
+    Ok(EthAddress(a))
+}
+
+/// The secp256k1 key that produced `sig` over `message` (see [`recover_personal`]).
+pub fn recover_personal_key(message: &[u8], sig: &str) -> Result<bitcoin::secp256k1::PublicKey> {
     let bad = || Error::input("signature: expected 0x followed by 130 hex digits (r, s, v)");
     let h = sig.strip_prefix("0x").unwrap_or(sig);
     if h.len() != 130 {
@@ -98,11 +108,7 @@ pub fn recover_personal(message: &[u8], sig: &str) -> Result<EthAddress> {
         .map_err(|_| {
             Error::failed("signature: no public key can be recovered from it for this message")
         })?;
-    let uncompressed = key.serialize_uncompressed();
-    let digest = Keccak256::digest(&uncompressed[1..]);
-    let mut a = [0u8; 20];
-    a.copy_from_slice(&digest[12..]);
-    Ok(EthAddress(a))
+    Ok(key)
 }
 
 /// Verifies that `address` signed `message` with `personal_sign`.

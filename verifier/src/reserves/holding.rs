@@ -64,6 +64,10 @@ pub struct Entry {
     pub balance: Amount,
     /// What is held, by family.
     pub holding: Holding,
+    /// Declared storage (a claim, never verified).
+    pub storage: Option<crate::custody::Storage>,
+    /// Declared custodian (a claim, never verified).
+    pub custodian: Option<String>,
 }
 
 /// rust-bitcoin's network of a Bitcoin network.
@@ -196,11 +200,24 @@ impl Entry {
                 })
             }
         };
+        let storage = match &raw.storage {
+            None => None,
+            Some(s) => Some(
+                crate::custody::Storage::parse(s)
+                    .ok_or_else(|| format!("field storage: expected cold or hot, found {s:?}"))?,
+            ),
+        };
+        if let Some(c) = &raw.custodian {
+            crate::text::validate_exchange(c)
+                .map_err(|e| format!("field custodian: {}", e.message()))?;
+        }
         Ok(Entry {
             chain,
             height: raw.height,
             balance,
             holding,
+            storage,
+            custodian: raw.custodian.clone(),
         })
     }
 
@@ -247,6 +264,8 @@ mod tests {
             }],
             script: None,
             signatures: vec!["x".into()],
+            storage: None,
+            custodian: None,
         }
     }
 

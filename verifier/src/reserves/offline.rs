@@ -256,6 +256,8 @@ pub(crate) mod tests {
                 .collect(),
             script: None,
             signatures: vec!["not a signature".into()],
+            storage: None,
+            custodian: None,
         }
     }
 
@@ -284,7 +286,11 @@ pub(crate) mod tests {
         let att = attestation(vec![btc("bitcoin"), btc("bitcoin"), btc("bitcoin-regtest")]);
         let b = check_bindings(&att, &Registry::built_in());
         assert!(b[0].result.is_ok());
-        assert!(b[1].result.as_ref().unwrap_err().contains("repeats the place of bindings[0]"));
+        assert!(b[1]
+            .result
+            .as_ref()
+            .unwrap_err()
+            .contains("repeats the place of bindings[0]"));
         assert!(b[2].result.as_ref().unwrap_err().contains("test network"));
     }
 
@@ -292,7 +298,13 @@ pub(crate) mod tests {
     fn every_outpoint_counts_once() {
         let att = attestation(vec![btc("bitcoin")]);
         // Twice within one entry, then again in a later entry: both caught before any signature.
-        let r = reasons(&att, vec![entry(&[(1, "5"), (1, "5")], 7), entry(&[(2, "1"), (1, "5")], 7)]);
+        let r = reasons(
+            &att,
+            vec![
+                entry(&[(1, "5"), (1, "5")], 7),
+                entry(&[(2, "1"), (1, "5")], 7),
+            ],
+        );
         assert!(r[0].contains("listed twice in this entry"), "{r:?}");
         assert!(r[1].contains("already counted in entry #0"), "{r:?}");
     }
@@ -303,14 +315,18 @@ pub(crate) mod tests {
         let mut bad_sum = entry(&[(1, "5")], 7);
         bad_sum.balance = "6".into();
         let mut other_height = entry(&[(3, "5")], 8);
-        other_height.address = "bc1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3qccfmv3".into();
+        other_height.address =
+            "bc1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3qccfmv3".into();
         let r = reasons(&att, vec![bad_sum, other_height]);
         assert!(r[0].contains("UTXOs add up to 5 sat"), "{r:?}");
         assert!(r[1].contains("one chain has one snapshot height"), "{r:?}");
         // An entry on a chain the attestation binds nothing to.
         let none = attestation(vec![]);
         let r = reasons(&none, vec![entry(&[(1, "5")], 7)]);
-        assert!(r[0].contains("binds no reserves of BTC on bitcoin"), "{r:?}");
+        assert!(
+            r[0].contains("binds no reserves of BTC on bitcoin"),
+            "{r:?}"
+        );
         // A signature that is not one fails the entry, with no panic.
         let r = reasons(&att, vec![entry(&[(1, "5")], 7)]);
         assert!(!r[0].is_empty(), "{r:?}");

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 pub const RESERVES_FORMAT: &str = "por-reserves-v2";
 /// Section type of the entries.
 pub const SECTION_ENTRIES: u16 = 1;
+/// Section type of the declared custody labels; present only when an entry has a label, so a
+/// statement without labels keeps its bytes.
+pub const SECTION_LABELS: u16 = 2;
 /// The largest reserves file read (an exchange may list many UTXOs).
 pub const MAX_RESERVES_BYTES: u64 = 64 << 20;
 
@@ -53,6 +56,12 @@ pub struct RawEntry {
     pub script: Option<String>,
     /// The proofs of control.
     pub signatures: Vec<String>,
+    /// Declared storage, `cold` or `hot` (signed in section 2; shown as declared, never verified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    /// Declared custodian: the exchange itself or a third party (signed in section 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custodian: Option<String>,
 }
 
 impl RawEntry {
@@ -144,6 +153,19 @@ impl ReservesStatement {
         }
         let mut s = Sections::default();
         s.add(SECTION_ENTRIES, body);
+        if self
+            .entries
+            .iter()
+            .any(|e| e.storage.is_some() || e.custodian.is_some())
+        {
+            let mut labels = Vec::new();
+            put_u32(&mut labels, self.entries.len() as u32);
+            for e in &self.entries {
+                put_opt_str(&mut labels, e.storage.as_deref());
+                put_opt_str(&mut labels, e.custodian.as_deref());
+            }
+            s.add(SECTION_LABELS, labels);
+        }
         s.write(&mut m);
         m
     }
@@ -264,6 +286,8 @@ mod tests {
             }],
             script: None,
             signatures: vec!["sig".into()],
+            storage: None,
+            custodian: None,
         }
     }
 
@@ -280,7 +304,7 @@ mod tests {
         };
         let m = base.signing_message();
         let mut edits: Vec<ReservesStatement> = Vec::new();
-        for f in 0..8 {
+        for f in 0..10 {
             let mut s = base.clone();
             let e = &mut s.entries[0];
             match f {
@@ -291,6 +315,8 @@ mod tests {
                 4 => e.utxos.push(e.utxos[0].clone()),
                 5 => e.script = Some(String::new()),
                 6 => e.balance = "010".into(),
+                7 => e.storage = Some("cold".into()),
+                8 => e.custodian = Some(String::new()),
                 _ => e.signatures.clear(),
             }
             edits.push(s);
