@@ -88,6 +88,8 @@ impl Handmade {
             root_hash: root,
             liabilities: vec![Amount(total)],
             bindings: Vec::new(),
+            history: por_verifier::history::HistoryLink::first(None),
+            rotation: None,
             public_key: [0; 32],
             signature: [0; 64],
         };

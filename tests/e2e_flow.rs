@@ -40,7 +40,11 @@ fn build_proof_verify_audit() {
             "{}",
             r.stdout
         );
-        assert!(r.stdout.contains("[ok] attestation signature"));
+        assert!(
+            r.stdout.contains("attestation signature valid"),
+            "{}",
+            r.stdout
+        );
         assert!(r.stdout.contains("32 levels"));
     }
     // user-7 holds 1.00000049 BTC, 1.000000000000000001 ETH and 700.5 USDT.

@@ -168,6 +168,8 @@ fn vectors() -> Value {
             binding("BTC", "bitcoin", None, 8),
             binding("ETH", "ethereum", None, 18),
         ],
+        history: por_verifier::history::HistoryLink::first(None),
+        rotation: None,
         public_key: [0; 32],
         signature: [0; 64],
     };
@@ -186,7 +188,7 @@ fn vectors() -> Value {
     ] {
         put(&mut msg, s);
     }
-    msg.extend(2u32.to_be_bytes()); // two sections
+    msg.extend(3u32.to_be_bytes()); // three sections
     let mut liab = Vec::new();
     liab.extend(2u32.to_be_bytes());
     for (s, d) in [("BTC", 8u8), ("ETH", 18)] {
@@ -210,6 +212,12 @@ fn vectors() -> Value {
     msg.extend(2u16.to_be_bytes());
     msg.extend((bind.len() as u32).to_be_bytes());
     msg.extend(&bind);
+    // Section 3, the history link of a first attestation without an anchor: no previous
+    // attestation, an empty log (size 0, root of 32 zero bytes), no anchor outpoint.
+    let link = [&[0u8][..], &0u64.to_be_bytes(), &[0u8; 32], &[0u8]].concat();
+    msg.extend(3u16.to_be_bytes());
+    msg.extend((link.len() as u32).to_be_bytes());
+    msg.extend(&link);
     assert_eq!(att.signing_message(), msg);
     let digest = Hash(sha(&msg));
     assert_eq!(att.digest(), digest);

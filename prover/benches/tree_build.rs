@@ -170,6 +170,8 @@ fn main() {
         root_hash: built.root,
         liabilities: built.root_sums.clone(),
         bindings: Vec::new(),
+        history: por_verifier::history::HistoryLink::first(None),
+        rotation: None,
         public_key: [0; 32],
         signature: [0; 64],
     };

@@ -10,6 +10,7 @@ use por_verifier::attestation::Attestation;
 use por_verifier::binding::Binding;
 use por_verifier::error::{Error, Result};
 use por_verifier::hash::{user_commitment, Hash};
+use por_verifier::history::{History, HistoryLink, KeyRotation, Kind};
 use por_verifier::liabilities::{LiabilitiesReader, Negatives, Totals};
 use por_verifier::registry::Registry;
 use por_verifier::state::{
@@ -51,6 +52,64 @@ pub struct BuildConfig {
     pub bindings: Option<Vec<Binding>>,
     /// The registry the bindings must be confirmed by (built-in and the exchange's own files).
     pub registry: Registry,
+    /// The public `history.json` to chain this attestation to and append it to.
+    pub history: Option<PathBuf>,
+    /// For an exchange's first attestation: the Bitcoin outpoint its first anchor will spend.
+    pub anchor: Option<String>,
+    /// The previous key's handover to this key (`por-prove rotate-key`), when the key changed.
+    pub rotation: Option<KeyRotation>,
+}
+
+/// Reads `history.json`, or starts an empty history when the file does not exist yet.
+pub fn read_or_new_history(path: &Path, exchange: &str) -> Result<History> {
+    if !path.exists() {
+        return Ok(History::new(exchange));
+    }
+    let h = History::read(path)?;
+    if h.exchange != exchange {
+        return Err(Error::input(format!(
+            "{}: the history of {:?}, not of {exchange:?}",
+            path.display(),
+            h.exchange
+        )));
+    }
+    Ok(h)
+}
+
+/// The history link of a new attestation, refusing what verifiers would reject: a period
+/// already attested or earlier than the last, and a key change without the old key's handover.
+fn link_history(cfg: &BuildConfig, key: &SigningKey) -> Result<Option<(History, HistoryLink)>> {
+    let Some(path) = &cfg.history else {
+        return Ok(None);
+    };
+    let h = read_or_new_history(path, &cfg.exchange)?;
+    let last = h.entries.iter().rev().find(|e| e.kind == Kind::Attestation);
+    if let Some(last) = last {
+        if last.period >= cfg.period {
+            return Err(Error::input(format!(
+                "{}: {} is already attested (or later): a second attestation for a period is equivocation; \
+                 publish a corrected reserves statement instead",
+                path.display(),
+                last.period
+            )));
+        }
+        if cfg.anchor.is_some() {
+            return Err(Error::input(
+                "--anchor names the first anchor; only the first attestation has one",
+            ));
+        }
+        let last_key = por_verifier::hash::parse_hex32(&last.public_key).unwrap_or([0; 32]);
+        if last_key != key.verifying_key().to_bytes() && cfg.rotation.is_none() {
+            return Err(Error::input(format!(
+                "{}: the last attestation was signed by {}; a new key needs --rotation signed by the old key \
+                 (por-prove rotate-key)",
+                path.display(),
+                last.public_key
+            )));
+        }
+    }
+    let link = h.link(cfg.anchor.clone());
+    Ok(Some((h, link)))
 }
 
 /// The format of a bindings file: `{"bindings": [{"asset", "chain", "token"?, "decimals"}]}`.
@@ -158,6 +217,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
             cfg.height
         )));
     }
+    let history = link_history(cfg, key)?;
     let stage = StagingDir::new(&cfg.out, cfg.force)?;
     let private = stage.path().join(PRIVATE_DIR);
     std::fs::create_dir(&private)
@@ -225,6 +285,11 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         root_hash: built.root,
         liabilities: built.root_sums,
         bindings,
+        history: history.as_ref().map_or_else(
+            || HistoryLink::first(cfg.anchor.clone()),
+            |(_, l)| l.clone(),
+        ),
+        rotation: cfg.rotation.clone(),
         public_key: [0; 32],
         signature: [0; 64],
     };
@@ -251,6 +316,18 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         att.to_json().as_bytes(),
     )?;
     stage.commit()?;
+    if let (Some((mut h, _)), Some(path)) = (history, &cfg.history) {
+        let file = relative_to(path, &cfg.out.join(ATTESTATION_FILE));
+        h.append(
+            Kind::Attestation,
+            &att.period,
+            None,
+            &att.digest(),
+            &att.public_key,
+            file,
+        );
+        crate::files::write_atomic(path, h.to_json().as_bytes())?;
+    }
     Ok(BuildSummary {
         attestation: att,
         customers: n as u64,
@@ -258,6 +335,23 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         attestation_path: cfg.out.join(ATTESTATION_FILE),
         unbound,
     })
+}
+
+/// `file` as a path relative to the directory of `history`, when it lies below it (the layout
+/// the history's readers expect), else as given.
+pub fn relative_to(history: &Path, file: &Path) -> Option<String> {
+    let base = history
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let abs = |p: &Path| std::fs::canonicalize(p).ok();
+    let (b, f) = (abs(base)?, abs(file)?);
+    Some(
+        f.strip_prefix(&b)
+            .unwrap_or(&f)
+            .to_string_lossy()
+            .into_owned(),
+    )
 }
 
 type Export = (Vec<Asset>, Customers, Vec<Amount>, u64, Hash);

@@ -8,6 +8,7 @@ use crate::files::write_atomic;
 use ed25519_dalek::{Signer, SigningKey};
 use por_verifier::attestation::Attestation;
 use por_verifier::error::{Error, Result};
+use por_verifier::history::Kind;
 use por_verifier::input::{parse_json, read_bounded, FileKind};
 use por_verifier::registry::Registry;
 use por_verifier::reserves::statement::{EntriesFile, MAX_RESERVES_BYTES};
@@ -57,6 +58,7 @@ pub fn add_reserves(
     entries_file: &Path,
     key: &SigningKey,
     registry: Registry,
+    history: Option<&Path>,
 ) -> Result<Added> {
     let path = dir.join(ATTESTATION_FILE);
     let att = Attestation::read(&path)?;
@@ -116,6 +118,21 @@ pub fn add_reserves(
     }
     write_atomic(&out, stmt.to_json().as_bytes())?;
     write_atomic(&dir.join(RESERVES_FILE), stmt.to_json().as_bytes())?;
+    if let Some(hp) = history {
+        let mut h = crate::build::read_or_new_history(hp, &att.exchange)?;
+        let digest =
+            por_verifier::hash::Hash(por_verifier::encode::digest(&stmt.signing_message()));
+        let file = crate::build::relative_to(hp, &out);
+        h.append(
+            Kind::Reserves,
+            &att.period,
+            Some(stmt.sequence),
+            &digest,
+            &stmt.public_key,
+            file,
+        );
+        write_atomic(hp, h.to_json().as_bytes())?;
+    }
     Ok(Added {
         statement: stmt,
         path: out,

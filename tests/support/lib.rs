@@ -56,10 +56,14 @@ impl Run {
     }
 }
 
-/// Runs `por-prove` or `por-verify` with `args` and no standard input.
+/// Runs `por-prove` or `por-verify` with `args` and no standard input. Each run gets an empty
+/// store of its own (`POR_VERIFY_STORE`), so tests never touch the user's store nor each
+/// other's; a test of the store itself passes `--store DIR`, which wins.
 pub fn run<S: AsRef<std::ffi::OsStr>>(name: &str, args: &[S]) -> Run {
+    let store = tempfile::tempdir().expect("tempdir");
     let out = Command::new(bin(name))
         .args(args)
+        .env("POR_VERIFY_STORE", store.path())
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {name}: {e}"));

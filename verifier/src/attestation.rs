@@ -14,6 +14,7 @@ use crate::binding::{encode_bindings, Binding};
 use crate::encode::{digest, put_str, put_u32, Sections};
 use crate::error::{Error, Result};
 use crate::hash::Hash;
+use crate::history::{HistoryLink, HistoryLinkJson, KeyRotation, KeyRotationJson};
 use crate::input::{parse_json, read_bounded, FileKind};
 use crate::text::{validate_exchange, validate_period, validate_timestamp};
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -26,6 +27,10 @@ pub const ATTESTATION_FORMAT: &str = "por-attestation-v2";
 pub const SECTION_LIABILITIES: u16 = 1;
 /// Section type of the asset bindings.
 pub const SECTION_BINDINGS: u16 = 2;
+/// Section type of the history link (spec/history.md).
+pub const SECTION_HISTORY: u16 = 3;
+/// Section type of a key rotation signed by the previous key; present only when the key changes.
+pub const SECTION_ROTATION: u16 = 4;
 /// The largest attestation file read.
 pub const MAX_ATTESTATION_BYTES: u64 = 4 << 20;
 /// How long after its period's end a snapshot may be taken (spec/reserves.md, "Freshness").
@@ -50,6 +55,10 @@ pub struct Attestation {
     pub liabilities: Vec<Amount>,
     /// Where each asset's reserves may be held, as signed (checked by the reserves verdict).
     pub bindings: Vec<Binding>,
+    /// The link to the previous attestation and the history log before this one.
+    pub history: HistoryLink,
+    /// A handover from the previous key, when the key changes.
+    pub rotation: Option<KeyRotation>,
     /// The public key that signed.
     pub public_key: [u8; 32],
     /// The ed25519 signature over `signing_message()`.
@@ -70,6 +79,9 @@ struct AttestationJson {
     root_hash: String,
     liabilities: Vec<String>,
     bindings: Vec<Binding>,
+    history: HistoryLinkJson,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key_rotation: Option<KeyRotationJson>,
     public_key: String,
     signature: String,
 }
@@ -98,6 +110,14 @@ impl Attestation {
         let mut b = Vec::new();
         encode_bindings(&self.bindings, &mut b);
         sections.add(SECTION_BINDINGS, b);
+        let mut h = Vec::new();
+        self.history.encode(&mut h);
+        sections.add(SECTION_HISTORY, h);
+        if let Some(r) = &self.rotation {
+            let mut body = Vec::new();
+            r.encode(&mut body);
+            sections.add(SECTION_ROTATION, body);
+        }
         sections.write(&mut m);
         m
     }
@@ -161,6 +181,13 @@ impl Attestation {
         validate_exchange(&j.exchange).map_err(|e| e.context(field("exchange")))?;
         validate_period(&j.period).map_err(|e| e.context(field("period")))?;
         validate_timestamp(&j.snapshot_time).map_err(|e| e.context(field("snapshot_time")))?;
+        if crate::time::unix_seconds(&j.snapshot_time).is_none() {
+            return Err(Error::input(format!(
+                "{}: {:?} is not a date of the calendar",
+                field("snapshot_time"),
+                j.snapshot_time
+            )));
+        }
         validate_assets(&j.assets).map_err(|e| e.context(field("assets")))?;
         if j.tree_height == 0 || j.tree_height > crate::tree::MAX_HEIGHT {
             return Err(Error::input(format!(
@@ -208,6 +235,11 @@ impl Attestation {
                 field("signature")
             )));
         }
+        let history = HistoryLink::from_json(j.history, &field("history"))?;
+        let rotation = j
+            .key_rotation
+            .map(|r| KeyRotation::from_json(r, &field("key_rotation")))
+            .transpose()?;
         // Bindings are kept as signed; whether they are valid and confirmed is a verdict on the
         // reserves (exit 1), not a reason to refuse the customer's inclusion check.
         Ok(Attestation {
@@ -219,6 +251,8 @@ impl Attestation {
             root_hash,
             liabilities,
             bindings: j.bindings,
+            history,
+            rotation,
             public_key,
             signature,
         })
@@ -236,6 +270,8 @@ impl Attestation {
             root_hash: self.root_hash.to_hex(),
             liabilities: self.liabilities.iter().map(|a| a.to_string()).collect(),
             bindings: self.bindings.clone(),
+            history: self.history.to_json(),
+            key_rotation: self.rotation.as_ref().map(KeyRotation::to_json),
             public_key: hex::encode(self.public_key),
             signature: hex::encode(self.signature),
         };
@@ -288,21 +324,28 @@ mod tests {
                 token: None,
                 decimals: 8,
             }],
+            history: HistoryLink::first(None),
+            rotation: None,
             public_key: [0; 32],
             signature: [0; 64],
         }
     }
 
     #[test]
-    fn message_is_a_header_and_two_sections() {
+    fn message_is_a_header_and_sections() {
         let a = att();
         let m = a.signing_message();
         let header_len = 4 + 18 + 4 + 2 + 4 + 7 + 4 + 20;
         assert_eq!(&m[4..22], b"por-attestation-v2");
         let sections = read_sections(&m[header_len..]).unwrap();
-        assert_eq!(sections.len(), 2);
+        assert_eq!(sections.len(), 3);
         assert_eq!(sections[0].0, SECTION_LIABILITIES);
         assert_eq!(sections[1].0, SECTION_BINDINGS);
+        assert_eq!(sections[2].0, SECTION_HISTORY);
+        assert_eq!(
+            sections[2].1,
+            [&[0u8][..], &[0; 8], &[0; 32], &[0]].concat()
+        );
         // 4 + str("BTC") + u8 + u8(height) + root + u128
         assert_eq!(sections[0].1.len(), 4 + 7 + 1 + 1 + 32 + 16);
     }

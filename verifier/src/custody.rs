@@ -132,12 +132,18 @@ pub fn classify(e: &Entry, message: &str, signatures: &[String]) -> (Control, Ve
                         vec![format!("key {}", program.unwrap_or_default())],
                     )
                 }
-                // A P2SH address proven without a script can only be P2SH-P2WPKH: legacy
-                // signatures derive exactly that form, and BIP-322 simple supports no other.
-                Some(AddressType::P2sh) => {
-                    let id = recovered().unwrap_or_else(|| format!("p2sh {}", b.address));
-                    (Control::SingleKey, vec![id])
-                }
+                // A P2SH address proven without a script by a legacy or BIP-322 simple signature
+                // is P2SH-P2WPKH: legacy signatures derive exactly that form, and BIP-322 simple
+                // supports no other.
+                Some(AddressType::P2sh) => match recovered() {
+                    Some(id) => (Control::SingleKey, vec![id]),
+                    // BIP-322 full may carry any script, a multisig among them.
+                    None if signatures.iter().any(|s| s.starts_with("ful")) => (
+                        Control::Other(NO_SCRIPT),
+                        vec![format!("script {}", b.address)],
+                    ),
+                    None => (Control::SingleKey, vec![format!("p2sh {}", b.address)]),
+                },
                 Some(AddressType::P2tr) => {
                     let program = b
                         .address

@@ -101,18 +101,22 @@ pub fn explain_bad_json(
             bytes.len()
         ));
     }
-    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) {
+    let body = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
         if let Some(found) = v
             .get("format")
             .and_then(|f| f.as_str())
             .and_then(FileKind::of_format)
         {
             if found != kind {
+                let hint = match kind {
+                    FileKind::Other(_) => String::new(),
+                    _ => format!(": give it as {}", found.flag()),
+                };
                 return Error::input(format!(
-                    "{name}: this is {}, not {}: give it as {}",
+                    "{name}: this is {}, not {}{hint}",
                     found.a(),
-                    kind.a(),
-                    found.flag()
+                    kind.a()
                 ));
             }
         }

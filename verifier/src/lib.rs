@@ -17,6 +17,7 @@
 //! - [`reserves`]: the signed reserves statement and its offline checks;
 //! - [`chain`]: the checks against the user's own nodes;
 //! - [`verdict`]: the solvency verdict and its exit codes;
+//! - [`history`]: the public log of every signed statement, the monthly chain, anchors;
 //! - [`custody`]: how the reserves are held (multisig, single key, other; declared labels);
 //! - [`input`], [`time`], [`text`]: bounded reads, timestamps, text fields.
 //!
@@ -37,6 +38,7 @@ pub mod custody;
 pub mod encode;
 pub mod error;
 pub mod hash;
+pub mod history;
 pub mod input;
 pub mod liabilities;
 pub mod proof;
@@ -44,6 +46,7 @@ pub mod registry;
 pub mod report;
 pub mod reserves;
 pub mod state;
+pub mod store;
 pub mod text;
 pub mod time;
 pub mod tree;

@@ -258,8 +258,8 @@ impl Registry {
 
     /// Adds the entries of a registry file (`por-registry-v1`).
     pub fn add_registry_file(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        let j: RegistryFileJson = serde_json::from_slice(bytes)
-            .map_err(|e| Error::input(format!("{name}: not a valid registry file: {e}")))?;
+        let j: RegistryFileJson =
+            crate::input::parse_json(name, bytes, crate::input::FileKind::Other("registry file"))?;
         if j.format != REGISTRY_FORMAT {
             return Err(Error::input(format!(
                 "{name}, field format: expected {REGISTRY_FORMAT:?}, found {:?}",
@@ -278,11 +278,11 @@ impl Registry {
             })?;
             let token = match &e.token {
                 None => None,
-                Some(t) => Some(canonical_evm_address(t).ok_or_else(|| {
-                    Error::input(format!(
-                        "{at}, field token: expected 0x followed by 40 hex digits"
-                    ))
-                })?),
+                Some(t) => {
+                    crate::reserves::ethereum::EthAddress::parse(t)
+                        .map_err(|x| x.context(format!("{at}, field token")))?;
+                    canonical_evm_address(t)
+                }
             };
             let shape_ok = matches!(
                 (location, issuance, &token),
@@ -321,44 +321,43 @@ impl Registry {
         Ok(())
     }
 
-    /// Adds the tokens of a Uniswap-format token list.
-    pub fn add_token_list(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        let j: TokenListJson = serde_json::from_slice(bytes)
-            .map_err(|e| Error::input(format!("{name}: not a valid token list: {e}")))?;
+    /// Adds the tokens of a Uniswap-format token list. A token whose symbol or decimals this
+    /// tool's assets cannot have is skipped (no attestation can name it), and so is one that
+    /// contradicts an entry already there: a list cannot turn a pegged token into the real one.
+    /// Returns how many tokens were skipped.
+    pub fn add_token_list(&mut self, name: &str, bytes: &[u8]) -> Result<usize> {
+        let j: TokenListJson =
+            crate::input::parse_json(name, bytes, crate::input::FileKind::Other("token list"))?;
+        let mut skipped = 0;
         for (i, t) in j.tokens.into_iter().enumerate() {
             let at = format!("{name}, tokens[{i}]");
-            let chain = match t.chain_id {
-                0 => {
-                    return Err(Error::input(format!(
-                        "{at}, field chainId: 0 is not a chain"
-                    )))
-                }
-                id => Chain::Evm(id),
-            };
-            let token = canonical_evm_address(&t.address).ok_or_else(|| {
-                Error::input(format!(
-                    "{at}, field address: expected 0x followed by 40 hex digits"
-                ))
-            })?;
-            crate::asset::Asset {
+            if t.chain_id == 0 {
+                return Err(Error::input(format!(
+                    "{at}, field chainId: 0 is not a chain"
+                )));
+            }
+            crate::reserves::ethereum::EthAddress::parse(&t.address)
+                .map_err(|x| x.context(format!("{at}, field address")))?;
+            let token = canonical_evm_address(&t.address);
+            let usable = crate::asset::Asset {
                 symbol: t.symbol.clone(),
                 decimals: t.decimals,
             }
             .validate()
-            .map_err(|x| x.context(&at))?;
-            self.add(
-                RegistryEntry {
-                    location: Location::Chain(chain),
-                    token: Some(token),
-                    symbol: t.symbol,
-                    decimals: t.decimals,
-                    issuance: Issuance::Token,
-                    source: Some(name.to_string()),
-                },
-                &at,
-            )?;
+            .is_ok();
+            let entry = RegistryEntry {
+                location: Location::Chain(Chain::Evm(t.chain_id)),
+                token,
+                symbol: t.symbol,
+                decimals: t.decimals,
+                issuance: Issuance::Token,
+                source: Some(name.to_string()),
+            };
+            if !usable || self.add(entry, &at).is_err() {
+                skipped += 1;
+            }
         }
-        Ok(())
+        Ok(skipped)
     }
 
     /// Whether the registry confirms `b`: `Ok` with how far it is trusted, or `Err` with the

@@ -78,6 +78,16 @@ enum Cmd {
         /// mis-exported column.
         #[arg(long)]
         assets: Option<String>,
+        /// The public history.json to chain this month to (created on the first month) and
+        /// append the new attestation to.
+        #[arg(long)]
+        history: Option<PathBuf>,
+        /// First attestation only: the Bitcoin outpoint TXID:VOUT the first anchor will spend.
+        #[arg(long)]
+        anchor: Option<String>,
+        /// The old key's handover to this key (written by `rotate-key`), when the key changed.
+        #[arg(long)]
+        rotation: Option<PathBuf>,
         /// Where each asset's reserves may be held (JSON: {"bindings": [{"asset", "chain",
         /// "token"?, "decimals"}]}); signed with the liabilities. Default: each asset the built-in
         /// registry knows, on its mainnet chain or contract.
@@ -116,6 +126,48 @@ enum Cmd {
     /// On-chain reserves: the challenge to sign, and adding signed reserves to an attestation.
     #[command(subcommand)]
     Reserves(ReservesCmd),
+    /// Hand the exchange's name to a new key: the old key signs the handover, which the first
+    /// attestation under the new key carries (build --rotation).
+    RotateKey {
+        /// The old (current) key file.
+        #[arg(long)]
+        old_key: PathBuf,
+        /// The new key file (from keygen).
+        #[arg(long)]
+        new_key: PathBuf,
+        /// The exchange's name, as in its attestations.
+        #[arg(long)]
+        exchange: String,
+        /// The first period the new key signs, YYYY-MM.
+        #[arg(long)]
+        period: String,
+        /// Where to write the handover (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Build this month's anchor transaction: it spends the previous anchor output (the first
+    /// time, the outpoint named in the first attestation) and commits the history's log root in
+    /// an OP_RETURN output. Prints the unsigned transaction and a PSBT for the wallet to sign.
+    Anchor {
+        /// The public history.json (its latest log root is anchored).
+        #[arg(long)]
+        history: PathBuf,
+        /// The output to spend, TXID:VOUT: the previous anchor's output 0.
+        #[arg(long)]
+        spend: String,
+        /// Its value in satoshi.
+        #[arg(long)]
+        value: u64,
+        /// The anchor address (it holds the previous output and receives the next one).
+        #[arg(long)]
+        address: String,
+        /// The fee in satoshi.
+        #[arg(long, default_value_t = 1_000)]
+        fee: u64,
+        /// bitcoin, bitcoin-testnet, bitcoin-testnet4, bitcoin-signet or bitcoin-regtest.
+        #[arg(long, default_value = "bitcoin")]
+        chain: String,
+    },
     /// Write deterministic synthetic liabilities (for examples and benchmarks).
     ExampleData {
         /// Number of customers.
@@ -192,7 +244,25 @@ enum ReservesCmd {
         key: PathBuf,
         #[command(flatten)]
         registry: RegistryArgs,
+        /// The public history.json to append the statement to.
+        #[arg(long)]
+        history: Option<PathBuf>,
     },
+}
+
+/// Reads a key rotation file written by `rotate-key`.
+fn read_rotation(path: &std::path::Path) -> Result<por_verifier::history::KeyRotation> {
+    let bytes = por_verifier::input::read_bounded(
+        path,
+        1 << 16,
+        por_verifier::input::FileKind::Other("key rotation file"),
+    )?;
+    let j: por_verifier::history::KeyRotationJson = por_verifier::input::parse_json(
+        &path.display().to_string(),
+        &bytes,
+        por_verifier::input::FileKind::Other("key rotation file"),
+    )?;
+    por_verifier::history::KeyRotation::from_json(j, &path.display().to_string())
 }
 
 fn main() -> ExitCode {
@@ -229,6 +299,9 @@ fn run(cmd: Cmd) -> Result<()> {
             assets,
             bindings,
             registry,
+            history,
+            anchor,
+            rotation,
             json,
         } => {
             let key = read_key(&key)?;
@@ -258,6 +331,9 @@ fn run(cmd: Cmd) -> Result<()> {
                 expected_assets,
                 bindings,
                 registry,
+                history,
+                anchor,
+                rotation: rotation.as_deref().map(read_rotation).transpose()?,
             };
             let s = build(&cfg, &key, &Progress::stderr())?;
             let att = &s.attestation;
@@ -388,9 +464,16 @@ fn run(cmd: Cmd) -> Result<()> {
             reserves,
             key,
             registry,
+            history,
         }) => {
             let key = read_key(&key)?;
-            let a = por_prover::reserves::add_reserves(&out, &reserves, &key, registry.load()?)?;
+            let a = por_prover::reserves::add_reserves(
+                &out,
+                &reserves,
+                &key,
+                registry.load()?,
+                history.as_deref(),
+            )?;
             say!(
                 "signed reserves statement #{} with {} entries, every signature and binding checked: {}",
                 a.statement.sequence,
@@ -403,6 +486,49 @@ fn run(cmd: Cmd) -> Result<()> {
                     a.short.join(", ")
                 );
             }
+        }
+        Cmd::RotateKey {
+            old_key,
+            new_key,
+            exchange,
+            period,
+            out,
+        } => {
+            use ed25519_dalek::Signer;
+            let old = read_key(&old_key)?;
+            let new = read_key(&new_key)?;
+            por_verifier::text::validate_exchange(&exchange)
+                .map_err(|e| e.context("--exchange"))?;
+            por_verifier::text::validate_period(&period).map_err(|e| e.context("--period"))?;
+            let msg = por_verifier::history::rotation_message(
+                &exchange,
+                &period,
+                &new.verifying_key().to_bytes(),
+            );
+            let r = por_verifier::history::KeyRotation {
+                old_key: old.verifying_key().to_bytes(),
+                signature: old.sign(&msg).to_bytes(),
+            };
+            let text = serde_json::to_string_pretty(&r.to_json()).unwrap_or_default() + "\n";
+            write_atomic(&out, text.as_bytes())?;
+            say!(
+                "the old key {} hands {exchange:?} to {} from {period}: {}",
+                hex::encode(old.verifying_key().to_bytes()),
+                hex::encode(new.verifying_key().to_bytes()),
+                out.display()
+            );
+        }
+        Cmd::Anchor {
+            history,
+            spend,
+            value,
+            address,
+            fee,
+            chain,
+        } => {
+            let a =
+                por_prover::anchor::build_anchor(&history, &spend, value, &address, fee, &chain)?;
+            say!("{}", serde_json::to_string_pretty(&a).unwrap_or_default());
         }
         Cmd::ExampleData {
             users,

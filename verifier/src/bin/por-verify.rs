@@ -7,6 +7,7 @@ use por_verifier::audit::audit;
 use por_verifier::chains::Chain;
 use por_verifier::custody::Threshold;
 use por_verifier::error::{read_file, Error, Result};
+use por_verifier::history::{check_anchors, check_history, fingerprint, Documents, History, Kind};
 use por_verifier::input::{read_bounded, FileKind};
 use por_verifier::proof::{verify_inclusion, InclusionProof};
 use por_verifier::registry::{Registry, MAX_REGISTRY_BYTES};
@@ -14,6 +15,7 @@ use por_verifier::report::{amount_json, amount_lines, Report};
 use por_verifier::reserves::bitcoin::verify as verify_bitcoin;
 use por_verifier::reserves::ethereum::verify as verify_ethereum;
 use por_verifier::reserves::ReservesStatement;
+use por_verifier::store::{Seeing, Store};
 use por_verifier::verdict::{evaluate, Options, Outcome, Verdict, DEFAULT_WINDOW_SECS};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -34,6 +36,41 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+/// Your local store of verified attestations and pinned keys.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// The store directory (default: $POR_VERIFY_STORE, else your platform's data directory).
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Do not read or write the store (no key pinning, no equivocation memory).
+    #[arg(long, conflicts_with = "store")]
+    no_store: bool,
+    /// Where equivocation evidence is written (default: STORE/evidence).
+    #[arg(long, value_name = "DIR")]
+    evidence_dir: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    fn open(&self) -> Result<Option<Store>> {
+        if self.no_store {
+            return Ok(None);
+        }
+        let dir = match &self.store {
+            Some(d) => d.clone(),
+            None => Store::default_dir().ok_or_else(|| {
+                Error::input("no data directory on this system: give --store DIR or --no-store")
+            })?,
+        };
+        Store::open(&dir).map(Some)
+    }
+
+    fn evidence(&self, store: &Store) -> PathBuf {
+        self.evidence_dir
+            .clone()
+            .unwrap_or_else(|| store.dir().join("evidence"))
+    }
 }
 
 /// How to check reserves: your nodes, your registry, how strict.
@@ -77,26 +114,80 @@ enum Cmd {
     /// Check that your balances are in the tree the exchange signed (and, with --reserves and
     /// your nodes, that reserves cover liabilities).
     Proof {
-        /// The exchange's published attestation.json.
+        /// The exchange's published attestation.json. Repeat, each with its --proof, to see
+        /// your balances month by month.
+        #[arg(long, required = true)]
+        attestation: Vec<PathBuf>,
+        /// Your inclusion proof (JSON), as the exchange gave it to you; one per --attestation.
+        #[arg(long, required = true)]
+        proof: Vec<PathBuf>,
+        /// The exchange's public key (64 hex characters), from a source you trust. Needed the
+        /// first time; then it is pinned in your store (trust on first use).
         #[arg(long)]
-        attestation: PathBuf,
-        /// Your inclusion proof (JSON), as the exchange gave it to you.
-        #[arg(long)]
-        proof: PathBuf,
-        /// The exchange's public key (64 hex characters), from a source you trust.
-        #[arg(long)]
-        exchange_key: String,
+        exchange_key: Option<String>,
         /// Your user id at the exchange, exactly as the exchange writes it.
         #[arg(long)]
         user_id: String,
         /// The exchange's reserves statement for this attestation (reserves.json).
         #[arg(long)]
         reserves: Option<PathBuf>,
+        /// The exchange's published history.json: checks that it lists this attestation and
+        /// every one you verified before.
+        #[arg(long)]
+        history: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
         #[command(flatten)]
         how: ReservesArgs,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Check the exchange's published history: every month signed, linked to the one before,
+    /// the log roots consistent, nothing removed or rewritten, and (with a Bitcoin node) the
+    /// same history anchored on chain.
+    History {
+        /// The published history.json.
+        #[arg(long)]
+        history: PathBuf,
+        /// The exchange's public key (default: the key pinned in your store).
+        #[arg(long)]
+        exchange_key: Option<String>,
+        /// Where the signed attestations and reserves statements are (default: beside the history).
+        #[arg(long)]
+        attestations: Option<PathBuf>,
+        /// Accept skipped months (each is still named).
+        #[arg(long)]
+        allow_gaps: bool,
+        /// Histories obtained elsewhere (mirrors, other customers): the first divergence is named.
+        #[arg(long, value_name = "OTHER_HISTORY")]
+        compare: Vec<PathBuf>,
+        /// Your Bitcoin node, CHAIN=URL (bitcoin=..., bitcoin-regtest=...), to follow the anchors.
+        #[arg(long = "node", value_name = "CHAIN=URL")]
+        nodes: Vec<String>,
+        /// Shorthand for --node bitcoin=URL.
+        #[arg(long, value_name = "URL")]
+        bitcoin_rpc: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-pin an exchange's key by hand, when its old key is lost or stolen and no rotation
+    /// signed by it exists. Shows both keys; changes nothing without --confirm.
+    Pin {
+        /// The exchange's name, as in its attestations.
+        #[arg(long)]
+        exchange: String,
+        /// The new key (64 hex), from a source you trust.
+        #[arg(long)]
+        key: String,
+        /// Really replace the pinned key.
+        #[arg(long)]
+        confirm: bool,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Check the exchange's reserves: signatures, bindings, and with your nodes the balances
     /// and the snapshot's time; then whether reserves cover liabilities asset by asset.
@@ -175,20 +266,56 @@ fn main() -> ExitCode {
             exchange_key,
             user_id,
             reserves,
+            history,
+            store,
             how,
             json,
         } => (
             cmd_proof(
                 &mut rep,
-                &attestation,
-                &proof,
-                &exchange_key,
-                &user_id,
-                reserves.as_deref(),
+                &ProofArgs {
+                    attestations: &attestation,
+                    proofs: &proof,
+                    key: exchange_key.as_deref(),
+                    user_id: &user_id,
+                    reserves: reserves.as_deref(),
+                    history: history.as_deref(),
+                    store: &store,
+                },
                 &how,
             ),
             json,
         ),
+        Cmd::History {
+            history,
+            exchange_key,
+            attestations,
+            allow_gaps,
+            compare,
+            nodes,
+            bitcoin_rpc,
+            store,
+            json,
+        } => (
+            cmd_history(
+                &mut rep,
+                &history,
+                exchange_key.as_deref(),
+                attestations.as_deref(),
+                allow_gaps,
+                &compare,
+                &nodes,
+                bitcoin_rpc.as_deref(),
+                &store,
+            ),
+            json,
+        ),
+        Cmd::Pin {
+            exchange,
+            key,
+            confirm,
+            store,
+        } => (cmd_pin(&mut rep, &exchange, &key, confirm, &store), false),
         Cmd::Reserves {
             attestation,
             reserves,
@@ -346,48 +473,212 @@ fn cmd_reserves(
     }
 }
 
-fn cmd_proof(
-    rep: &mut Report,
-    att_path: &Path,
-    proof_path: &Path,
-    key: &str,
-    user_id: &str,
-    reserves: Option<&Path>,
-    how: &ReservesArgs,
-) -> Result<String> {
-    let key = parse_public_key(key)?;
+/// The inputs of `por-verify proof`.
+struct ProofArgs<'a> {
+    attestations: &'a [PathBuf],
+    proofs: &'a [PathBuf],
+    key: Option<&'a str>,
+    user_id: &'a str,
+    reserves: Option<&'a Path>,
+    history: Option<&'a Path>,
+    store: &'a StoreArgs,
+}
+
+/// Which key verifies `att`: the one given, or the one pinned, with a rotation signed by the
+/// pinned key accepted. Returns the key, words for the report, and how to (re)pin it.
+fn resolve_key(
+    given: Option<ed25519_dalek::VerifyingKey>,
+    att: &Attestation,
+    store: Option<&Store>,
+) -> Result<(ed25519_dalek::VerifyingKey, String, Option<&'static str>)> {
+    let pinned = store.and_then(|s| s.pinned(&att.exchange)).cloned();
+    let Some(p) = pinned else {
+        let key = given.ok_or_else(|| {
+            Error::input(format!(
+                "no key is pinned for {:?} yet: give --exchange-key HEX this first time, from a source you trust \
+                 (the exchange's website, a mirror)",
+                att.exchange
+            ))
+        })?;
+        let words = if store.is_some() {
+            "pinned on first use: later runs need no --exchange-key, and another key is refused unless the old key \
+             signs the handover"
+        } else {
+            "not pinned (--no-store)"
+        };
+        return Ok((key, words.into(), store.map(|_| "first use")));
+    };
+    let pinned_key = por_verifier::hash::parse_hex32(&p.key).unwrap_or([0; 32]);
+    let wanted = given.map(|k| k.to_bytes()).unwrap_or(att.public_key);
+    if wanted == pinned_key {
+        let vk = parse_public_key(&p.key)?;
+        return Ok((
+            vk,
+            format!(
+                "the key pinned for {:?} on {} ({})",
+                att.exchange, p.pinned_at, p.how
+            ),
+            None,
+        ));
+    }
+    if let Some(rot) = &att.rotation {
+        if att.public_key == wanted && rot.verify(att, &pinned_key).is_ok() {
+            let vk = parse_public_key(&hex::encode(wanted))?;
+            return Ok((
+                vk,
+                format!(
+                    "a NEW KEY, handed over by the pinned key {} in a signed rotation; re-pinned",
+                    p.key
+                ),
+                Some("rotation signed by the old key"),
+            ));
+        }
+    }
+    Err(Error::failed(format!(
+        "KEY CHANGED: you pinned {} for {:?} on {} ({}), but this attestation needs {} and carries no handover \
+         signed by the pinned key. If the exchange announced a new key because its old one was lost or stolen, \
+         check the announcement, then re-pin knowingly: por-verify pin --exchange {:?} --key {}",
+        p.key,
+        att.exchange,
+        p.pinned_at,
+        p.how,
+        hex::encode(wanted),
+        att.exchange,
+        hex::encode(wanted)
+    )))
+}
+
+fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<String> {
+    if a.attestations.len() != a.proofs.len() {
+        return Err(Error::input(format!(
+            "give one --proof per --attestation ({} attestations, {} proofs)",
+            a.attestations.len(),
+            a.proofs.len()
+        )));
+    }
+    if a.attestations.len() > 1 && (a.reserves.is_some() || a.history.is_some()) {
+        return Err(Error::input(
+            "--reserves and --history check one month: give them with a single --attestation",
+        ));
+    }
+    let given_key = a.key.map(parse_public_key).transpose()?;
     let mut opts = options(how)?;
-    let att = Attestation::read(att_path)?;
-    let proof = InclusionProof::read(proof_path)?;
-    let stmt = reserves.map(ReservesStatement::read).transpose()?;
-    rep.set("exchange", json!(att.exchange));
-    rep.set("period", json!(att.period));
+    let mut store = a.store.open()?;
+    let user_id = a.user_id;
+    let mut months = Vec::new();
+    for (att_path, proof_path) in a.attestations.iter().zip(a.proofs) {
+        let att = Attestation::read(att_path)?;
+        let proof = InclusionProof::read(proof_path)?;
+        months.push((att, proof));
+    }
+    let stmt = a.reserves.map(ReservesStatement::read).transpose()?;
+    let history = a.history.map(History::read).transpose()?;
+    let (att0, _) = &months[months.len() - 1];
+    rep.set("exchange", json!(att0.exchange));
+    rep.set("period", json!(att0.period));
     rep.set("user_id", json!(user_id));
     rep.title = format!(
         "Checking the inclusion proof of user {user_id:?} against {}'s attestation for {}",
-        att.exchange, att.period
+        att0.exchange,
+        months
+            .iter()
+            .map(|(a, _)| a.period.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    att.verify_signature(&key)?;
-    rep.ok(format!(
-        "attestation signature: valid ed25519 signature by the key you gave ({})",
-        hex::encode(att.public_key)
-    ));
-    let inc = verify_inclusion(&att, &proof, user_id)?;
-    rep.ok(format!(
-        "your leaf: commits to your user id {user_id:?}, your secret salt and your balances"
-    ));
-    rep.ok(format!(
-        "path: {} levels; every parent's sums are exactly its children's sums, with no overflow",
-        inc.levels
-    ));
-    rep.ok(format!(
-        "root: equals the signed root hash {}",
-        att.root_hash
-    ));
-    rep.ok("totals: the tree adds up to exactly the liabilities the exchange signed");
+    let mut problems: Vec<String> = Vec::new();
+    let mut by_month = Vec::new();
+    let mut last_key = None;
+    for (att, proof) in &months {
+        let (key, words, pin) = resolve_key(given_key, att, store.as_ref())?;
+        att.verify_signature(&key)?;
+        rep.ok(format!(
+            "{}: attestation signature valid, by {} ({words})",
+            att.period,
+            hex::encode(att.public_key)
+        ));
+        rep.ok(format!(
+            "{}: attestation fingerprint {} (compare it with the one the exchange and independent mirrors publish)",
+            att.period,
+            fingerprint(&att.digest())
+        ));
+        let inc = verify_inclusion(att, proof, user_id)?;
+        rep.ok(format!(
+            "{}: your leaf commits to your user id, salt and balances; {} levels, every parent's sums exactly its \
+             children's; the root and totals are the signed ones",
+            att.period, inc.levels
+        ));
+        if let Some(s) = store.as_mut() {
+            if let Some(how) = pin {
+                s.pin(&att.exchange, &att.public_key, how);
+            }
+            if let Some(anchor) = &att.history.anchor {
+                if let Err(why) = s.pin_anchor(&att.exchange, anchor) {
+                    problems.push(why);
+                }
+            }
+            let seen_before: Vec<(String, String)> = s
+                .seen(&att.exchange)
+                .into_iter()
+                .map(|x| (x.period, x.digest))
+                .collect();
+            if let Some(h) = &history {
+                let bad = por_verifier::history::check_for_customer(h, att, &seen_before);
+                if bad.is_empty() {
+                    rep.ok(format!(
+                        "history: lists this attestation where its signed log says, and every attestation of {} you \
+                         verified before ({})",
+                        att.exchange,
+                        seen_before.len()
+                    ));
+                }
+                problems.extend(bad);
+            }
+            match s.see(att, &a.store.evidence(s))? {
+                Seeing::New => rep.ok(format!("{}: remembered in your store ({})", att.period, s.dir().display())),
+                Seeing::Again => rep.ok(format!("{}: the same attestation you verified before", att.period)),
+                Seeing::Equivocation { earlier, evidence } => problems.push(format!(
+                    "EQUIVOCATION: you verified another attestation for {} before ({earlier}); two signed attestations \
+                     for one period prove the exchange shows different customers different books. Evidence: {}",
+                    att.period,
+                    evidence.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                )),
+            }
+        } else if let Some(h) = &history {
+            problems.extend(por_verifier::history::check_for_customer(h, att, &[]));
+        }
+        by_month.push((att.period.clone(), inc.balances.clone()));
+        last_key = Some(key);
+    }
+    if let Some(s) = &store {
+        s.save()?;
+    }
+    let (att, _) = &months[months.len() - 1];
+    let balances = &by_month[by_month.len() - 1].1;
+    if months.len() > 1 {
+        let mut lines = vec![format!(
+            "{:<8} {}",
+            "period",
+            att.assets
+                .iter()
+                .map(|x| format!("{:>24}", x.symbol))
+                .collect::<String>()
+        )];
+        for ((period, b), (m, _)) in by_month.iter().zip(&months) {
+            lines.push(format!(
+                "{period:<8} {}",
+                m.assets
+                    .iter()
+                    .zip(b)
+                    .map(|(x, v)| format!("{:>24}", v.to_decimal(x.decimals)))
+                    .collect::<String>()
+            ));
+        }
+        rep.section("Your balances month by month, each verified:", lines);
+    }
     rep.section(
         "Your balances in the tree (compare them with your account at the snapshot time):",
-        amount_lines(&att.assets, &inc.balances),
+        amount_lines(&att.assets, balances),
     );
     rep.section(
         format!(
@@ -397,9 +688,28 @@ fn cmd_proof(
         amount_lines(&att.assets, &att.liabilities),
     );
     rep.set("inclusion", json!("verified"));
-    rep.set("balances", amount_json(&att.assets, &inc.balances));
+    rep.set("fingerprint", json!(fingerprint(&att.digest())));
+    rep.set("balances", amount_json(&att.assets, balances));
+    rep.set(
+        "months",
+        json!(months
+            .iter()
+            .zip(&by_month)
+            .map(|((m, _), (p, b))| json!({"period": p, "fingerprint": fingerprint(&m.digest()), "balances": amount_json(&m.assets, b)}))
+            .collect::<Vec<_>>()),
+    );
     rep.set("liabilities", amount_json(&att.assets, &att.liabilities));
     let included = "your balances are included in the liabilities the exchange signed";
+    if !problems.is_empty() {
+        for p in &problems {
+            rep.checks.push((false, p.clone()));
+        }
+        rep.fail_word = Some("PROBLEM");
+        return Err(Error::failed(format!(
+            "{included}, BUT {}",
+            problems.join("; ")
+        )));
+    }
     let Some(stmt) = stmt else {
         rep.section(
             "Reserves:",
@@ -415,12 +725,13 @@ fn cmd_proof(
             "VERIFIED: {included}. Reserves were not checked (see above)."
         ));
     };
+    let key = last_key.ok_or_else(|| Error::input("no attestation given"))?;
     // Without nodes the customer's run checks what it can offline and says so; it never calls
     // that solvency.
     if opts.nodes.is_empty() {
         opts.offline = true;
     }
-    let v = evaluate(&att, &stmt, &key, &opts)?;
+    let v = evaluate(att, &stmt, &key, &opts)?;
     report_verdict(rep, &v);
     match v.outcome {
         Outcome::Pass if v.offline => Ok(format!(
@@ -431,13 +742,216 @@ fn cmd_proof(
         Outcome::Pass => Ok(format!("VERIFIED: {included}, and {}.", v.summary())),
         Outcome::Fail => {
             rep.fail_word = Some("PROBLEM");
-            Err(Error::failed(format!("{included}, BUT the reserves fail: {}", v.summary())))
+            Err(Error::failed(format!(
+                "{included}, BUT the reserves fail: {}",
+                v.summary()
+            )))
         }
         Outcome::Unverified => Err(Error::unverified(format!(
             "{included}, but the reserves are not fully checked: {}",
             v.summary()
         ))),
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_history(
+    rep: &mut Report,
+    path: &Path,
+    key: Option<&str>,
+    docs_dir: Option<&Path>,
+    allow_gaps: bool,
+    compare: &[PathBuf],
+    nodes: &[String],
+    bitcoin_rpc: Option<&str>,
+    store_args: &StoreArgs,
+) -> Result<String> {
+    let h = History::read(path)?;
+    let mut store = store_args.open()?;
+    rep.title = format!("History of {} ({} entries)", h.exchange, h.entries.len());
+    rep.fail_word = Some("HISTORY FAILED");
+    rep.set("exchange", json!(h.exchange));
+    let key = match (key, store.as_ref().and_then(|s| s.pinned(&h.exchange))) {
+        (Some(k), _) => parse_public_key(k)?.to_bytes(),
+        (None, Some(p)) => parse_public_key(&p.key)?.to_bytes(),
+        (None, None) => {
+            return Err(Error::input(format!(
+                "no key is pinned for {:?}: give --exchange-key HEX",
+                h.exchange
+            )))
+        }
+    };
+    let dir = docs_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
+    let docs = Documents::load(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &dir
+    });
+    let r = check_history(&h, &key, &docs, allow_gaps);
+    for p in &r.passed {
+        rep.ok(p.clone());
+    }
+    let mut failures = r.failures.clone();
+    let mut unchecked = r.unchecked.clone();
+    let fps: Vec<String> = h
+        .entries
+        .iter()
+        .filter(|e| e.kind == Kind::Attestation)
+        .map(|e| {
+            format!(
+                "{}  {}",
+                e.period,
+                fingerprint(
+                    &por_verifier::hash::Hash::from_hex(&e.digest)
+                        .unwrap_or(por_verifier::hash::Hash([0; 32]))
+                )
+            )
+        })
+        .collect();
+    rep.section(
+        "Attestation fingerprints (compare with the exchange's and mirrors'):",
+        fps,
+    );
+    for g in &r.gaps {
+        rep.section("Skipped months:", vec![g.clone()]);
+    }
+    for other in compare {
+        let o = History::read(other)?;
+        match h.first_divergence(&o) {
+            Some(i) => failures.push(format!(
+                "{} diverges from this history at entry {i} ({} {}): {} here, {} there",
+                other.display(),
+                h.entries[i].period,
+                format!("{:?}", h.entries[i].kind).to_lowercase(),
+                h.entries[i].digest,
+                o.entries[i].digest
+            )),
+            None => rep.ok(format!(
+                "{}: the same history ({} entries there, {} here; the shorter is a prefix of the longer)",
+                other.display(),
+                o.entries.len(),
+                h.entries.len()
+            )),
+        }
+    }
+    // The anchor chain: from the first attestation's outpoint, with the user's Bitcoin node.
+    let first = h
+        .entries
+        .iter()
+        .find(|e| e.kind == Kind::Attestation)
+        .and_then(|e| por_verifier::hash::Hash::from_hex(&e.digest))
+        .and_then(|d| docs.attestations.get(&d));
+    let genesis = first.and_then(|a| a.history.anchor.clone());
+    let mut node_urls: Vec<(Chain, String)> = Vec::new();
+    for n in nodes {
+        let (c, u) = n
+            .split_once('=')
+            .ok_or_else(|| Error::input("--node: expected CHAIN=URL"))?;
+        node_urls.push((Chain::parse(c).map_err(Error::input)?, u.to_string()));
+    }
+    if let Some(u) = bitcoin_rpc {
+        node_urls.push((
+            Chain::parse("bitcoin").map_err(Error::input)?,
+            u.to_string(),
+        ));
+    }
+    let btc = node_urls.iter().find_map(|(c, u)| match c {
+        Chain::Bitcoin(n) => Some((*n, u.clone())),
+        Chain::Evm(_) => None,
+    });
+    match (&genesis, btc) {
+        (None, _) => unchecked.push(
+            "the first attestation names no anchor outpoint: nothing on chain ties every customer to this one \
+             history"
+                .into(),
+        ),
+        (Some(g), None) => unchecked.push(format!(
+            "the anchor chain from {g} was not checked: give your Bitcoin node (--bitcoin-rpc URL or --node CHAIN=URL)"
+        )),
+        (Some(g), Some((net, url))) => {
+            let outpoint: bitcoin::OutPoint = g
+                .parse()
+                .map_err(|_| Error::failed(format!("the first attestation's anchor {g:?} is not TXID:VOUT")))?;
+            let node = por_verifier::chain::bitcoin::BitcoinNode::connect(
+                &url,
+                por_verifier::reserves::holding::network(net),
+            )?;
+            let (anchors, end) = node.follow_anchors(outpoint)?;
+            let (ok, bad) = check_anchors(&h, &anchors, &end);
+            for o in ok {
+                rep.ok(o);
+            }
+            failures.extend(bad);
+            rep.set("anchors", json!(anchors.len()));
+        }
+    }
+    if let (Some(s), Some(g)) = (store.as_mut(), &genesis) {
+        if let Err(why) = s.pin_anchor(&h.exchange, g) {
+            failures.push(why);
+        }
+        s.save()?;
+    }
+    for f in &failures {
+        rep.checks.push((false, f.clone()));
+    }
+    rep.set("failures", json!(failures));
+    rep.set("unchecked", json!(unchecked));
+    if !failures.is_empty() {
+        return Err(Error::failed(format!(
+            "{} problem(s) in the history (listed above)",
+            failures.len()
+        )));
+    }
+    if !unchecked.is_empty() {
+        rep.section("Not checked:", unchecked.clone());
+        return Err(Error::unverified(format!(
+            "the history is consistent, but not everything could be checked: {}",
+            unchecked.join("; ")
+        )));
+    }
+    Ok(format!(
+        "HISTORY VERIFIED: {} entries, every month signed and linked, the log consistent, and anchored on chain.",
+        h.entries.len()
+    ))
+}
+
+fn cmd_pin(
+    rep: &mut Report,
+    exchange: &str,
+    key: &str,
+    confirm: bool,
+    store_args: &StoreArgs,
+) -> Result<String> {
+    let new = parse_public_key(key)?;
+    let mut store = store_args
+        .open()?
+        .ok_or_else(|| Error::input("pin needs a store (not --no-store)"))?;
+    rep.title = format!("Re-pinning the key of {exchange:?}");
+    let old = store
+        .pinned(exchange)
+        .map(|p| (p.key.clone(), p.pinned_at.clone()));
+    let warning = format!(
+        "WARNING: this replaces the key you trust for {exchange:?}.\n  pinned now: {}\n  new key:    {}\n  \
+         Do this only if the exchange announced the new key through a channel you trust AND its old key is lost or \
+         stolen (otherwise the old key signs a handover and no re-pin is needed). A thief with the exchange's website \
+         could announce a key of their own.",
+        old.as_ref().map_or("(none)".to_string(), |(k, t)| format!("{k} (since {t})")),
+        hex::encode(new.to_bytes())
+    );
+    rep.section("", warning.lines().map(String::from).collect());
+    if !confirm {
+        return Err(Error::input(
+            "nothing changed: add --confirm to replace the pinned key",
+        ));
+    }
+    store.pin(exchange, &new.to_bytes(), "re-pinned by the user");
+    store.save()?;
+    Ok(format!(
+        "PINNED: {exchange:?} is now trusted with key {}.",
+        hex::encode(new.to_bytes())
+    ))
 }
 
 fn cmd_audit(

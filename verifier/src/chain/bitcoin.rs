@@ -228,3 +228,85 @@ impl BitcoinNode {
         )))
     }
 }
+
+use crate::history::{AnchorEnd, AnchorSeen};
+
+/// The most anchors followed (a century of monthly anchors, and then some).
+const MAX_ANCHORS: usize = 10_000;
+
+impl BitcoinNode {
+    /// Follows the chain of anchor transactions from `genesis`: each spends output 0 of the one
+    /// before (the first spends `genesis`) and carries one `OP_RETURN` output. Only confirmed
+    /// spends in the main chain count.
+    pub fn follow_anchors(
+        &self,
+        genesis: bitcoin::OutPoint,
+    ) -> Result<(Vec<AnchorSeen>, AnchorEnd)> {
+        let mut out = Vec::new();
+        let mut at = genesis;
+        while out.len() < MAX_ANCHORS {
+            let spent = self.rpc.must(
+                "gettxspendingprevout",
+                json!([[{"txid": at.txid.to_string(), "vout": at.vout}]]),
+            )?;
+            let Some(spender) = spent
+                .get(0)
+                .and_then(|s| s.get("spendingtxid"))
+                .and_then(Value::as_str)
+                .map(String::from)
+            else {
+                return Ok((out, AnchorEnd::Unspent));
+            };
+            let tx = self.rpc.must("getrawtransaction", json!([spender, true]))?;
+            let height = match tx.get("blockhash").and_then(Value::as_str) {
+                Some(bh) => self.block_height(bh)?,
+                None => None,
+            };
+            let Some(height) = height else {
+                return Ok((out, AnchorEnd::Pending(spender)));
+            };
+            let raw = tx.get("hex").and_then(Value::as_str).unwrap_or("");
+            let decoded: Transaction = hex::decode(raw)
+                .ok()
+                .and_then(|b| bitcoin::consensus::deserialize(&b).ok())
+                .ok_or_else(|| {
+                    Error::input(format!(
+                        "bitcoin node: getrawtransaction {spender}: unreadable transaction"
+                    ))
+                })?;
+            let returns: Vec<&bitcoin::TxOut> = decoded
+                .output
+                .iter()
+                .filter(|o| o.script_pubkey.is_op_return())
+                .collect();
+            let commitment = match returns.as_slice() {
+                [one] => one
+                    .script_pubkey
+                    .instructions()
+                    .nth(1)
+                    .and_then(|i| i.ok())
+                    .and_then(|i| i.push_bytes().map(|b| b.as_bytes().to_vec()))
+                    .and_then(|p| crate::history::parse_anchor_payload(&p)),
+                _ => None,
+            };
+            out.push(AnchorSeen {
+                txid: spender.clone(),
+                height,
+                commitment,
+            });
+            if decoded
+                .output
+                .first()
+                .is_none_or(|o| o.script_pubkey.is_op_return())
+            {
+                // No output 0 to continue from: the chain ends (and the check says so).
+                return Ok((out, AnchorEnd::Unspent));
+            }
+            at = bitcoin::OutPoint {
+                txid: decoded.compute_txid(),
+                vout: 0,
+            };
+        }
+        Ok((out, AnchorEnd::Unspent))
+    }
+}

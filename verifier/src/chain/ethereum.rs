@@ -149,10 +149,19 @@ impl EthereumNode {
             ),
             Some(token) => {
                 let to = format!("0x{}", hex::encode(token.0));
-                let d = self.rpc.must(
+                let d = match self.rpc.call(
                     "eth_call",
                     json!([{"to": to, "data": DECIMALS_SELECTOR}, block]),
-                )?;
+                ) {
+                    Ok(v) => v,
+                    // The node answered: the contract reverted. That is the contract's doing.
+                    Err(super::RpcError::Rpc { message, .. }) => {
+                        return Ok(Err(format!(
+                            "token {to}: decimals() reverted at block {height}: {message}"
+                        )))
+                    }
+                    Err(e) => return Err(self.rpc.fatal("eth_call", e)),
+                };
                 match parse_quantity(&d) {
                     Some(x) if x == u128::from(decimals) => {}
                     Some(x) => {
@@ -167,16 +176,24 @@ impl EthereumNode {
                     }
                 }
                 let data = format!("{BALANCE_OF_SELECTOR}{:0>64}", hex::encode(e.address.0));
-                (
-                    "eth_call balanceOf",
-                    self.rpc
-                        .must("eth_call", json!([{"to": to, "data": data}, block]))?,
-                )
+                let r = match self
+                    .rpc
+                    .call("eth_call", json!([{"to": to, "data": data}, block]))
+                {
+                    Ok(v) => v,
+                    Err(super::RpcError::Rpc { message, .. }) => {
+                        return Ok(Err(format!(
+                            "token {to}: balanceOf reverted at block {height}: {message}"
+                        )))
+                    }
+                    Err(e) => return Err(self.rpc.fatal("eth_call", e)),
+                };
+                ("eth_call balanceOf", r)
             }
         };
         if result.as_str() == Some("0x") {
             return Ok(Err(format!(
-                "{method}: the token contract returned nothing at block {height}: not an ERC-20 there"
+                "{method}: the node returned nothing at block {height}: not an ERC-20 there"
             )));
         }
         let on_chain = parse_quantity(&result).ok_or_else(|| {

@@ -157,7 +157,7 @@ impl Entry {
                     };
                     let value = units(&u.value, &format!("field utxos[{j}].value"))?;
                     let value = u64::try_from(value.0).map_err(|_| {
-                        format!("field utxos[{j}].value: more satoshi than can exist")
+                        format!("field utxos[{j}].value: more than 2^64 - 1 satoshi")
                     })?;
                     utxos.push(Utxo { outpoint, value });
                 }
@@ -294,7 +294,9 @@ mod tests {
         }
         let mut r = raw("bitcoin-regtest", REGTEST);
         r.utxos[0].value = "21000000000000000000".into();
-        assert!(Entry::parse(&r).unwrap_err().contains("more satoshi"));
+        assert!(Entry::parse(&r)
+            .unwrap_err()
+            .contains("more than 2^64 - 1 satoshi"));
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub struct BindingCheck {
 /// Checks every binding of `att` against `registry`. A location and token bound twice (to one
 /// asset or two) fails from the second time on: the same funds cannot back two lines.
 pub fn check_bindings(att: &Attestation, registry: &Registry) -> Vec<BindingCheck> {
+    // A place is a chain and token; off chain, each fiat asset is its own place.
     let mut seen: HashMap<(Location, Option<String>), usize> = HashMap::new();
     att.bindings
         .iter()
@@ -39,12 +40,16 @@ pub fn check_bindings(att: &Attestation, registry: &Registry) -> Vec<BindingChec
                 None => format!("{} on {} ({} decimals)", b.asset, b.chain, b.decimals),
             };
             let result = b.check(&att.assets).and_then(|c| {
-                if let Some(first) = seen.get(&(c.location, c.token.clone())) {
+                let place = match c.location {
+                    Location::OffChain => (c.location, Some(c.symbol.clone())),
+                    _ => (c.location, c.token.clone()),
+                };
+                if let Some(first) = seen.get(&place) {
                     return Err(format!(
                         "bindings[{i}] repeats the place of bindings[{first}]"
                     ));
                 }
-                seen.insert((c.location, c.token.clone()), i);
+                seen.insert(place, i);
                 let trust = registry.confirm(&c)?;
                 Ok((c, trust))
             });
@@ -224,6 +229,8 @@ pub(crate) mod tests {
             root_hash: Hash([1; 32]),
             liabilities: vec![Amount(100), Amount(5)],
             bindings,
+            history: crate::history::HistoryLink::first(None),
+            rotation: None,
             public_key: [0; 32],
             signature: [0; 64],
         }
