@@ -23,12 +23,19 @@ struct TestExchange {
 
 impl TestExchange {
     fn build(csv: &str, bindings: &[Value], registry: &[Value]) -> TestExchange {
+        let (now, _) = por_e2e::now_and_period();
+        Self::build_at(csv, &now, bindings, registry)
+    }
+
+    /// The same with the snapshot time `time` (its period is the month of `time`).
+    fn build_at(csv: &str, time: &str, bindings: &[Value], registry: &[Value]) -> TestExchange {
         let tmp = tempfile::tempdir().unwrap();
         let reg = write_registry(tmp.path(), "registry.json", registry);
         let b = tmp.path().join("bindings.json");
         write_json(&b, &json!({"bindings": bindings}));
-        let ex = Exchange::build_now(
+        let ex = Exchange::build_at(
             csv,
+            time,
             &["--bindings", path_str(&b), "--registry", path_str(&reg)],
         );
         let registry = ex.path("registry.json");
@@ -249,14 +256,43 @@ fn bitcoin_reserves_on_a_real_node() {
         r.stdout
     );
 
-    // The node cannot answer: exit 2 with a clear message, never a silent pass.
-    let r = check_btc(&btc_claim(&c.a2, &t1, 4_999_900_000, 1000), &url).expect(2);
+    // A snapshot height above the node's tip: while the tip is still within the window the
+    // node may just be behind (exit 3); once its tip is past the window, no block at that
+    // height can be the snapshot, and the exchange's claim fails (exit 1).
+    let r = check_btc(&btc_claim(&c.a2, &t1, 4_999_900_000, 1000), &url).expect(3);
     assert!(
-        r.stderr
-            .contains("at height 111, below the snapshot height 1000"),
+        r.stdout
+            .contains("the node is at height 111, below the snapshot height 1000: let it sync"),
         "{}",
-        r.stderr
+        r.stdout
     );
+    let stale = {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        por_verifier::time::format_utc(secs - 7 * 3600)
+    };
+    let t = TestExchange::build_at(
+        "user_id,BTC:8\na,1\n",
+        &stale,
+        &[json!({"asset": "BTC", "chain": "bitcoin-regtest", "decimals": 8})],
+        &[
+            json!({"chain": "bitcoin-regtest", "symbol": "BTC", "decimals": 8, "issuance": "native"}),
+        ],
+    );
+    let stmt =
+        t.ex.forge_reserves(&[btc_entry(&t, &c.a2, &t1, 4_999_900_000, 1000)]);
+    let r = t
+        .verify(&stmt, &["--node", &format!("bitcoin-regtest={url}")])
+        .expect(1);
+    assert!(
+        r.stdout.contains("is above the node's tip 111")
+            && r.stdout.contains("can be the snapshot"),
+        "{}",
+        r.stdout
+    );
+    // The node cannot answer: exit 2 with a clear message, never a silent pass.
     let closed = format!("http://u:p@127.0.0.1:{}", closed_port());
     let r = check_btc(&ok, &closed).expect(2);
     assert!(r.stderr.contains("unreachable"), "{}", r.stderr);
@@ -441,12 +477,13 @@ fn ethereum_reserves_on_a_real_node() {
         "{}",
         r.stdout
     );
-    // Node problems: below the snapshot block.
-    let r = check(&claim(1, 1, 500, token)).expect(2);
+    // A snapshot block the node has not reached (its tip is recent): not checked yet, exit 3.
+    let r = check(&claim(10, 5_000_000_000, 500, token)).expect(3);
     assert!(
-        r.stderr.contains("below the snapshot block 500"),
+        r.stdout
+            .contains("below the snapshot height 500: let it sync"),
         "{}",
-        r.stderr
+        r.stdout
     );
 }
 

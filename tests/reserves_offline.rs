@@ -1163,3 +1163,70 @@ fn custody_names_reused_and_dominant_keys() {
         r.stdout
     );
 }
+
+/// Strings the exchange signed cannot rewrite the customer's screen: control characters and
+/// line breaks in an entry are escaped, so a failing entry cannot erase its own [FAIL] line.
+#[test]
+fn signed_strings_cannot_forge_the_screen() {
+    let ex = Exchange::build("user_id,BTC:8\na,1\n", &[]);
+    let mut entry = btc_entry(
+        &ex,
+        &BtcKey::from_seed(1, Network::Bitcoin),
+        100_000_000,
+        &[(1, 100_000_000)],
+        870_000,
+    );
+    entry["address"] =
+        json!("bc1q\r\u{1b}[2K  [ok] all good\nSOLVENT: reserves verified on chain\u{1b}[8m");
+    let r = ex
+        .verify_reserves(&ex.forge_reserves(&[entry]), &["--offline"])
+        .expect(1);
+    assert!(
+        !r.stdout.contains('\u{1b}') && !r.stdout.contains('\r'),
+        "{:?}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.lines().any(|l| l.starts_with("SOLVENT")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("\\u{1b}[2K") && r.stdout.contains("[FAIL]"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// A 1-of-1 "multisig" is one key, and a script that repeats a key is not counted as multisig.
+#[test]
+fn single_key_scripts_are_not_multisig() {
+    let ex = Exchange::build("user_id,BTC:8\na,1\n", &[]);
+    let msg = ex.challenge("bitcoin", 870_000);
+    let k = BtcKey::from_seed(30, Network::Bitcoin);
+    let one = multisig_script(1, &[&k]);
+    let addr = bitcoin::Address::p2wsh(&one, Network::Bitcoin).to_string();
+    let entry = json!({"asset": "BTC", "chain": "bitcoin", "height": 870_000, "address": addr, "balance": "100000000",
+                       "utxos": [{"outpoint": format!("{}:0", txid(5)), "value": "100000000"}], "script": one.to_hex_string(),
+                       "signatures": [k.sign_compact(&msg, 31)]});
+    let stmt = ex.forge_reserves(&[entry]);
+    let r = ex
+        .verify_reserves(&stmt, &["--offline", "--min-multisig-share", "1"])
+        .expect(1);
+    assert!(
+        r.stdout.contains("single key: 1.00000000 (100.00%)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("alone controls 1.00000000 (100.00%) of BTC"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("below --min-multisig-share 1 (100%)"),
+        "{}",
+        r.stdout
+    );
+}

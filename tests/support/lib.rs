@@ -125,10 +125,15 @@ impl Exchange {
     /// Writes `csv`, generates a key and builds the current month with the snapshot time now
     /// (for checks against a real node, whose blocks are mined now), with extra arguments.
     pub fn build_now(csv: &str, extra: &[&str]) -> Exchange {
-        let (now, period) = now_and_period();
-        let mut args = vec!["--snapshot-time", now.as_str()];
+        let (now, _) = now_and_period();
+        Exchange::build_at(csv, &now, extra)
+    }
+
+    /// Builds with the snapshot time `time` (UTC, as attestations write it), in its month.
+    pub fn build_at(csv: &str, time: &str, extra: &[&str]) -> Exchange {
+        let mut args = vec!["--snapshot-time", time];
         args.extend_from_slice(extra);
-        Exchange::build_period(csv, &period, &args)
+        Exchange::build_period(csv, &time[..7], &args)
     }
 
     fn build_period(csv: &str, period: &str, args: &[&str]) -> Exchange {

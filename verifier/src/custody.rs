@@ -4,7 +4,8 @@
 //! the chain itself shows (spec/reserves.md, "Custody"):
 //! - **multisig** `m-of-n`: a Bitcoin address whose script was given, hashes to the address, and
 //!   is `OP_m <keys> OP_n OP_CHECKMULTISIG`;
-//! - **single key**: P2PKH, P2WPKH, P2SH-P2WPKH, and an Ethereum externally owned account;
+//! - **single key**: P2PKH, P2WPKH, P2SH-P2WPKH, an Ethereum externally owned account, and a
+//!   1-of-n script (any one of its keys spends alone);
 //! - **other**: anything whose control the chain does not show, notably a Taproot key path,
 //!   which can hide a multisig (MuSig2, FROST) as well as a single key, and a script hash whose
 //!   script was not given.
@@ -39,6 +40,9 @@ pub enum Control {
 /// The words for a Taproot key path.
 pub const TAPROOT: &str =
     "Taproot key path: may hide a multisig or a single key; the chain cannot show which";
+/// The words for a multisig script that lists one key more than once.
+pub const REPEATED_KEYS: &str =
+    "multisig script that repeats a key: fewer distinct signers than it claims";
 /// The words for a script hash without its script.
 pub const NO_SCRIPT: &str = "script hash whose script was not given";
 
@@ -97,14 +101,18 @@ pub fn classify(e: &Entry, message: &str, signatures: &[String]) -> (Control, Ve
         Holding::Bitcoin(b) => {
             if let Some(script) = &b.script {
                 if let Some(ms) = crate::reserves::bitcoin::parse_multisig(script) {
-                    let keys = ms.keys.iter().map(|k| key_id(&k.inner)).collect();
-                    return (
-                        Control::Multisig {
-                            m: ms.required,
-                            n: ms.keys.len(),
-                        },
-                        keys,
-                    );
+                    let mut keys: Vec<String> = ms.keys.iter().map(|k| key_id(&k.inner)).collect();
+                    let n = keys.len();
+                    keys.sort();
+                    keys.dedup();
+                    if keys.len() != n {
+                        return (Control::Other(REPEATED_KEYS), keys);
+                    }
+                    // One signature of any of its keys spends a 1-of-n: each key alone controls it.
+                    if ms.required < 2 {
+                        return (Control::SingleKey, keys);
+                    }
+                    return (Control::Multisig { m: ms.required, n }, keys);
                 }
                 return (
                     Control::Other(NO_SCRIPT),

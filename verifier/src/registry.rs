@@ -139,6 +139,14 @@ const BUILT_IN: &[(&str, Option<&str>, &str, u8, Issuance)] = &[
         18,
         Issuance::Pegged,
     ),
+    // Binance-Peg Ethereum Token on BNB Smart Chain: not ETH reserves.
+    (
+        "ethereum-56",
+        Some("0x2170ed0880ac9a755fd29b2688956bd959f933f8"),
+        "ETH",
+        18,
+        Issuance::Pegged,
+    ),
     ("off-chain", None, "JPY", 0, Issuance::Fiat),
     ("off-chain", None, "USD", 2, Issuance::Fiat),
     ("off-chain", None, "EUR", 2, Issuance::Fiat),

@@ -8,16 +8,45 @@ use crate::error::Error;
 use serde_json::{json, Value};
 use std::io::Write;
 
-/// Writes one line to stdout. A closed pipe (`| head`) is not an error worth a panic: the
-/// reader has what it wanted, and the exit code still carries the verdict.
-pub fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
+/// Escapes every control character of `s` (newlines, carriage returns, terminal escape
+/// sequences): strings the exchange signed are printed to a person's terminal, and must not be
+/// able to erase or forge the lines around them.
+pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
-/// Writes one line to stderr, ignoring a closed stream.
-pub fn say_err(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+/// Writes one line to stdout, its control characters escaped. A closed pipe (`| head`) is not
+/// an error worth a panic: the reader has what it wanted, and the exit code still carries the
+/// verdict.
+pub fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", clean(line));
+}
+
+/// Writes JSON (already escaped by the serialiser) to stdout as it is.
+pub fn say_json(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
+/// Writes to stderr, control characters other than line breaks escaped, ignoring a closed
+/// stream.
+pub fn say_err(text: &str) {
+    let cleaned: Vec<String> = text.split('\n').map(|l| clean(l).into_owned()).collect();
+    let _ = writeln!(std::io::stderr().lock(), "{}", cleaned.join("\n"));
 }
 
 macro_rules! say {
@@ -79,7 +108,7 @@ impl Report {
                 Ok(summary) => self.data.insert("summary".into(), json!(summary)),
                 Err(e) => self.data.insert("error".into(), json!(e.message())),
             };
-            say!("{:#}", Value::Object(self.data));
+            say_json(&format!("{:#}", Value::Object(self.data)));
             return code;
         }
         if !self.title.is_empty() {
@@ -128,4 +157,16 @@ pub fn amount_json(assets: &[Asset], amounts: &[Amount]) -> Value {
             .map(|(a, v)| json!({"symbol": a.symbol, "amount": v.to_decimal(a.decimals), "units": v.to_string()}))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(clean("plain"), "plain");
+        assert_eq!(clean("a\r\u{1b}[2Kb\nc"), "a\\r\\u{1b}[2Kb\\nc");
+        assert!(!clean("x\u{1b}[8m").contains('\u{1b}'));
+    }
 }

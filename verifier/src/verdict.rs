@@ -306,6 +306,30 @@ pub fn evaluate(
         };
         let node = Node::connect(chain, url)?;
         line.node = Some(node.describe(chain));
+        // A height above the node's tip is the exchange's claim, not the node's fault: if the
+        // tip is already past the freshness window, no block at that height can be fresh.
+        let (tip, tip_time) = node.tip()?;
+        if height > tip {
+            let state = if tip_time > snapshot_secs + opts.window_secs {
+                OnChain::Failed(format!(
+                    "the snapshot height {height} is above the node's tip {tip}, whose block time {} is already past \
+                     the signed snapshot time {} and its window: no block at height {height} can be the snapshot",
+                    format_utc(tip_time),
+                    att.snapshot_time
+                ))
+            } else {
+                OnChain::Unsettled(format!(
+                    "the node is at height {tip}, below the snapshot height {height}: let it sync, then check again"
+                ))
+            };
+            for (line_e, c) in entries.iter_mut().zip(&checks) {
+                if c.result.is_ok() && c.entry.as_ref().is_some_and(|e| e.chain == chain) {
+                    line_e.on_chain = state.clone();
+                }
+            }
+            chains.push(line);
+            continue;
+        }
         let snap = node.snapshot(height)?;
         let off = snap.block_time - snapshot_secs;
         let fresh = if off.abs() <= opts.window_secs {
@@ -356,6 +380,7 @@ pub fn evaluate(
         chains.push(line);
     }
 
+    let by_asset = entries_by_asset(att.assets.len(), &checks);
     let mut assets = Vec::new();
     for (i, asset) in att.assets.iter().enumerate() {
         let liabilities = att.liabilities[i];
@@ -363,8 +388,9 @@ pub fn evaluate(
         let mut claimed = Amount::ZERO;
         let mut unchecked: Vec<String> = Vec::new();
         let mut labels: Vec<String> = Vec::new();
-        for (line, c) in entries.iter().zip(&checks) {
-            if c.asset != Some(i) || line.failed() {
+        for &k in &by_asset[i] {
+            let (line, c) = (&entries[k], &checks[k]);
+            if line.failed() {
                 continue;
             }
             let Some(v) = line.amount else { continue };
@@ -452,6 +478,17 @@ pub fn evaluate(
     })
 }
 
+/// The entries of each asset, by index: one pass over the entries, not one per asset.
+fn entries_by_asset(n: usize, checks: &[crate::reserves::offline::EntryCheck]) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); n];
+    for (k, c) in checks.iter().enumerate() {
+        if let Some(a) = c.asset {
+            out[a].push(k);
+        }
+    }
+    out
+}
+
 /// Classifies every counted entry and checks the user's custody thresholds.
 fn custody_report(
     att: &Attestation,
@@ -461,6 +498,7 @@ fn custody_report(
     opts: &Options,
 ) -> (Vec<AssetCustody>, Vec<String>) {
     let digest = att.digest();
+    let by_asset = entries_by_asset(att.assets.len(), checks);
     let mut out = Vec::new();
     let mut failures = Vec::new();
     for (i, asset) in att.assets.iter().enumerate() {
@@ -477,11 +515,12 @@ fn custody_report(
         };
         // Per key: the addresses it signs for, and what it holds alone (at which address).
         let mut keys: BTreeMap<String, (Vec<String>, Amount, String)> = BTreeMap::new();
-        for ((raw, check), line) in stmt.entries.iter().zip(checks).zip(lines) {
-            let (Some(e), Some(v), Some(a)) = (&check.entry, line.amount, check.asset) else {
+        for &k in &by_asset[i] {
+            let (raw, check, line) = (&stmt.entries[k], &checks[k], &lines[k]);
+            let (Some(e), Some(v)) = (&check.entry, line.amount) else {
                 continue;
             };
-            if a != i || line.failed() {
+            if line.failed() {
                 continue;
             }
             c.counted = sum(c.counted, v);
@@ -830,8 +869,19 @@ impl Verdict {
                 )
             }
             Outcome::Pass => {
-                "SOLVENT: reserves verified on chain cover customer liabilities for every asset"
-                    .into()
+                let mut labels: Vec<&String> = self.assets.iter().flat_map(|a| &a.labels).collect();
+                labels.sort();
+                labels.dedup();
+                if labels.is_empty() {
+                    "SOLVENT: reserves verified on chain cover customer liabilities for every asset"
+                        .into()
+                } else {
+                    format!(
+                        "SOLVENT: reserves verified on chain cover customer liabilities for every asset, some of them \
+                         counted only through your own registry: {}",
+                        labels.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    )
+                }
             }
         }
     }

@@ -350,7 +350,7 @@ fn run(cmd: Cmd) -> Result<()> {
                     "public_key": hex::encode(att.public_key), "attestation_digest": att.digest().to_hex(),
                     "bindings": att.bindings, "unbound_assets": s.unbound,
                 });
-                say!("{v:#}");
+                por_verifier::report::say_json(&format!("{v:#}"));
             } else {
                 say!(
                     "Built the liabilities tree of {} for {}",
@@ -528,7 +528,7 @@ fn run(cmd: Cmd) -> Result<()> {
         } => {
             let a =
                 por_prover::anchor::build_anchor(&history, &spend, value, &address, fee, &chain)?;
-            say!("{}", serde_json::to_string_pretty(&a).unwrap_or_default());
+            por_verifier::report::say_json(&serde_json::to_string_pretty(&a).unwrap_or_default());
         }
         Cmd::ExampleData {
             users,

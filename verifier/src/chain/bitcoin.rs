@@ -98,6 +98,19 @@ impl BitcoinNode {
         Ok(())
     }
 
+    /// The tip's height and block time.
+    pub fn tip(&self) -> Result<(u64, i64)> {
+        let hash = self.rpc.must("getblockhash", json!([self.height]))?;
+        let header = self.rpc.must("getblockheader", json!([hash, true]))?;
+        let time = header.get("time").and_then(Value::as_i64).ok_or_else(|| {
+            Error::input(format!(
+                "bitcoin node at {}: getblockheader: no time",
+                self.rpc.shown()
+            ))
+        })?;
+        Ok((self.height, time))
+    }
+
     /// The snapshot block: its time, and whether it is buried under at least
     /// [`BITCOIN_SETTLED_DEPTH`] blocks (counting itself).
     pub fn snapshot(&self, height: u64) -> Result<Snapshot> {

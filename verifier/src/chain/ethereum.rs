@@ -95,6 +95,20 @@ impl EthereumNode {
         ))
     }
 
+    /// The tip's height and block time.
+    pub fn tip(&self) -> Result<(u64, i64)> {
+        let time = self
+            .block_field(json!(format!("0x{:x}", self.height)), "timestamp")?
+            .and_then(|t| i64::try_from(t).ok())
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "ethereum node at {}: no latest block",
+                    self.rpc.shown()
+                ))
+            })?;
+        Ok((self.height, time))
+    }
+
     /// The snapshot block: its time, and whether it is at or below the node's finalized block.
     pub fn snapshot(&self, height: u64) -> Result<Snapshot> {
         self.require_height(height)?;

@@ -55,6 +55,14 @@ impl Node {
         }
     }
 
+    /// The node's tip: its height and block time.
+    pub fn tip(&self) -> Result<(u64, i64)> {
+        match self {
+            Node::Bitcoin(n) => n.tip(),
+            Node::Evm(n) => n.tip(),
+        }
+    }
+
     /// The snapshot block's time and settlement.
     pub fn snapshot(&self, height: u64) -> Result<Snapshot> {
         match self {

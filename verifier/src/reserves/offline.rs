@@ -80,6 +80,32 @@ pub fn check_entries(
     bindings: &[BindingCheck],
 ) -> Vec<EntryCheck> {
     let digest = att.digest();
+    // Indexes, so that the work grows with the entries, not entries times assets or bindings.
+    let asset_index: HashMap<&str, usize> = att
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.symbol.as_str(), i))
+        .collect();
+    let mut holding_binding: HashMap<(usize, Location, Option<String>), usize> = HashMap::new();
+    for (i, b) in bindings.iter().enumerate() {
+        if let Ok((c, _)) = &b.result {
+            holding_binding
+                .entry((c.asset, c.location, c.token.clone()))
+                .or_insert(i);
+        }
+    }
+    let signed_places: std::collections::HashSet<(&str, &str, Option<String>)> = att
+        .bindings
+        .iter()
+        .map(|b| {
+            (
+                b.asset.as_str(),
+                b.chain.as_str(),
+                b.token.as_deref().map(str::to_ascii_lowercase),
+            )
+        })
+        .collect();
     let mut holdings: HashMap<String, usize> = HashMap::new();
     let mut outpoints: HashMap<(Chain, ::bitcoin::OutPoint), usize> = HashMap::new();
     let mut heights: HashMap<Chain, (usize, u64)> = HashMap::new();
@@ -88,7 +114,7 @@ pub fn check_entries(
         let mut check = EntryCheck {
             entry: None,
             binding: None,
-            asset: att.assets.iter().position(|a| a.symbol == raw.asset),
+            asset: asset_index.get(raw.asset.as_str()).copied(),
             result: Err(String::new()),
             amount: None,
         };
@@ -99,17 +125,15 @@ pub fn check_entries(
                 .asset
                 .ok_or_else(|| format!("{} is not an asset of the attestation", raw.asset))?;
             let token = e.holding.token();
-            let b = bindings.iter().position(|b| {
-                b.result.as_ref().is_ok_and(|(c, _)| {
-                    c.asset == asset && c.location == Location::Chain(e.chain) && c.token == token
-                })
-            });
+            let b = holding_binding
+                .get(&(asset, Location::Chain(e.chain), token.clone()))
+                .copied();
             let Some(b) = b else {
-                let signed = att.bindings.iter().any(|b| {
-                    b.asset == raw.asset
-                        && b.chain == raw.chain
-                        && b.token.as_deref().map(str::to_ascii_lowercase) == token
-                });
+                let signed = signed_places.contains(&(
+                    raw.asset.as_str(),
+                    raw.chain.as_str(),
+                    token.clone(),
+                ));
                 return Err(if signed {
                     format!(
                         "its binding ({} on {}) does not hold (see the bindings above)",
