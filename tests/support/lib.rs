@@ -5,6 +5,7 @@
 //! tests of their own, which makes cargo build their binaries); they sit next to the test
 //! executable's `deps/` directory.
 
+pub mod months;
 pub mod nodes;
 pub mod signers;
 
