@@ -14,6 +14,12 @@ pub struct Months {
     pub pubkey: String,
 }
 
+impl Default for Months {
+    fn default() -> Self {
+        Months::new()
+    }
+}
+
 impl Months {
     /// A new exchange with a fresh key.
     pub fn new() -> Months {
