@@ -410,6 +410,98 @@ fn vectors() -> Value {
     );
     assert_eq!(custody[4]["control"], "2-of-3 multisig");
 
+    // History: the log over three statements, byte by byte; a second month's link; a key
+    // rotation; an anchor payload and its OP_RETURN script.
+    let tagged = |tag: &str, kind: u8, d: &[u8; 32]| {
+        let mut m = Vec::new();
+        put(&mut m, tag);
+        m.push(kind);
+        m.extend(d);
+        sha(&m)
+    };
+    let node = |l: &[u8; 32], r: &[u8; 32]| {
+        let mut m = Vec::new();
+        put(&mut m, "por-log-node-v1");
+        m.extend(l);
+        m.extend(r);
+        sha(&m)
+    };
+    let stmt_digest = sha(&stmt.signing_message());
+    let later = [0x42u8; 32];
+    let leaves = [
+        tagged("por-log-leaf-v1", 1, &digest.0),
+        tagged("por-log-leaf-v1", 2, &stmt_digest),
+        tagged("por-log-leaf-v1", 1, &later),
+    ];
+    let mut h = por_verifier::history::History::new("Vector Exchange");
+    h.append(
+        por_verifier::history::Kind::Attestation,
+        "2026-11",
+        None,
+        &digest,
+        &key.verifying_key().to_bytes(),
+        None,
+    );
+    h.append(
+        por_verifier::history::Kind::Reserves,
+        "2026-11",
+        Some(1),
+        &Hash(stmt_digest),
+        &key.verifying_key().to_bytes(),
+        None,
+    );
+    h.append(
+        por_verifier::history::Kind::Attestation,
+        "2026-12",
+        None,
+        &Hash(later),
+        &key.verifying_key().to_bytes(),
+        None,
+    );
+    assert_eq!(h.root_at(1), Hash(leaves[0]), "one leaf is its own root");
+    assert_eq!(h.root_at(2), Hash(node(&leaves[0], &leaves[1])));
+    // Three leaves: the third has no sibling and is promoted unchanged.
+    assert_eq!(
+        h.root_at(3),
+        Hash(node(&node(&leaves[0], &leaves[1]), &leaves[2]))
+    );
+    let link = h.link(None);
+    let mut link_bytes = Vec::new();
+    link.encode(&mut link_bytes);
+    let want_link = [
+        &[1u8][..],
+        &later,
+        &3u64.to_be_bytes(),
+        &h.root_at(3).0,
+        &[0u8],
+    ]
+    .concat();
+    assert_eq!(link_bytes, want_link);
+    let rot_key = SigningKey::from_bytes(&[0x66; 32]);
+    let mut rot_msg = Vec::new();
+    put(&mut rot_msg, "por-key-rotation-v1");
+    put(&mut rot_msg, "Vector Exchange");
+    put(&mut rot_msg, "2027-01");
+    rot_msg.extend(rot_key.verifying_key().to_bytes());
+    assert_eq!(
+        por_verifier::history::rotation_message(
+            "Vector Exchange",
+            "2027-01",
+            &rot_key.verifying_key().to_bytes()
+        ),
+        rot_msg
+    );
+    let rotation_sig = key.sign(&rot_msg).to_bytes();
+    let payload = por_verifier::history::anchor_payload(3, &h.root_at(3));
+    assert_eq!(
+        payload,
+        [&b"POR\x01"[..], &3u64.to_be_bytes(), &h.root_at(3).0].concat()
+    );
+    let op_return = bitcoin::ScriptBuf::new_op_return(
+        <&bitcoin::script::PushBytes>::try_from(payload.as_slice()).unwrap(),
+    );
+    assert_eq!(&op_return.as_bytes()[..2], &[0x6a, 44]);
+
     let registry: Vec<Value> = Registry::built_in()
         .entries()
         .iter()
@@ -487,6 +579,17 @@ fn vectors() -> Value {
             "labelled_statement_json": serde_json::from_str::<Value>(&labelled.to_json()).unwrap(),
         },
         "custody": custody,
+        "history": {
+            "leaves": leaves.iter().map(hex::encode).collect::<Vec<_>>(),
+            "roots": (0..=3).map(|n| h.root_at(n).to_hex()).collect::<Vec<_>>(),
+            "history_json": serde_json::from_str::<Value>(&h.to_json()).unwrap(),
+            "next_link_section": hex::encode(&link_bytes),
+            "rotation": {"old_key_seed": hex::encode([0x55u8; 32]), "new_key_seed": hex::encode([0x66u8; 32]),
+                         "message": hex::encode(&rot_msg), "signature": hex::encode(rotation_sig)},
+            "anchor_payload": hex::encode(&payload),
+            "anchor_script": op_return.to_hex_string(),
+            "fingerprint_of_attestation": por_verifier::history::fingerprint(&digest),
+        },
         "chains": {"valid": chains_ok, "invalid": chains_bad},
         "unit_conversions": conversions,
         "registry_built_in": registry,
