@@ -428,7 +428,7 @@ fn vectors() -> Value {
     };
     let stmt_digest = sha(&stmt.signing_message());
     let later = [0x42u8; 32];
-    let leaves = [
+    let log_leaves = [
         tagged("por-log-leaf-v1", 1, &digest.0),
         tagged("por-log-leaf-v1", 2, &stmt_digest),
         tagged("por-log-leaf-v1", 1, &later),
@@ -458,12 +458,12 @@ fn vectors() -> Value {
         &key.verifying_key().to_bytes(),
         None,
     );
-    assert_eq!(h.root_at(1), Hash(leaves[0]), "one leaf is its own root");
-    assert_eq!(h.root_at(2), Hash(node(&leaves[0], &leaves[1])));
-    // Three leaves: the third has no sibling and is promoted unchanged.
+    assert_eq!(h.root_at(1), Hash(log_leaves[0]), "one leaf is its own root");
+    assert_eq!(h.root_at(2), Hash(node(&log_leaves[0], &log_leaves[1])));
+    // Three log_leaves: the third has no sibling and is promoted unchanged.
     assert_eq!(
         h.root_at(3),
-        Hash(node(&node(&leaves[0], &leaves[1]), &leaves[2]))
+        Hash(node(&node(&log_leaves[0], &log_leaves[1]), &log_leaves[2]))
     );
     let link = h.link(None);
     let mut link_bytes = Vec::new();
@@ -559,7 +559,7 @@ fn vectors() -> Value {
             "padding_key": hex::encode(pk),
             "position_seed": hex::encode(seed),
             "customers_in_export_order": customers.iter().map(|c| c.0).collect::<Vec<_>>(),
-            "leaves": leaves,
+            "log_leaves": log_leaves,
             "root_hash": built.root.to_hex(),
             "root_sums": built.root_sums.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
             "proofs": proofs,
@@ -580,7 +580,7 @@ fn vectors() -> Value {
         },
         "custody": custody,
         "history": {
-            "leaves": leaves.iter().map(hex::encode).collect::<Vec<_>>(),
+            "log_leaves": log_leaves.iter().map(hex::encode).collect::<Vec<_>>(),
             "roots": (0..=3).map(|n| h.root_at(n).to_hex()).collect::<Vec<_>>(),
             "history_json": serde_json::from_str::<Value>(&h.to_json()).unwrap(),
             "next_link_section": hex::encode(&link_bytes),
