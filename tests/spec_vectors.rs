@@ -460,7 +460,7 @@ fn vectors() -> Value {
     );
     assert_eq!(h.root_at(1), Hash(log_leaves[0]), "one leaf is its own root");
     assert_eq!(h.root_at(2), Hash(node(&log_leaves[0], &log_leaves[1])));
-    // Three log_leaves: the third has no sibling and is promoted unchanged.
+    // Three leaves: the third has no sibling and is promoted unchanged.
     assert_eq!(
         h.root_at(3),
         Hash(node(&node(&log_leaves[0], &log_leaves[1]), &log_leaves[2]))
@@ -559,7 +559,7 @@ fn vectors() -> Value {
             "padding_key": hex::encode(pk),
             "position_seed": hex::encode(seed),
             "customers_in_export_order": customers.iter().map(|c| c.0).collect::<Vec<_>>(),
-            "log_leaves": log_leaves,
+            "leaves": leaves,
             "root_hash": built.root.to_hex(),
             "root_sums": built.root_sums.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
             "proofs": proofs,
