@@ -16,15 +16,25 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 
 step() { printf '\n\033[1m## %s\033[0m\n' "$1"; shift; printf '$ %s\n' "$*"; "$@"; }
+# The customer's store of verified attestations and pinned keys, kept inside the example.
+export POR_VERIFY_STORE="$OUT/customer-store"
 
 step "The exchange creates its attestation key once (publish the public key on its website)" \
   "$BIN/por-prove" keygen --out "$OUT/exchange.key"
 KEY=$("$BIN/por-prove" pubkey --key "$OUT/exchange.key")
 
-step "The exchange builds and signs this month's liabilities tree" \
+"$BIN/por-prove" example-data --users 10000 --assets 5 --seed 2 --out "$OUT/october.csv"
+step "Last month: the exchange built and signed October, starting its public history" \
+  "$BIN/por-prove" build --liabilities "$OUT/october.csv" \
+  --key "$OUT/exchange.key" --exchange "Example Exchange" --period 2026-10 \
+  --snapshot-time 2026-10-31T23:59:59Z --assets BTC:8,ETH:18,USDT:6,USDC:6,DAI:18 --out "$OUT/2026-10" \
+  --history "$OUT/history.json"
+
+step "This month: the exchange builds and signs November, chained to October in the history" \
   "$BIN/por-prove" build --liabilities examples/example-exchange/liabilities.csv \
   --key "$OUT/exchange.key" --exchange "Example Exchange" --period 2026-11 \
-  --snapshot-time 2026-11-30T23:59:59Z --assets BTC:8,ETH:18,USDT:6,USDC:6,DAI:18 --out "$OUT/2026-11"
+  --snapshot-time 2026-11-30T23:59:59Z --assets BTC:8,ETH:18,USDT:6,USDC:6,DAI:18 --out "$OUT/2026-11" \
+  --history "$OUT/history.json"
 
 step "The exchange gets the exact message its Bitcoin and Ethereum reserve addresses must sign" \
   "$BIN/por-prove" reserves challenge --attestation "$OUT/2026-11/attestation.json" \
@@ -37,15 +47,29 @@ step "Its wallets sign (hot P2WPKH, a hardware wallet, a 2-of-3 cold multisig, a
   "$BIN/examples/wallets" "$OUT/challenge-bitcoin.txt" "$OUT/challenge-ethereum.txt" "$OUT/reserves.json"
 
 step "The exchange signs its reserves statement; every signature and binding is checked on the way in" \
-  "$BIN/por-prove" reserves add --out "$OUT/2026-11" --reserves "$OUT/reserves.json" --key "$OUT/exchange.key"
+  "$BIN/por-prove" reserves add --out "$OUT/2026-11" --reserves "$OUT/reserves.json" --key "$OUT/exchange.key" \
+  --history "$OUT/history.json"
 
 step "The exchange hands customer u00000042 their inclusion proof" \
   "$BIN/por-prove" proof --from "$OUT/2026-11" --user u00000042 --out "$OUT/proof-u00000042.json"
 
-step "The customer verifies it offline with the exchange's public key (inclusion; reserves signatures only)" \
+step "The customer verifies it offline with the exchange's public key (inclusion, the published history; reserves signatures only); the key is pinned" \
   "$BIN/por-verify" proof --attestation "$OUT/2026-11/attestation.json" \
   --proof "$OUT/proof-u00000042.json" --exchange-key "$KEY" --user-id u00000042 \
-  --reserves "$OUT/2026-11/reserves.json"
+  --reserves "$OUT/2026-11/reserves.json" --history "$OUT/history.json"
+
+"$BIN/por-prove" proof --from "$OUT/2026-10" --user u00000042 --out "$OUT/proof-u00000042-october.json"
+step "The customer's balances month by month, each verified (the key pinned in the last run is used)" \
+  "$BIN/por-verify" proof --attestation "$OUT/2026-10/attestation.json" --proof "$OUT/proof-u00000042-october.json" \
+  --attestation "$OUT/2026-11/attestation.json" --proof "$OUT/proof-u00000042.json" --user-id u00000042
+
+# The history: every month signed and chained; the anchor chain needs a Bitcoin node (exit 3 here).
+set +e
+step "Anyone checks the whole history (with --bitcoin-rpc, also that it is the one anchored on Bitcoin)" \
+  "$BIN/por-verify" history --history "$OUT/history.json"
+code=$?
+set -e
+if [ "$code" -ne 3 ]; then echo "expected exit 3 for the history without a node, got $code" >&2; exit 1; fi
 
 step "An auditor recomputes the whole tree from the private data and checks it against the books" \
   "$BIN/por-verify" audit --attestation "$OUT/2026-11/attestation.json" --data "$OUT/2026-11" \
