@@ -355,6 +355,26 @@ fn rewritten_histories_are_caught() {
         "{}",
         r.stdout
     );
+    // A month whose snapshot is not later than the month before.
+    let mut a3 = Attestation::read(&m.attestation("2026-11")).unwrap();
+    a3.history.previous = Some(
+        Attestation::read(&m.attestation("2026-10"))
+            .unwrap()
+            .digest(),
+    );
+    a3.snapshot_time = "2026-10-01T00:00:00Z".into();
+    a3.signature = key.sign(&a3.signing_message()).to_bytes();
+    std::fs::write(m.attestation("2026-11"), a3.to_json()).unwrap();
+    let mut entries = h.entries.clone();
+    entries[2].digest = a3.digest().to_hex();
+    let p = republish(entries, "earlier.json");
+    let r = m.verify_history(&p, &[]).expect(1);
+    assert!(
+        r.stdout
+            .contains("is not later than the previous attestation's"),
+        "{}",
+        r.stdout
+    );
 }
 
 /// A skipped month fails unless the user allows gaps, and is named either way.

@@ -458,7 +458,11 @@ fn vectors() -> Value {
         &key.verifying_key().to_bytes(),
         None,
     );
-    assert_eq!(h.root_at(1), Hash(log_leaves[0]), "one leaf is its own root");
+    assert_eq!(
+        h.root_at(1),
+        Hash(log_leaves[0]),
+        "one leaf is its own root"
+    );
     assert_eq!(h.root_at(2), Hash(node(&log_leaves[0], &log_leaves[1])));
     // Three leaves: the third has no sibling and is promoted unchanged.
     assert_eq!(

@@ -98,6 +98,32 @@ fn link_history(cfg: &BuildConfig, key: &SigningKey) -> Result<Option<(History, 
                 "--anchor names the first anchor; only the first attestation has one",
             ));
         }
+        // The previous attestation, where the history's hint finds it: its snapshot must be
+        // earlier (verifiers check it against the signed attestations).
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if let Some(prev) = last
+            .file
+            .as_ref()
+            .and_then(|f| Attestation::read(&base.join(f)).ok())
+        {
+            let (a, b) = (
+                por_verifier::time::unix_seconds(&prev.snapshot_time),
+                cfg.snapshot_time
+                    .as_deref()
+                    .and_then(por_verifier::time::unix_seconds),
+            );
+            if let (Some(a), Some(b)) = (a, b) {
+                if b <= a {
+                    return Err(Error::input(format!(
+                        "--snapshot-time must be later than the previous attestation's ({})",
+                        prev.snapshot_time
+                    )));
+                }
+            }
+        }
         let last_key = por_verifier::hash::parse_hex32(&last.public_key).unwrap_or([0; 32]);
         if last_key != key.verifying_key().to_bytes() && cfg.rotation.is_none() {
             return Err(Error::input(format!(

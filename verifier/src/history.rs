@@ -464,6 +464,7 @@ pub fn check_history(
     let mut r = HistoryReport::default();
     let mut periods: BTreeMap<String, usize> = BTreeMap::new();
     let mut last_attestation: Option<(usize, String, Hash)> = None;
+    let mut last_snapshot: Option<(String, i64)> = None;
     let mut current_key: Option<[u8; 32]> = None;
     for (i, e) in h.entries.iter().enumerate() {
         let at = format!("entry {i} ({:?} {})", e.kind, e.period).to_lowercase();
@@ -558,6 +559,17 @@ pub fn check_history(
                             },
                             _ => {}
                         }
+                        let t = crate::time::unix_seconds(&a.snapshot_time).unwrap_or(i64::MIN);
+                        if let Some((prev, pt)) = &last_snapshot {
+                            if t <= *pt {
+                                r.failures.push(format!(
+                                    "{at}: its snapshot time {} is not later than the previous attestation's ({prev})",
+                                    a.snapshot_time
+                                ));
+                                ok = false;
+                            }
+                        }
+                        last_snapshot = Some((a.snapshot_time.clone(), t));
                         current_key = Some(a.public_key);
                         if ok {
                             r.passed.push(format!("{at}: signed, links to the attestation before it, signs the log before it"));
