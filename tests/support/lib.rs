@@ -43,6 +43,10 @@ impl Run {
     /// Asserts the exit code, showing the output if it differs.
     #[track_caller]
     pub fn expect(self, code: i32) -> Run {
+        // POR_SHOW_OUTPUT=1 with --nocapture prints what each command showed its user.
+        if std::env::var_os("POR_SHOW_OUTPUT").is_some() {
+            eprintln!("--- exit {}\n{}{}", self.code, self.stdout, self.stderr);
+        }
         assert_eq!(
             self.code, code,
             "exit code\n--- stdout\n{}\n--- stderr\n{}",
@@ -73,6 +77,15 @@ pub fn run<S: AsRef<std::ffi::OsStr>>(name: &str, args: &[S]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Runs `por-prove keygen` into `path`; returns the public key (hex).
+pub fn keygen(path: &Path) -> String {
+    run("por-prove", &["keygen", "--out", path_str(path)])
+        .expect(0)
+        .stdout
+        .trim()
+        .to_string()
 }
 
 /// Runs `por-prove build` for one month, with extra arguments.
@@ -140,11 +153,7 @@ impl Exchange {
     fn build_period(csv: &str, period: &str, args: &[&str]) -> Exchange {
         let tmp = tempfile::tempdir().expect("tempdir");
         let key = tmp.path().join("exchange.key");
-        let pubkey = run("por-prove", &["keygen", "--out", path_str(&key)])
-            .expect(0)
-            .stdout
-            .trim()
-            .to_string();
+        let pubkey = keygen(&key);
         let liabilities = tmp.path().join("liabilities.csv");
         std::fs::write(&liabilities, csv).expect("write csv");
         let out = tmp.path().join("out");

@@ -25,11 +25,7 @@ impl Months {
     pub fn new() -> Months {
         let tmp = tempfile::tempdir().unwrap();
         let key = tmp.path().join("exchange.key");
-        let pubkey = run("por-prove", &["keygen", "--out", path_str(&key)])
-            .expect(0)
-            .stdout
-            .trim()
-            .to_string();
+        let pubkey = crate::keygen(&key);
         Months { tmp, key, pubkey }
     }
 

@@ -48,6 +48,34 @@ impl Hash {
     }
 }
 
+/// Parses exactly 128 hex characters into a 64-byte signature.
+pub fn parse_signature(text: &str) -> Option<[u8; 64]> {
+    let mut sig = [0u8; 64];
+    (text.len() == 128 && hex::decode_to_slice(text, &mut sig).is_ok()).then_some(sig)
+}
+
+/// Parses the `public_key` and `signature` fields of a signed JSON document, naming them in
+/// errors through `field`.
+pub fn parse_key_and_signature(
+    key: &str,
+    sig: &str,
+    field: impl Fn(&str) -> String,
+) -> crate::error::Result<([u8; 32], [u8; 64])> {
+    let k = parse_hex32(key).ok_or_else(|| {
+        crate::error::Error::input(format!(
+            "{}: expected 64 hex characters",
+            field("public_key")
+        ))
+    })?;
+    let s = parse_signature(sig).ok_or_else(|| {
+        crate::error::Error::input(format!(
+            "{}: expected 128 hex characters",
+            field("signature")
+        ))
+    })?;
+    Ok((k, s))
+}
+
 /// Parses exactly 64 hex characters into 32 bytes.
 pub fn parse_hex32(text: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];

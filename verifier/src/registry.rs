@@ -219,6 +219,26 @@ impl Registry {
         Registry { entries }
     }
 
+    /// The built-in registry extended by the user's registry files and token lists, read with
+    /// the usual size bound; returns it with the number of token-list entries skipped.
+    pub fn with_files(
+        registries: &[std::path::PathBuf],
+        token_lists: &[std::path::PathBuf],
+    ) -> Result<(Registry, usize)> {
+        use crate::input::{read_bounded, FileKind};
+        let mut r = Registry::built_in();
+        for p in registries {
+            let bytes = read_bounded(p, MAX_REGISTRY_BYTES, FileKind::Other("registry file"))?;
+            r.add_registry_file(&p.display().to_string(), &bytes)?;
+        }
+        let mut skipped = 0;
+        for p in token_lists {
+            let bytes = read_bounded(p, MAX_REGISTRY_BYTES, FileKind::Other("token list"))?;
+            skipped += r.add_token_list(&p.display().to_string(), &bytes)?;
+        }
+        Ok((r, skipped))
+    }
+
     /// Every entry.
     pub fn entries(&self) -> &[RegistryEntry] {
         &self.entries

@@ -198,18 +198,8 @@ struct RegistryArgs {
 
 impl RegistryArgs {
     fn load(&self) -> Result<por_verifier::registry::Registry> {
-        use por_verifier::input::{read_bounded, FileKind};
-        use por_verifier::registry::{Registry, MAX_REGISTRY_BYTES};
-        let mut r = Registry::built_in();
-        for p in &self.registry {
-            let b = read_bounded(p, MAX_REGISTRY_BYTES, FileKind::Other("registry file"))?;
-            r.add_registry_file(&p.display().to_string(), &b)?;
-        }
-        for p in &self.token_list {
-            let b = read_bounded(p, MAX_REGISTRY_BYTES, FileKind::Other("token list"))?;
-            r.add_token_list(&p.display().to_string(), &b)?;
-        }
-        Ok(r)
+        por_verifier::registry::Registry::with_files(&self.registry, &self.token_list)
+            .map(|(r, _)| r)
     }
 }
 

@@ -8,9 +8,8 @@ use por_verifier::chains::Chain;
 use por_verifier::custody::Threshold;
 use por_verifier::error::{read_file, Error, Result};
 use por_verifier::history::{check_anchors, check_history, fingerprint, Documents, History, Kind};
-use por_verifier::input::{read_bounded, FileKind};
 use por_verifier::proof::{verify_inclusion, InclusionProof};
-use por_verifier::registry::{Registry, MAX_REGISTRY_BYTES};
+use por_verifier::registry::Registry;
 use por_verifier::report::{amount_json, amount_lines, Report};
 use por_verifier::reserves::bitcoin::verify as verify_bitcoin;
 use por_verifier::reserves::ethereum::verify as verify_ethereum;
@@ -397,15 +396,7 @@ fn options(how: &ReservesArgs) -> Result<Options> {
     if let Some(u) = &how.ethereum_rpc {
         add(Chain::Evm(1), u, "--ethereum-rpc")?;
     }
-    let mut registry = Registry::built_in();
-    for p in &how.registry {
-        let bytes = read_bounded(p, MAX_REGISTRY_BYTES, FileKind::Other("registry file"))?;
-        registry.add_registry_file(&p.display().to_string(), &bytes)?;
-    }
-    for p in &how.token_list {
-        let bytes = read_bounded(p, MAX_REGISTRY_BYTES, FileKind::Other("token list"))?;
-        registry.add_token_list(&p.display().to_string(), &bytes)?;
-    }
+    let (registry, _) = Registry::with_files(&how.registry, &how.token_list)?;
     let share = |flag: &str, v: &Option<String>| {
         v.as_deref()
             .map(|t| Threshold::parse(t).map_err(|m| Error::input(format!("{flag} {m}"))))

@@ -10,6 +10,26 @@ use crate::reserves::holding::BitcoinHolding;
 use bitcoin::{Network, Transaction};
 use serde_json::{json, Value};
 
+/// The transaction of a verbose `getrawtransaction` answer, checked to be the one asked for:
+/// a node that answers with something else cannot be used.
+fn decode_tx(answer: &Value, txid: &str) -> Result<Transaction> {
+    let raw = answer.get("hex").and_then(Value::as_str).unwrap_or("");
+    let tx: Transaction = hex::decode(raw)
+        .ok()
+        .and_then(|b| bitcoin::consensus::deserialize(&b).ok())
+        .ok_or_else(|| {
+            Error::input(format!(
+                "bitcoin node: getrawtransaction {txid}: unreadable transaction"
+            ))
+        })?;
+    if tx.compute_txid().to_string() != txid {
+        return Err(Error::input(format!(
+            "bitcoin node: getrawtransaction {txid} returned another transaction"
+        )));
+    }
+    Ok(tx)
+}
+
 /// A checked connection to a Bitcoin Core node.
 pub struct BitcoinNode {
     rpc: Rpc,
@@ -169,20 +189,7 @@ impl BitcoinNode {
                 }
                 Err(e) => return Err(self.rpc.fatal("getrawtransaction", e)),
             };
-            let raw = tx.get("hex").and_then(Value::as_str).unwrap_or("");
-            let decoded: Transaction = hex::decode(raw)
-                .ok()
-                .and_then(|b| bitcoin::consensus::deserialize(&b).ok())
-                .ok_or_else(|| {
-                    Error::input(format!(
-                        "bitcoin node: getrawtransaction {txid}: unreadable transaction"
-                    ))
-                })?;
-            if decoded.compute_txid() != txid {
-                return Err(Error::input(format!(
-                    "bitcoin node: getrawtransaction {txid} returned another transaction"
-                )));
-            }
+            let decoded = decode_tx(&tx, &txid.to_string())?;
             let Some(out) = decoded.output.get(vout as usize) else {
                 return Ok(Err(format!(
                     "UTXO {op}: the transaction has only {} outputs",
@@ -278,15 +285,7 @@ impl BitcoinNode {
             let Some(height) = height else {
                 return Ok((out, AnchorEnd::Pending(spender)));
             };
-            let raw = tx.get("hex").and_then(Value::as_str).unwrap_or("");
-            let decoded: Transaction = hex::decode(raw)
-                .ok()
-                .and_then(|b| bitcoin::consensus::deserialize(&b).ok())
-                .ok_or_else(|| {
-                    Error::input(format!(
-                        "bitcoin node: getrawtransaction {spender}: unreadable transaction"
-                    ))
-                })?;
+            let decoded = decode_tx(&tx, &spender)?;
             let returns: Vec<&bitcoin::TxOut> = decoded
                 .output
                 .iter()

@@ -220,19 +220,8 @@ impl ReservesStatement {
                 field("attestation")
             ))
         })?;
-        let public_key = crate::hash::parse_hex32(&j.public_key).ok_or_else(|| {
-            Error::input(format!(
-                "{}: expected 64 hex characters",
-                field("public_key")
-            ))
-        })?;
-        let mut signature = [0u8; 64];
-        if j.signature.len() != 128 || hex::decode_to_slice(&j.signature, &mut signature).is_err() {
-            return Err(Error::input(format!(
-                "{}: expected 128 hex characters",
-                field("signature")
-            )));
-        }
+        let (public_key, signature) =
+            crate::hash::parse_key_and_signature(&j.public_key, &j.signature, field)?;
         Ok(ReservesStatement {
             exchange: j.exchange,
             period: j.period,
