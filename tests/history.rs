@@ -184,6 +184,39 @@ fn the_key_is_pinned_and_rotated_only_with_the_old_keys_signature() {
     let r = m.customer(&store, "rogue", "alice", None, &[]).expect(1);
     assert!(r.stdout.contains("KEY CHANGED"), "{}", r.stdout);
 
+    // A handover for another month is refused by the prover.
+    let wrong = m.path("rotation-dec.json");
+    run(
+        "por-prove",
+        &[
+            "rotate-key",
+            "--old-key",
+            path_str(&m.key),
+            "--new-key",
+            path_str(&new_key),
+            "--exchange",
+            "Chain Exchange",
+            "--period",
+            "2026-12",
+            "--out",
+            path_str(&wrong),
+        ],
+    )
+    .expect(0);
+    let r = m
+        .build_in(
+            "2026-11",
+            "2026-11",
+            CSV,
+            &new_key,
+            &["--rotation", path_str(&wrong)],
+        )
+        .expect(2);
+    assert!(
+        r.stderr.contains("--rotation: not a handover"),
+        "{}",
+        r.stderr
+    );
     // With the old key's handover, the new key is accepted and re-pinned.
     let rot = m.path("rotation.json");
     run(

@@ -78,7 +78,15 @@ pub fn read_or_new_history(path: &Path, exchange: &str) -> Result<History> {
 
 /// The history link of a new attestation, refusing what verifiers would reject: a period
 /// already attested or earlier than the last, and a key change without the old key's handover.
-fn link_history(cfg: &BuildConfig, key: &SigningKey) -> Result<Option<(History, HistoryLink)>> {
+fn link_history(
+    cfg: &BuildConfig,
+    key: &SigningKey,
+    snapshot_time: &str,
+) -> Result<Option<(History, HistoryLink)>> {
+    if let Some(a) = &cfg.anchor {
+        a.parse::<bitcoin::OutPoint>()
+            .map_err(|_| Error::input(format!("--anchor {a:?}: expected TXID:VOUT")))?;
+    }
     let Some(path) = &cfg.history else {
         return Ok(None);
     };
@@ -111,9 +119,7 @@ fn link_history(cfg: &BuildConfig, key: &SigningKey) -> Result<Option<(History, 
         {
             let (a, b) = (
                 por_verifier::time::unix_seconds(&prev.snapshot_time),
-                cfg.snapshot_time
-                    .as_deref()
-                    .and_then(por_verifier::time::unix_seconds),
+                por_verifier::time::unix_seconds(snapshot_time),
             );
             if let (Some(a), Some(b)) = (a, b) {
                 if b <= a {
@@ -125,13 +131,29 @@ fn link_history(cfg: &BuildConfig, key: &SigningKey) -> Result<Option<(History, 
             }
         }
         let last_key = por_verifier::hash::parse_hex32(&last.public_key).unwrap_or([0; 32]);
-        if last_key != key.verifying_key().to_bytes() && cfg.rotation.is_none() {
-            return Err(Error::input(format!(
-                "{}: the last attestation was signed by {}; a new key needs --rotation signed by the old key \
-                 (por-prove rotate-key)",
-                path.display(),
-                last.public_key
-            )));
+        let new_key = key.verifying_key().to_bytes();
+        if last_key != new_key {
+            let Some(rot) = &cfg.rotation else {
+                return Err(Error::input(format!(
+                    "{}: the last attestation was signed by {}; a new key needs --rotation signed by the old key \
+                     (por-prove rotate-key)",
+                    path.display(),
+                    last.public_key
+                )));
+            };
+            let msg = por_verifier::history::rotation_message(&cfg.exchange, &cfg.period, &new_key);
+            let valid = rot.old_key == last_key
+                && ed25519_dalek::VerifyingKey::from_bytes(&last_key)
+                    .and_then(|k| {
+                        k.verify_strict(&msg, &ed25519_dalek::Signature::from_bytes(&rot.signature))
+                    })
+                    .is_ok();
+            if !valid {
+                return Err(Error::input(format!(
+                    "--rotation: not a handover of {:?} for {} from the last key {} to this key",
+                    cfg.exchange, cfg.period, last.public_key
+                )));
+            }
         }
     }
     let link = h.link(cfg.anchor.clone());
@@ -243,7 +265,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
             cfg.height
         )));
     }
-    let history = link_history(cfg, key)?;
+    let history = link_history(cfg, key, &snapshot_time)?;
     let stage = StagingDir::new(&cfg.out, cfg.force)?;
     let private = stage.path().join(PRIVATE_DIR);
     std::fs::create_dir(&private)
@@ -364,7 +386,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
 }
 
 /// `file` as a path relative to the directory of `history`, when it lies below it (the layout
-/// the history's readers expect), else as given.
+/// the history's readers expect); `None` otherwise, so that no local path is published.
 pub fn relative_to(history: &Path, file: &Path) -> Option<String> {
     let base = history
         .parent()
@@ -372,12 +394,9 @@ pub fn relative_to(history: &Path, file: &Path) -> Option<String> {
         .unwrap_or(Path::new("."));
     let abs = |p: &Path| std::fs::canonicalize(p).ok();
     let (b, f) = (abs(base)?, abs(file)?);
-    Some(
-        f.strip_prefix(&b)
-            .unwrap_or(&f)
-            .to_string_lossy()
-            .into_owned(),
-    )
+    f.strip_prefix(&b)
+        .ok()
+        .map(|r| r.to_string_lossy().into_owned())
 }
 
 type Export = (Vec<Asset>, Customers, Vec<Amount>, u64, Hash);

@@ -113,13 +113,27 @@ pub fn add_reserves(
         .map(|a| a.asset.symbol.clone())
         .collect();
     let out = dir.join(format!("reserves-{:04}.json", stmt.sequence));
+    let history = match history {
+        None => None,
+        Some(hp) => {
+            let h = crate::build::read_or_new_history(hp, &att.exchange)?;
+            let last = h.entries.iter().rev().find(|e| e.kind == Kind::Attestation);
+            if last.map(|e| e.digest.as_str()) != Some(att.digest().to_hex().as_str()) {
+                return Err(Error::input(format!(
+                    "{}: its last attestation is not {}: add reserves to the month the history ends with",
+                    hp.display(),
+                    path.display()
+                )));
+            }
+            Some((hp, h))
+        }
+    };
     if out.exists() {
         return Err(Error::input(format!("{}: already exists", out.display())));
     }
     write_atomic(&out, stmt.to_json().as_bytes())?;
     write_atomic(&dir.join(RESERVES_FILE), stmt.to_json().as_bytes())?;
-    if let Some(hp) = history {
-        let mut h = crate::build::read_or_new_history(hp, &att.exchange)?;
+    if let Some((hp, mut h)) = history {
         let digest =
             por_verifier::hash::Hash(por_verifier::encode::digest(&stmt.signing_message()));
         let file = crate::build::relative_to(hp, &out);

@@ -288,7 +288,13 @@ impl History {
     pub fn read(path: &Path) -> Result<History> {
         let bytes = read_bounded(path, MAX_HISTORY_BYTES, FileKind::Other("history file"))?;
         let name = path.display().to_string();
-        let h: History = parse_json(&name, &bytes, FileKind::Other("history file"))?;
+        let mut h: History = parse_json(&name, &bytes, FileKind::Other("history file"))?;
+        // Hex is read in either case; compared as text below, so written back in lower case.
+        for e in &mut h.entries {
+            e.digest.make_ascii_lowercase();
+            e.log_root.make_ascii_lowercase();
+            e.public_key.make_ascii_lowercase();
+        }
         if h.format != HISTORY_FORMAT {
             return Err(Error::input(format!(
                 "{name}, field format: expected {HISTORY_FORMAT:?}, found {:?}",
@@ -405,7 +411,7 @@ impl Documents {
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
-            if name == "attestation.json" || name.starts_with("forged-attestation") {
+            if name == "attestation.json" {
                 if let Ok(a) = Attestation::read(p) {
                     docs.attestations.insert(a.digest(), a);
                 }

@@ -500,6 +500,22 @@ fn resolve_key(
         return Ok((key, words.into(), store.map(|_| "first use")));
     };
     let pinned_key = por_verifier::hash::parse_hex32(&p.key).unwrap_or([0; 32]);
+    // A handover signed by the pinned key moves the pin to the attestation's key, whether the
+    // user named the old key, the new one, or none.
+    if att.public_key != pinned_key {
+        let named_ok =
+            given.is_none_or(|g| g.to_bytes() == pinned_key || g.to_bytes() == att.public_key);
+        if let Some(rot) = &att.rotation {
+            if named_ok && rot.verify(att, &pinned_key).is_ok() {
+                let vk = parse_public_key(&hex::encode(att.public_key))?;
+                return Ok((
+                    vk,
+                    format!("a NEW KEY, handed over by the pinned key {} in a signed rotation; re-pinned", p.key),
+                    Some("rotation signed by the old key"),
+                ));
+            }
+        }
+    }
     let wanted = given.map(|k| k.to_bytes()).unwrap_or(att.public_key);
     if wanted == pinned_key {
         let vk = parse_public_key(&p.key)?;
@@ -511,19 +527,6 @@ fn resolve_key(
             ),
             None,
         ));
-    }
-    if let Some(rot) = &att.rotation {
-        if att.public_key == wanted && rot.verify(att, &pinned_key).is_ok() {
-            let vk = parse_public_key(&hex::encode(wanted))?;
-            return Ok((
-                vk,
-                format!(
-                    "a NEW KEY, handed over by the pinned key {} in a signed rotation; re-pinned",
-                    p.key
-                ),
-                Some("rotation signed by the old key"),
-            ));
-        }
     }
     Err(Error::failed(format!(
         "KEY CHANGED: you pinned {} for {:?} on {} ({}), but this attestation needs {} and carries no handover \
@@ -853,6 +856,11 @@ fn cmd_history(
         Chain::Evm(_) => None,
     });
     match (&genesis, btc) {
+        (None, _) if first.is_none() => unchecked.push(
+            "the first attestation is not published beside the history, so its anchor outpoint is unknown and \
+             the anchor chain was not checked"
+                .into(),
+        ),
         (None, _) => unchecked.push(
             "the first attestation names no anchor outpoint: nothing on chain ties every customer to this one \
              history"

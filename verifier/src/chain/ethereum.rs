@@ -32,6 +32,13 @@ fn parse_quantity(v: &Value) -> Option<u128> {
     u128::from_str_radix(h, 16).ok()
 }
 
+/// Whether a JSON-RPC error is the contract reverting (EIP-1474 code 3, or the message), as
+/// opposed to a node that cannot answer (a pruned state, a timeout): only a revert is the
+/// contract's doing.
+fn is_revert(code: i64, message: &str) -> bool {
+    code == 3 || message.to_ascii_lowercase().contains("revert")
+}
+
 /// `decimals()`.
 const DECIMALS_SELECTOR: &str = "0x313ce567";
 /// `balanceOf(address)`.
@@ -169,7 +176,7 @@ impl EthereumNode {
                 ) {
                     Ok(v) => v,
                     // The node answered: the contract reverted. That is the contract's doing.
-                    Err(super::RpcError::Rpc { message, .. }) => {
+                    Err(super::RpcError::Rpc { code, message }) if is_revert(code, &message) => {
                         return Ok(Err(format!(
                             "token {to}: decimals() reverted at block {height}: {message}"
                         )))
@@ -195,7 +202,7 @@ impl EthereumNode {
                     .call("eth_call", json!([{"to": to, "data": data}, block]))
                 {
                     Ok(v) => v,
-                    Err(super::RpcError::Rpc { message, .. }) => {
+                    Err(super::RpcError::Rpc { code, message }) if is_revert(code, &message) => {
                         return Ok(Err(format!(
                             "token {to}: balanceOf reverted at block {height}: {message}"
                         )))
