@@ -27,30 +27,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod amount;
-pub mod asset;
-pub mod attestation;
 pub mod audit;
-pub mod binding;
 pub mod chain;
-pub mod chains;
 pub mod custody;
-pub mod encode;
-pub mod error;
-pub mod hash;
-pub mod history;
-pub mod input;
-pub mod liabilities;
-pub mod proof;
-pub mod registry;
 pub mod report;
 pub mod reserves;
 pub mod state;
 pub mod store;
-pub mod text;
-pub mod time;
 pub mod tree;
 pub mod verdict;
+
+pub use por_core::{
+    amount, asset, attestation, binding, chains, customer, encode, error, evm, hash, history,
+    input, liabilities, proof, registry, text, time,
+};
 
 pub use amount::Amount;
 pub use asset::Asset;

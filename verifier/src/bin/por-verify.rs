@@ -6,6 +6,7 @@ use por_verifier::attestation::{parse_public_key, Attestation};
 use por_verifier::audit::audit;
 use por_verifier::chains::Chain;
 use por_verifier::custody::Threshold;
+use por_verifier::customer;
 use por_verifier::error::{read_file, Error, Result};
 use por_verifier::history::{check_anchors, check_history, fingerprint, Documents, History, Kind};
 use por_verifier::proof::{verify_inclusion, InclusionProof};
@@ -586,22 +587,10 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
     for (att, proof) in &months {
         let (key, words, pin) = resolve_key(given_key, att, store.as_ref())?;
         att.verify_signature(&key)?;
-        rep.ok(format!(
-            "{}: attestation signature valid, by {} ({words})",
-            att.period,
-            hex::encode(att.public_key)
-        ));
-        rep.ok(format!(
-            "{}: attestation fingerprint {} (compare it with the one the exchange and independent mirrors publish)",
-            att.period,
-            fingerprint(&att.digest())
-        ));
+        rep.ok(customer::signature_line(att, &words));
+        rep.ok(customer::fingerprint_line(att));
         let inc = verify_inclusion(att, proof, user_id)?;
-        rep.ok(format!(
-            "{}: your leaf commits to your user id, salt and balances; {} levels, every parent's sums exactly its \
-             children's; the root and totals are the signed ones",
-            att.period, inc.levels
-        ));
+        rep.ok(customer::inclusion_line(att, &inc));
         if let Some(s) = store.as_mut() {
             if let Some(how) = pin {
                 s.pin(&att.exchange, &att.public_key, how);
@@ -715,9 +704,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
             ],
         );
         rep.set("reserves", json!(null));
-        return Ok(format!(
-            "VERIFIED: {included}. Reserves were not checked (see above)."
-        ));
+        return Ok(customer::VERIFIED_NO_RESERVES.into());
     };
     let key = last_key.ok_or_else(|| Error::input("no attestation given"))?;
     // Without nodes the customer's run checks what it can offline and says so; it never calls

@@ -219,6 +219,7 @@ impl Registry {
         Registry { entries }
     }
 
+    #[cfg(feature = "fs")]
     /// The built-in registry extended by the user's registry files and token lists, read with
     /// the usual size bound; returns it with the number of token-list entries skipped.
     pub fn with_files(
@@ -307,7 +308,7 @@ impl Registry {
             let token = match &e.token {
                 None => None,
                 Some(t) => {
-                    crate::reserves::ethereum::EthAddress::parse(t)
+                    crate::evm::EthAddress::parse(t)
                         .map_err(|x| x.context(format!("{at}, field token")))?;
                     canonical_evm_address(t)
                 }
@@ -364,7 +365,7 @@ impl Registry {
                     "{at}, field chainId: 0 is not a chain"
                 )));
             }
-            crate::reserves::ethereum::EthAddress::parse(&t.address)
+            crate::evm::EthAddress::parse(&t.address)
                 .map_err(|x| x.context(format!("{at}, field address")))?;
             let token = canonical_evm_address(&t.address);
             let usable = crate::asset::Asset {

@@ -121,6 +121,7 @@ impl InclusionProof {
         })
     }
 
+    #[cfg(feature = "fs")]
     /// Reads a proof file (bounded).
     pub fn read(path: &std::path::Path) -> Result<InclusionProof> {
         let bytes = crate::input::read_bounded(

@@ -13,13 +13,11 @@ use crate::attestation::Attestation;
 use crate::encode::put_str;
 use crate::error::{Error, Result};
 use crate::hash::Hash;
-use crate::input::{parse_json, read_bounded, FileKind};
 use crate::reserves::ReservesStatement;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 /// The format of `history.json`.
 pub const HISTORY_FORMAT: &str = "por-history-v1";
@@ -284,11 +282,17 @@ impl History {
         }
     }
 
+    #[cfg(feature = "fs")]
     /// Reads and parses `history.json` (bounded).
-    pub fn read(path: &Path) -> Result<History> {
-        let bytes = read_bounded(path, MAX_HISTORY_BYTES, FileKind::Other("history file"))?;
+    pub fn read(path: &std::path::Path) -> Result<History> {
+        let bytes = crate::input::read_bounded(
+            path,
+            MAX_HISTORY_BYTES,
+            crate::input::FileKind::Other("history file"),
+        )?;
         let name = path.display().to_string();
-        let mut h: History = parse_json(&name, &bytes, FileKind::Other("history file"))?;
+        let mut h: History =
+            crate::input::parse_json(&name, &bytes, crate::input::FileKind::Other("history file"))?;
         // Hex is read in either case; compared as text below, so written back in lower case.
         for e in &mut h.entries {
             e.digest.make_ascii_lowercase();
@@ -401,12 +405,13 @@ pub struct Documents {
 }
 
 impl Documents {
+    #[cfg(feature = "fs")]
     /// Loads every `attestation.json` and `reserves-*.json` below `dir` (two levels deep: the
     /// layout `por-prove` writes, `DIR/PERIOD/...`). Files that do not parse are skipped: the
     /// check then names the digest whose document is missing.
-    pub fn load(dir: &Path) -> Documents {
+    pub fn load(dir: &std::path::Path) -> Documents {
         let mut docs = Documents::default();
-        let mut visit = |p: &Path| {
+        let mut visit = |p: &std::path::Path| {
             let name = p
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())

@@ -15,7 +15,7 @@ use crate::encode::{digest, put_str, put_u32, Sections};
 use crate::error::{Error, Result};
 use crate::hash::Hash;
 use crate::history::{HistoryLink, HistoryLinkJson, KeyRotation, KeyRotationJson};
-use crate::input::{parse_json, read_bounded, FileKind};
+use crate::input::{parse_json, FileKind};
 use crate::text::{validate_exchange, validate_period, validate_timestamp};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -269,9 +269,10 @@ impl Attestation {
         s
     }
 
+    #[cfg(feature = "fs")]
     /// Reads an attestation file (bounded).
     pub fn read(path: &std::path::Path) -> Result<Attestation> {
-        let bytes = read_bounded(path, MAX_ATTESTATION_BYTES, FileKind::Attestation)?;
+        let bytes = crate::input::read_bounded(path, MAX_ATTESTATION_BYTES, FileKind::Attestation)?;
         Attestation::from_json(&path.display().to_string(), &bytes)
     }
 }

@@ -67,8 +67,7 @@ impl Binding {
         let token = match (&location, &self.token) {
             (_, None) => None,
             (Location::Chain(Chain::Evm(_)), Some(t)) => {
-                crate::reserves::ethereum::EthAddress::parse(t)
-                    .map_err(|e| format!("token: {}", e.message()))?;
+                crate::evm::EthAddress::parse(t).map_err(|e| format!("token: {}", e.message()))?;
                 canonical_evm_address(t)
             }
             (l, Some(_)) => {

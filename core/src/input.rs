@@ -3,8 +3,6 @@
 //! an attestation given as a proof).
 
 use crate::error::{Error, Result};
-use std::io::Read;
-use std::path::Path;
 
 /// The kinds of file the verifier reads, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,9 +54,11 @@ impl FileKind {
     }
 }
 
+#[cfg(feature = "fs")]
 /// Reads at most `limit` bytes of `path`; a larger file (or an endless one such as
 /// `/dev/zero`) is refused after reading `limit + 1` bytes, never read whole.
-pub fn read_bounded(path: &Path, limit: u64, kind: FileKind) -> Result<Vec<u8>> {
+pub fn read_bounded(path: &std::path::Path, limit: u64, kind: FileKind) -> Result<Vec<u8>> {
+    use std::io::Read;
     let f = std::fs::File::open(path)
         .map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
     let mut buf = Vec::new();
@@ -170,10 +170,12 @@ mod tests {
             .contains("this is an attestation, not an inclusion proof: give it as --attestation"));
     }
 
+    #[cfg(feature = "fs")]
     #[test]
     fn endless_files_are_refused_without_reading_them_whole() {
-        if Path::new("/dev/zero").exists() {
-            let e = read_bounded(Path::new("/dev/zero"), 1024, FileKind::Proof).unwrap_err();
+        let zero = std::path::Path::new("/dev/zero");
+        if zero.exists() {
+            let e = read_bounded(zero, 1024, FileKind::Proof).unwrap_err();
             assert!(e.message().contains("larger than 1024 bytes"));
         }
     }

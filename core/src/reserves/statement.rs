@@ -7,7 +7,7 @@ use crate::attestation::Attestation;
 use crate::encode::{put_opt_str, put_str, put_u32, put_u64, Sections};
 use crate::error::{Error, Result};
 use crate::hash::Hash;
-use crate::input::{parse_json, read_bounded, FileKind};
+use crate::input::{parse_json, FileKind};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
@@ -233,9 +233,10 @@ impl ReservesStatement {
         })
     }
 
+    #[cfg(feature = "fs")]
     /// Reads a statement file (bounded).
     pub fn read(path: &std::path::Path) -> Result<ReservesStatement> {
-        let bytes = read_bounded(path, MAX_RESERVES_BYTES, FileKind::Reserves)?;
+        let bytes = crate::input::read_bounded(path, MAX_RESERVES_BYTES, FileKind::Reserves)?;
         ReservesStatement::from_json(&path.display().to_string(), &bytes)
     }
 

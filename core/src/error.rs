@@ -91,6 +91,7 @@ impl std::error::Error for Error {}
 /// Shorthand for results in this crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
+#[cfg(feature = "fs")]
 /// Reads a whole file, naming it in the error.
 pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))
