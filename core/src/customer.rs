@@ -61,7 +61,7 @@ pub fn inclusion_line(att: &Attestation, inc: &Inclusion) -> String {
 
 /// The verdict line when inclusion is verified and reserves were not part of the check.
 pub const VERIFIED_NO_RESERVES: &str =
-    "VERIFIED: your balances are included in the liabilities the exchange signed. Reserves were not checked (see above).";
+    "VERIFIED: your balances are included in the liabilities the exchange signed. Reserves were not checked.";
 
 /// What this check cannot establish on its own.
 pub fn limits() -> Vec<String> {
@@ -84,21 +84,55 @@ fn amounts(assets: &[Asset], values: &[Amount]) -> Vec<(String, String)> {
 /// Checks `proof` for `user_id` against `attestation`, signed by `key_hex` (64 hex). A format
 /// error is [`crate::ErrorKind::BadInput`], a failed check [`crate::ErrorKind::Failed`].
 pub fn check(attestation: &[u8], proof: &[u8], user_id: &str, key_hex: &str) -> Result<Checked> {
+    check_with_history(attestation, proof, user_id, key_hex, None)
+}
+
+/// The line for a published history that lists the attestation where its signed log says.
+pub fn history_line(att: &Attestation) -> String {
+    format!(
+        "history: lists this attestation where its signed log says ({} earlier entries)",
+        att.history.log_size
+    )
+}
+
+/// [`check`], and with the exchange's published `history.json`, that it lists this
+/// attestation at the place its signed log says (spec/history.md). Without a memory of earlier
+/// runs, this cannot tell whether the history dropped an attestation seen before: the
+/// command line's store does that.
+pub fn check_with_history(
+    attestation: &[u8],
+    proof: &[u8],
+    user_id: &str,
+    key_hex: &str,
+    history: Option<&[u8]>,
+) -> Result<Checked> {
     let key = parse_public_key(key_hex)?;
     let att = Attestation::from_json("attestation", attestation)?;
     let proof = InclusionProof::from_json("proof", proof)?;
     att.verify_signature(&key)?;
     let inc = verify_inclusion(&att, &proof, user_id)?;
+    let mut checks = vec![
+        signature_line(&att, "the key you gave"),
+        fingerprint_line(&att),
+        inclusion_line(&att, &inc),
+    ];
+    if let Some(h) = history {
+        let h = crate::history::History::from_json("history", h)?;
+        let bad = crate::history::check_for_customer(&h, &att, &[]);
+        if !bad.is_empty() {
+            return Err(crate::error::Error::failed(format!(
+                "your balances are included, BUT {}",
+                bad.join("; ")
+            )));
+        }
+        checks.push(history_line(&att));
+    }
     Ok(Checked {
         exchange: att.exchange.clone(),
         period: att.period.clone(),
         snapshot_time: att.snapshot_time.clone(),
         fingerprint: fingerprint(&att.digest()),
-        checks: vec![
-            signature_line(&att, "the key you gave"),
-            fingerprint_line(&att),
-            inclusion_line(&att, &inc),
-        ],
+        checks,
         balances: amounts(&att.assets, &inc.balances),
         liabilities: amounts(&att.assets, &att.liabilities),
         not_checked: limits(),

@@ -290,9 +290,13 @@ impl History {
             MAX_HISTORY_BYTES,
             crate::input::FileKind::Other("history file"),
         )?;
-        let name = path.display().to_string();
+        History::from_json(&path.display().to_string(), &bytes)
+    }
+
+    /// Parses and checks the form of `history.json`; errors name `name` and the field.
+    pub fn from_json(name: &str, bytes: &[u8]) -> Result<History> {
         let mut h: History =
-            crate::input::parse_json(&name, &bytes, crate::input::FileKind::Other("history file"))?;
+            crate::input::parse_json(name, bytes, crate::input::FileKind::Other("history file"))?;
         // Hex is read in either case; compared as text below, so written back in lower case.
         for e in &mut h.entries {
             e.digest.make_ascii_lowercase();

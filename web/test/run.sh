@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The browser verifier's test: builds a small month with the real por-prove, then drives
+# web/dist/verify.html in headless Chromium (playwright-core). Needs web/build.sh to have run,
+# /usr/bin/chromium, and `npm ci` in web/test. Screenshots go to web/test/out/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${POR_BIN:-target/debug}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+"$BIN/por-prove" keygen --out "$T/k" > "$T/pub"
+"$BIN/por-prove" keygen --out "$T/k2" > "$T/pub2"
+printf 'user_id,BTC:8,ETH:18\nalice,1.5,2\nbob,3,0\ncarol,0.25,7\n' > "$T/l.csv"
+"$BIN/por-prove" build --liabilities "$T/l.csv" --key "$T/k" --exchange "Browser Exchange" --period 2026-11 \
+  --snapshot-time 2026-11-30T12:00:00Z --out "$T/m" --history "$T/history.json" > /dev/null
+# Another tree for the same month, in a history of its own: the split view a history exposes.
+"$BIN/por-prove" build --liabilities "$T/l.csv" --key "$T/k" --exchange "Browser Exchange" --period 2026-11 \
+  --snapshot-time 2026-11-30T13:00:00Z --out "$T/m2" --history "$T/other-history.json" > /dev/null
+"$BIN/por-prove" proof --from "$T/m" --user alice --out "$T/proof.json"
+# The exchange lowers alice's BTC balance in her proof.
+sed -E 's/^"balances":\["150000000"/"balances":["15000000"/' "$T/proof.json" > "$T/tampered.json"
+cmp -s "$T/proof.json" "$T/tampered.json" && { echo "run.sh: tampering did not change the proof" >&2; exit 1; }
+PAGE="$PWD/web/dist/verify.html" OUT="$PWD/web/test/out" ATT="$T/m/attestation.json" PROOF="$T/proof.json" \
+  TAMPERED="$T/tampered.json" HISTORY="$T/history.json" OTHER_HISTORY="$T/other-history.json" KEY=$(cat "$T/pub") OTHER_KEY=$(cat "$T/pub2") node web/test/browser.mjs
