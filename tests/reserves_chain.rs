@@ -530,13 +530,7 @@ fn canonical_token_contracts_on_a_mainnet_node() {
             decimals: 6,
         })
     });
-    let amsg = por_verifier::reserves::challenge(
-        "Test Exchange",
-        &por_verifier::Attestation::read(&att).unwrap().period,
-        &por_verifier::chains::Chain::Evm(1),
-        1,
-        &por_verifier::Attestation::read(&att).unwrap().digest(),
-    );
+    let amsg = por_e2e::challenge_of(&att, "ethereum", 1);
     let e2 = |tok: &str| {
         json!({"asset": "USDT", "chain": "ethereum", "height": 1, "address": addr, "token": tok, "balance": "1500000000",
                "signatures": [key.personal_sign(amsg.as_bytes())]})

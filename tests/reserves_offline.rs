@@ -739,13 +739,7 @@ fn wrong_chain_or_unit_is_caught() {
     // BTC "backed" by wei on Ethereum: the exchange signs a binding of BTC to Ethereum's coin.
     let att = ex.forge_attestation(|a| a.bindings = vec![binding("BTC", "ethereum", None, 18)]);
     let e = EthKey::from_seed(2);
-    let msg = por_verifier::reserves::challenge(
-        "Test Exchange",
-        "2026-11",
-        &por_verifier::chains::Chain::Evm(1),
-        21_000_000,
-        &Attestation::read(&att).unwrap().digest(),
-    );
+    let msg = por_e2e::challenge_of(&att, "ethereum", 21_000_000);
     let entry = json!({"asset": "BTC", "chain": "ethereum", "height": 21_000_000, "address": e.address(),
                        "balance": "1450000000", "signatures": [e.personal_sign(msg.as_bytes())]});
     let stmt = ex.forge_reserves_for(&att, std::slice::from_ref(&entry));
@@ -778,13 +772,7 @@ fn wrong_chain_or_unit_is_caught() {
     let att = ex2.forge_attestation(|a| a.bindings = vec![binding("BTC", "bitcoin", None, 2)]);
     let k = BtcKey::from_seed(1, Network::Bitcoin);
     let sat_entry = |att: &std::path::Path| {
-        let msg = por_verifier::reserves::challenge(
-            "Test Exchange",
-            "2026-11",
-            &por_verifier::chains::Chain::parse("bitcoin").unwrap(),
-            870_000,
-            &Attestation::read(att).unwrap().digest(),
-        );
+        let msg = por_e2e::challenge_of(att, "bitcoin", 870_000);
         json!({"asset": "BTC", "chain": "bitcoin", "height": 870_000, "address": k.p2wpkh().to_string(), "balance": "1450",
                "utxos": [{"outpoint": format!("{}:0", txid(1)), "value": "1450"}], "signatures": [k.sign_bip322(&k.p2wpkh(), &msg)]})
     };
@@ -844,13 +832,7 @@ fn token_contracts_must_be_in_the_users_registry() {
         ]
     });
     let e = EthKey::from_seed(2);
-    let msg = por_verifier::reserves::challenge(
-        "Test Exchange",
-        "2026-11",
-        &por_verifier::chains::Chain::Evm(1),
-        21_000_000,
-        &Attestation::read(&att).unwrap().digest(),
-    );
+    let msg = por_e2e::challenge_of(&att, "ethereum", 21_000_000);
     let entry = |token: &str| {
         json!({"asset": "USDT", "chain": "ethereum", "height": 21_000_000, "address": e.address(), "token": token,
                "balance": "1500000000", "signatures": [e.personal_sign(msg.as_bytes())]})
@@ -895,13 +877,7 @@ fn token_contracts_must_be_in_the_users_registry() {
     let att = ex.forge_attestation(|a| {
         a.bindings = vec![binding("USDT", "ethereum-137", Some(polygon), 6)]
     });
-    let pmsg = por_verifier::reserves::challenge(
-        "Test Exchange",
-        "2026-11",
-        &por_verifier::chains::Chain::Evm(137),
-        1,
-        &Attestation::read(&att).unwrap().digest(),
-    );
+    let pmsg = por_e2e::challenge_of(&att, "ethereum-137", 1);
     let pentry = json!({"asset": "USDT", "chain": "ethereum-137", "height": 1, "address": e.address(), "token": polygon,
                         "balance": "3000000000", "signatures": [e.personal_sign(pmsg.as_bytes())]});
     let stmt = ex.forge_reserves_for(&att, &[pentry]);
@@ -939,13 +915,7 @@ fn test_networks_count_only_when_the_user_asks() {
         ]
     });
     let k = BtcKey::from_seed(1, Network::Regtest);
-    let msg = por_verifier::reserves::challenge(
-        "Test Exchange",
-        "2026-11",
-        &por_verifier::chains::Chain::parse("bitcoin-regtest").unwrap(),
-        200,
-        &Attestation::read(&att).unwrap().digest(),
-    );
+    let msg = por_e2e::challenge_of(&att, "bitcoin-regtest", 200);
     let entry = json!({"asset": "BTC", "chain": "bitcoin-regtest", "height": 200, "address": k.p2wpkh().to_string(),
                        "balance": "100000000000000", "utxos": [{"outpoint": format!("{}:0", txid(3)), "value": "100000000000000"}],
                        "signatures": [k.sign_bip322(&k.p2wpkh(), &msg)]});

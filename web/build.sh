@@ -13,7 +13,7 @@ if [ -f ../shared/tools/wasm-toolchain.sh ]; then
 fi
 CARGO=${CARGO:-cargo}
 # Reproducible: no local paths in the binary, one codegen unit, no incremental state.
-export RUSTFLAGS="--remap-path-prefix=$PWD=/por --remap-path-prefix=$HOME=/home -C codegen-units=1"
+export RUSTFLAGS="--remap-path-prefix=$PWD=/por --remap-path-prefix=$HOME=/home -C codegen-units=1 -C strip=symbols"
 export CARGO_INCREMENTAL=0
 "$CARGO" build -q -p por-web --release --target wasm32-unknown-unknown --target-dir target/wasm ${WASM_CARGO_FLAGS:-}
 rm -rf web/dist && mkdir -p web/dist/pkg

@@ -391,6 +391,14 @@ impl Exchange {
     }
 }
 
+/// The challenge every reserve address on `chain` signs at `height` for the attestation at
+/// `attestation` (which may be one the test forged).
+pub fn challenge_of(attestation: &Path, chain: &str, height: u64) -> String {
+    let a = por_verifier::Attestation::read(attestation).expect("attestation");
+    let chain = por_verifier::chains::Chain::parse(chain).expect("chain");
+    por_verifier::reserves::challenge(&a.exchange, &a.period, &chain, height, &a.digest())
+}
+
 /// The current time as the attestation writes it, and its period: tests against a real node
 /// need a snapshot time near the node's block times.
 pub fn now_and_period() -> (String, String) {
