@@ -602,3 +602,218 @@ fn balances_month_by_month() {
     )
     .expect(1);
 }
+
+/// Two Octobers, one per customer, both listed in one history (the period label is not in the
+/// log's leaves): the customer's history check and the store's link check each catch it.
+#[test]
+fn two_octobers_in_one_history_are_caught() {
+    let m = Months::new();
+    m.build("2026-10", CSV).expect(0);
+    let alice = m.path("alice");
+    m.customer(
+        &alice,
+        "2026-10",
+        "alice",
+        Some(&m.pubkey),
+        &["--history", path_str(&m.history())],
+    )
+    .expect(0);
+    // The exchange relabels October as September in its history to get a second October signed.
+    let mut h = read_json(&m.history());
+    h["entries"][0]["period"] = json!("2026-09");
+    write_json(&m.history(), &h);
+    std::fs::write(m.path("oct-b.csv"), "user_id,BTC:8\nalice,1\n").unwrap();
+    por_e2e::build_month(
+        &m.path("oct-b.csv"),
+        &m.key,
+        "Chain Exchange",
+        "2026-10",
+        &m.path("oct-b"),
+        &[
+            "--snapshot-time",
+            "2026-10-20T12:00:00Z",
+            "--history",
+            path_str(&m.history()),
+        ],
+    )
+    .expect(0);
+    let mut h = read_json(&m.history());
+    h["entries"][0]["period"] = json!("2026-10");
+    write_json(&m.history(), &h);
+    m.build("2026-11", CSV).expect(0);
+    let r = m
+        .customer(
+            &alice,
+            "2026-11",
+            "alice",
+            None,
+            &["--history", path_str(&m.history())],
+        )
+        .expect(1);
+    assert!(
+        r.stdout
+            .contains("EQUIVOCATION: the history lists two attestations for 2026-10"),
+        "{}",
+        r.stdout
+    );
+    // Without the history, the store still sees that November follows another October.
+    let r = m.customer(&alice, "2026-11", "alice", None, &[]).expect(1);
+    assert!(
+        r.stdout.contains("but you verified") && r.stdout.contains("the exchange keeps two books"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// `por-verify history` with the customer's store refuses a history that leaves out what the
+/// customer verified, and a renamed exchange cannot escape the store's memory.
+#[test]
+fn the_store_ties_the_history_and_the_name_to_what_was_verified() {
+    let m = Months::new();
+    m.build("2026-10", CSV).expect(0);
+    let store = m.path("store");
+    m.customer(&store, "2026-10", "alice", Some(&m.pubkey), &[])
+        .expect(0);
+    // A separate history of the same exchange, without the October alice verified.
+    let other = m.path("other-history.json");
+    por_e2e::build_month(
+        &m.path("2026-10.csv"),
+        &m.key,
+        "Chain Exchange",
+        "2026-10",
+        &m.path("other"),
+        &[
+            "--snapshot-time",
+            "2026-10-16T12:00:00Z",
+            "--history",
+            path_str(&other),
+        ],
+    )
+    .expect(0);
+    let r = run(
+        "por-verify",
+        &[
+            "history",
+            "--history",
+            path_str(&other),
+            "--store",
+            path_str(&store),
+        ],
+    )
+    .expect(1);
+    assert!(
+        r.stdout.contains(
+            "EQUIVOCATION: this history does not list the attestation for 2026-10 you verified"
+        ),
+        "{}",
+        r.stdout
+    );
+    // The same key under a look-alike name.
+    std::fs::write(m.path("zw.csv"), CSV).unwrap();
+    por_e2e::build_month(
+        &m.path("zw.csv"),
+        &m.key,
+        "Chain Exchange\u{200b}",
+        "2026-10",
+        &m.path("zw"),
+        &["--snapshot-time", "2026-10-15T12:00:00Z"],
+    )
+    .expect(0);
+    let proof = m.proof("zw", "alice");
+    let r = run(
+        "por-verify",
+        &[
+            "proof",
+            "--attestation",
+            path_str(&m.attestation("zw")),
+            "--proof",
+            path_str(&proof),
+            "--user-id",
+            "alice",
+            "--exchange-key",
+            &m.pubkey,
+            "--store",
+            path_str(&store),
+        ],
+    )
+    .expect(1);
+    assert!(
+        r.stdout
+            .contains("this key is pinned for the exchange \"Chain Exchange\""),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Honest data after a rotation: the month signed by the old key still verifies, and a run over
+/// both months with the old key follows the handover.
+#[test]
+fn months_before_a_rotation_stay_verifiable() {
+    let m = Months::new();
+    m.build("2026-10", CSV).expect(0);
+    let new_key = m.path("new.key");
+    let new_pub = por_e2e::keygen(&new_key);
+    let rot = m.path("rotation.json");
+    run(
+        "por-prove",
+        &[
+            "rotate-key",
+            "--old-key",
+            path_str(&m.key),
+            "--new-key",
+            path_str(&new_key),
+            "--exchange",
+            "Chain Exchange",
+            "--period",
+            "2026-11",
+            "--out",
+            path_str(&rot),
+        ],
+    )
+    .expect(0);
+    m.build_in(
+        "2026-11",
+        "2026-11",
+        CSV,
+        &new_key,
+        &["--rotation", path_str(&rot)],
+    )
+    .expect(0);
+    let store = m.path("store");
+    m.customer(&store, "2026-10", "alice", Some(&m.pubkey), &[])
+        .expect(0);
+    m.customer(&store, "2026-11", "alice", None, &[]).expect(0);
+    let r = m.customer(&store, "2026-10", "alice", None, &[]).expect(0);
+    assert!(
+        r.stdout
+            .contains("the key that signed it when you verified it before"),
+        "{}",
+        r.stdout
+    );
+    // First use with the old key on the month carrying its handover.
+    m.customer(&m.path("fresh"), "2026-11", "alice", Some(&m.pubkey), &[])
+        .expect(0);
+    // Both months at once, no store, the old key given.
+    let (p1, p2) = (m.proof("2026-10", "alice"), m.proof("2026-11", "alice"));
+    run(
+        "por-verify",
+        &[
+            "proof",
+            "--attestation",
+            path_str(&m.attestation("2026-10")),
+            "--proof",
+            path_str(&p1),
+            "--attestation",
+            path_str(&m.attestation("2026-11")),
+            "--proof",
+            path_str(&p2),
+            "--user-id",
+            "alice",
+            "--exchange-key",
+            &m.pubkey,
+            "--no-store",
+        ],
+    )
+    .expect(0);
+    let _ = new_pub;
+}

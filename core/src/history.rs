@@ -23,6 +23,8 @@ use std::collections::{BTreeMap, HashMap};
 pub const HISTORY_FORMAT: &str = "por-history-v1";
 /// The largest history file read.
 pub const MAX_HISTORY_BYTES: u64 = 16 << 20;
+/// The most entries a history may list (a few a month: centuries of history).
+pub const MAX_HISTORY_ENTRIES: usize = 100_000;
 /// Domain tag of log leaves.
 pub const TAG_LOG_LEAF: &str = "por-log-leaf-v1";
 /// Domain tag of log inner nodes.
@@ -309,6 +311,12 @@ impl History {
                 h.format
             )));
         }
+        if h.entries.len() > MAX_HISTORY_ENTRIES {
+            return Err(Error::input(format!(
+                "{name}: {} entries, more than the {MAX_HISTORY_ENTRIES} a history can hold",
+                h.entries.len()
+            )));
+        }
         for (i, e) in h.entries.iter().enumerate() {
             let bad = |f: &str| {
                 Error::input(format!(
@@ -343,6 +351,35 @@ impl History {
     /// The log's root over the first `n` entries.
     pub fn root_at(&self, n: usize) -> Hash {
         log_root(&self.leaves(n))
+    }
+
+    /// The root over every prefix of the log (index `k`: the first `k` entries), in one pass.
+    /// rs_merkle pairs nodes level by level and promotes an unpaired one, which makes the root
+    /// of `n` leaves the right-to-left fold of the perfect subtrees of `n`'s binary
+    /// decomposition; keeping those peaks makes every prefix root O(log n) instead of
+    /// rebuilding the tree each time (a test checks the two agree).
+    pub fn prefix_roots(&self) -> Vec<Hash> {
+        use rs_merkle::Hasher as _;
+        let mut out = Vec::with_capacity(self.entries.len() + 1);
+        out.push(Hash([0; 32]));
+        let mut peaks: Vec<(u32, [u8; 32])> = Vec::new();
+        for leaf in self.leaves(self.entries.len()) {
+            let mut node = (0u32, leaf);
+            while let Some(&(height, left)) = peaks.last() {
+                if height != node.0 {
+                    break;
+                }
+                peaks.pop();
+                node = (height + 1, LogHasher::hash(&[left, node.1].concat()));
+            }
+            peaks.push(node);
+            let mut acc = node.1;
+            for &(_, p) in peaks.iter().rev().skip(1) {
+                acc = LogHasher::hash(&[p, acc].concat());
+            }
+            out.push(Hash(acc));
+        }
+        out
     }
 
     /// The link a new attestation signs: the last attestation's digest and the whole log so far;
@@ -480,10 +517,11 @@ pub fn check_history(
     let mut periods: BTreeMap<String, usize> = BTreeMap::new();
     let mut last_attestation: Option<(usize, String, Hash)> = None;
     let mut last_snapshot: Option<(String, i64)> = None;
+    let roots = h.prefix_roots();
     let mut current_key: Option<[u8; 32]> = None;
     for (i, e) in h.entries.iter().enumerate() {
         let at = format!("entry {i} ({:?} {})", e.kind, e.period).to_lowercase();
-        let root = h.root_at(i + 1);
+        let root = roots[i + 1];
         if e.log_size != (i + 1) as u64 || Hash::from_hex(&e.log_root) != Some(root) {
             r.failures.push(format!(
                 "{at}: the log after it is listed as size {} root {}, but the listed digests give size {} root {root}",
@@ -541,7 +579,7 @@ pub fn check_history(
                             ));
                             ok = false;
                         }
-                        let before = h.root_at(i);
+                        let before = roots[i];
                         if a.history.log_size != i as u64 || a.history.log_root != before {
                             r.failures.push(format!(
                                 "{at}: it signs the log as size {} root {}, but the history before it is size {i} root {before}",
@@ -573,6 +611,10 @@ pub fn check_history(
                                 }
                             },
                             _ => {}
+                        }
+                        if let Err(why) = a.snapshot_in_period() {
+                            r.failures.push(format!("{at}: {why}"));
+                            ok = false;
                         }
                         let t = crate::time::unix_seconds(&a.snapshot_time).unwrap_or(i64::MIN);
                         if let Some((prev, pt)) = &last_snapshot {
@@ -687,13 +729,15 @@ pub enum AnchorEnd {
 
 /// Checks the anchor chain against a history: every anchor commits a log state of this
 /// history (a different root at an anchored size is a fork: another history was anchored), the
-/// anchored sizes grow, and every attestation is covered by an anchor. Returns (passed, failed).
+/// anchored sizes grow, and every attestation is covered by an anchor. Returns (passed, failed,
+/// pending): an attestation whose anchor still waits in the mempool is pending, not failed.
 pub fn check_anchors(
     h: &History,
     anchors: &[AnchorSeen],
     end: &AnchorEnd,
-) -> (Vec<String>, Vec<String>) {
+) -> (Vec<String>, Vec<String>, Vec<String>) {
     let (mut ok, mut bad) = (Vec::new(), Vec::new());
+    let roots = h.prefix_roots();
     let mut last = 0u64;
     for a in anchors {
         match a.commitment {
@@ -714,13 +758,13 @@ pub fn check_anchors(
                         a.height,
                         h.entries.len()
                     ));
-                } else if h.root_at(size as usize) != root {
+                } else if roots[size as usize] != root {
                     bad.push(format!(
                         "FORK: anchor {} (block {}) commits log root {root} at size {size}, but your history's root \
                          there is {}: the exchange anchored another history than the one you were given",
                         a.txid,
                         a.height,
-                        h.root_at(size as usize)
+                        roots[size as usize]
                     ));
                 } else {
                     ok.push(format!("anchor {} (block {}) commits your history's first {size} entries", a.txid, a.height));
@@ -728,21 +772,24 @@ pub fn check_anchors(
             }
         }
     }
+    let mut pending = Vec::new();
     for (i, e) in h.entries.iter().enumerate() {
         if e.kind == Kind::Attestation && last < (i + 1) as u64 {
-            bad.push(format!(
-                "the attestation of {} (entry {i}) is not anchored on chain{}",
-                e.period,
-                match end {
-                    AnchorEnd::Pending(tx) => format!(
-                        " (transaction {tx} spends the last anchor but is not yet in a block)"
-                    ),
-                    AnchorEnd::Unspent => String::new(),
-                }
-            ));
+            match end {
+                // A spend of the last anchor waits in the mempool: not yet anchored, not a lie.
+                AnchorEnd::Pending(tx) => pending.push(format!(
+                    "the attestation of {} (entry {i}) is not anchored yet: transaction {tx} spends the last anchor \
+                     but is not in a block; check again later",
+                    e.period
+                )),
+                AnchorEnd::Unspent => bad.push(format!(
+                    "the attestation of {} (entry {i}) is not anchored on chain",
+                    e.period
+                )),
+            }
         }
     }
-    (ok, bad)
+    (ok, bad, pending)
 }
 
 /// The `OP_RETURN` payload of an anchor: `"POR" ‖ u8(1) ‖ u64be(log_size) ‖ log_root` (44 bytes).
@@ -772,6 +819,17 @@ pub fn check_for_customer(
     att: &Attestation,
     seen: &[(String, String)],
 ) -> Vec<String> {
+    let roots = h.prefix_roots();
+    let mut periods: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    let mut twice = Vec::new();
+    for e in h.entries.iter().filter(|e| e.kind == Kind::Attestation) {
+        if let Some(first) = periods.insert(e.period.as_str(), e.digest.as_str()) {
+            twice.push(format!(
+                "EQUIVOCATION: the history lists two attestations for {} ({first} and {})",
+                e.period, e.digest
+            ));
+        }
+    }
     let mut bad = Vec::new();
     if h.exchange != att.exchange {
         bad.push(format!(
@@ -787,19 +845,19 @@ pub fn check_for_customer(
             fingerprint(&att.digest())
         )),
         Some(i) => {
-            if att.history.log_size != i as u64 || att.history.log_root != h.root_at(i) {
+            if att.history.log_size != i as u64 || att.history.log_root != roots[i] {
                 bad.push(format!(
                     "the attestation signs the log as size {} root {}, but in the published history it follows \
                      {i} entries with root {}",
                     att.history.log_size,
                     att.history.log_root,
-                    h.root_at(i)
+                    roots[i]
                 ));
             }
         }
     }
     for (i, e) in h.entries.iter().enumerate() {
-        if e.log_size != (i + 1) as u64 || Hash::from_hex(&e.log_root) != Some(h.root_at(i + 1)) {
+        if e.log_size != (i + 1) as u64 || Hash::from_hex(&e.log_root) != Some(roots[i + 1]) {
             bad.push(format!(
                 "history entry {i}: its log root does not match the digests listed before it"
             ));
@@ -822,6 +880,7 @@ pub fn check_for_customer(
             ));
         }
     }
+    bad.extend(twice);
     bad
 }
 
@@ -844,6 +903,23 @@ mod tests {
             log_root(&[a, b, c]),
             Hash(<LogHasher as rs_merkle::Hasher>::hash(&[ab, c].concat()))
         );
+    }
+
+    #[test]
+    fn prefix_roots_agree_with_rs_merkle() {
+        let mut h = History::new("Ex");
+        for i in 0..70u8 {
+            let kind = if i % 3 == 1 {
+                Kind::Reserves
+            } else {
+                Kind::Attestation
+            };
+            h.append(kind, "2026-11", None, &Hash([i; 32]), &[9; 32], None);
+        }
+        let roots = h.prefix_roots();
+        for (n, r) in roots.iter().enumerate() {
+            assert_eq!(*r, h.root_at(n), "prefix of {n}");
+        }
     }
 
     #[test]

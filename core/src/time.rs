@@ -49,6 +49,12 @@ pub fn period_bounds(period: &str) -> Option<(i64, i64)> {
     Some((start, days_from_civil(ny, nm, 1) * 86_400))
 }
 
+/// The month before a period `YYYY-MM`.
+pub fn previous_period(period: &str) -> Option<String> {
+    let (start, _) = period_bounds(period)?;
+    Some(format_utc(start - 1)[..7].to_string())
+}
+
 /// Formats seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn format_utc(secs: i64) -> String {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
@@ -96,6 +102,8 @@ mod tests {
         assert_eq!(format_utc(a), "2026-12-01T00:00:00Z");
         assert_eq!(format_utc(b), "2027-01-01T00:00:00Z");
         assert!(period_bounds("2026-13").is_none());
+        assert_eq!(previous_period("2026-01").as_deref(), Some("2025-12"));
+        assert_eq!(previous_period("2026-11").as_deref(), Some("2026-10"));
     }
 
     #[test]

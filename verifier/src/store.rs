@@ -144,6 +144,15 @@ impl Store {
         self.exchanges.iter().find(|p| p.exchange == exchange)
     }
 
+    /// The exchange a key is pinned for, if any.
+    pub fn pinned_by_key(&self, key: &[u8; 32]) -> Option<&str> {
+        let key = hex::encode(key);
+        self.exchanges
+            .iter()
+            .find(|p| p.key == key)
+            .map(|p| p.exchange.as_str())
+    }
+
     /// Pins `key` for `exchange` (replacing any earlier pin), saying how.
     pub fn pin(&mut self, exchange: &str, key: &[u8; 32], how: &str) {
         let key = hex::encode(key);

@@ -492,6 +492,35 @@ fn resolve_key(
                 att.exchange
             ))
         })?;
+        // The same key already stands for another name in the store: a renamed exchange (or one
+        // with a look-alike name) would escape the memory of what was verified under the first.
+        if let Some(other) = store.and_then(|s| s.pinned_by_key(&key.to_bytes())) {
+            return Err(Error::failed(format!(
+                "this key is pinned for the exchange {:?}, but the attestation calls the exchange {:?}: the same \
+                 signer under another name escapes the memory of what you verified. If the exchange really renamed \
+                 itself, re-pin knowingly: por-verify pin --exchange {:?} --key {}",
+                other,
+                att.exchange,
+                att.exchange,
+                hex::encode(key.to_bytes())
+            )));
+        }
+        // The key given may have handed over to the attestation's key.
+        if att.public_key != key.to_bytes() {
+            if let Some(rot) = &att.rotation {
+                if rot.verify(att, &key.to_bytes()).is_ok() {
+                    let vk = parse_public_key(&hex::encode(att.public_key))?;
+                    return Ok((
+                        vk,
+                        format!(
+                            "a NEW KEY, handed over by the key you gave ({}) in a signed rotation",
+                            hex::encode(key.to_bytes())
+                        ),
+                        store.map(|_| "rotation signed by the old key"),
+                    ));
+                }
+            }
+        }
         let words = if store.is_some() {
             "pinned on first use: later runs need no --exchange-key, and another key is refused unless the old key \
              signs the handover"
@@ -529,6 +558,19 @@ fn resolve_key(
             None,
         ));
     }
+    // An attestation verified before stays verifiable with the key that signed it, even after
+    // a rotation moved the pin on.
+    if given.is_none_or(|g| g.to_bytes() == att.public_key) {
+        let digest = att.digest().to_hex();
+        if store.is_some_and(|s| s.seen(&att.exchange).iter().any(|x| x.digest == digest)) {
+            let vk = parse_public_key(&hex::encode(att.public_key))?;
+            return Ok((
+                vk,
+                "the key that signed it when you verified it before".into(),
+                None,
+            ));
+        }
+    }
     Err(Error::failed(format!(
         "KEY CHANGED: you pinned {} for {:?} on {} ({}), but this attestation needs {} and carries no handover \
          signed by the pinned key. If the exchange announced a new key because its old one was lost or stolen, \
@@ -556,7 +598,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
             "--reserves and --history check one month: give them with a single --attestation",
         ));
     }
-    let given_key = a.key.map(parse_public_key).transpose()?;
+    let mut given_key = a.key.map(parse_public_key).transpose()?;
     let mut opts = options(how)?;
     let mut store = a.store.open()?;
     let user_id = a.user_id;
@@ -586,6 +628,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
     let mut last_key = None;
     for (att, proof) in &months {
         let (key, words, pin) = resolve_key(given_key, att, store.as_ref())?;
+        let verified_key = key;
         att.verify_signature(&key)?;
         rep.ok(customer::signature_line(att, &words));
         rep.ok(customer::fingerprint_line(att));
@@ -605,6 +648,20 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
                 .into_iter()
                 .map(|x| (x.period, x.digest))
                 .collect();
+            // The attestation signs the digest of the one before it: if you verified the previous
+            // month, it must be that one.
+            if let Some(prev) = por_verifier::time::previous_period(&att.period) {
+                if let Some((_, d)) = seen_before.iter().find(|(p, _)| *p == prev) {
+                    let links = att.history.previous.map(|h| h.to_hex());
+                    if links.as_deref() != Some(d.as_str()) {
+                        problems.push(format!(
+                            "EQUIVOCATION: this attestation follows {} for {prev}, but you verified {d} for {prev}: \
+                             the exchange keeps two books",
+                            links.as_deref().unwrap_or("no attestation")
+                        ));
+                    }
+                }
+            }
             if let Some(h) = &history {
                 let bad = por_verifier::history::check_for_customer(h, att, &seen_before);
                 if bad.is_empty() {
@@ -632,6 +689,10 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
         }
         by_month.push((att.period.clone(), inc.balances.clone()));
         last_key = Some(key);
+        // Months are checked in the order given: a handover in a later month is from this key.
+        if store.is_none() {
+            given_key = Some(verified_key);
+        }
     }
     if let Some(s) = &store {
         s.save()?;
@@ -825,6 +886,23 @@ fn cmd_history(
         .and_then(|e| por_verifier::hash::Hash::from_hex(&e.digest))
         .and_then(|d| docs.attestations.get(&d));
     let genesis = first.and_then(|a| a.history.anchor.clone());
+    let mut anchored = false;
+    // Every attestation this customer verified before must be in the history they are shown:
+    // a separate history (even one anchored on a chain of its own) leaves them out.
+    if let Some(s) = store.as_ref() {
+        for seen in s.seen(&h.exchange) {
+            let listed = h
+                .entries
+                .iter()
+                .any(|e| e.kind == Kind::Attestation && e.digest == seen.digest);
+            if !listed {
+                failures.push(format!(
+                    "EQUIVOCATION: this history does not list the attestation for {} you verified before ({})",
+                    seen.period, seen.digest
+                ));
+            }
+        }
+    }
     let mut node_urls: Vec<(Chain, String)> = Vec::new();
     for n in nodes {
         let (c, u) = n
@@ -865,19 +943,29 @@ fn cmd_history(
                 por_verifier::reserves::holding::network(net),
             )?;
             let (anchors, end) = node.follow_anchors(outpoint)?;
-            let (ok, bad) = check_anchors(&h, &anchors, &end);
+            let (ok, bad, pending) = check_anchors(&h, &anchors, &end);
             for o in ok {
                 rep.ok(o);
             }
             failures.extend(bad);
+            unchecked.extend(pending);
+            anchored = true;
             rep.set("anchors", json!(anchors.len()));
         }
     }
+    // The first anchor is remembered only from a history that checked out on chain.
     if let (Some(s), Some(g)) = (store.as_mut(), &genesis) {
-        if let Err(why) = s.pin_anchor(&h.exchange, g) {
-            failures.push(why);
+        if let Some(pinned) = s.pinned(&h.exchange).and_then(|p| p.anchor.clone()) {
+            if &pinned != g {
+                failures.push(format!(
+                    "the first anchor of {} was {pinned} when you first saw it, this history starts at {g}: another history",
+                    h.exchange
+                ));
+            }
+        } else if anchored && failures.is_empty() && unchecked.is_empty() {
+            let _ = s.pin_anchor(&h.exchange, g);
+            s.save()?;
         }
-        s.save()?;
     }
     for f in &failures {
         rep.checks.push((false, f.clone()));
