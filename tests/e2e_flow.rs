@@ -97,13 +97,114 @@ fn batch_proofs_match_single_proofs() {
         ],
     )
     .expect(0);
-    for u in ["user-1", "user-2", "user-12"] {
-        let batch = std::fs::read_to_string(dir.join(format!("{u}.json"))).unwrap();
+    let index: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("index.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(index.len(), 3);
+    for (u, entry) in ["user-1", "user-2", "user-12"].iter().zip(&index) {
+        assert_eq!(entry["user_id"], *u);
+        let file = dir.join(entry["file"].as_str().unwrap());
+        let batch = std::fs::read_to_string(&file).unwrap();
         assert_eq!(batch, std::fs::read_to_string(ex.proof(u)).unwrap());
-        ex.verify(&ex.attestation(), &dir.join(format!("{u}.json")), u)
-            .expect(0);
+        ex.verify(&ex.attestation(), &file, u).expect(0);
     }
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
+}
+
+/// A batch for awkward ids: one bad, unknown or repeated id is reported and skipped (exit 1,
+/// every other proof written); ids with '/', '%', spaces or differing only by case get safe,
+/// distinct files; one JSON-lines file on request; a byte-order mark is ignored.
+#[test]
+fn batch_proofs_skip_bad_users_and_name_files_safely() {
+    let ex = Exchange::build(
+        "user_id,BTC:8\nAlice,1\nalice,2\na/b?c%20 d,3\n",
+        &["--height", "8"],
+    );
+    let users = ex.path("users.txt");
+    std::fs::write(
+        &users,
+        "\u{feff}Alice\nalice\na/b?c%20 d\nnobody\nAlice\n \n",
+    )
+    .unwrap();
+    let dir = ex.path("proofs");
+    let r = run(
+        "por-prove",
+        &[
+            "proofs",
+            "--from",
+            path_str(&ex.out),
+            "--users",
+            path_str(&users),
+            "--out-dir",
+            path_str(&dir),
+            "--chunk",
+            "1",
+        ],
+    )
+    .expect(1);
+    assert!(r.stdout.contains("wrote 3 proofs"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("not in this month's tree: \"nobody\"")
+            && r.stdout.contains("asked twice"),
+        "{}",
+        r.stdout
+    );
+    let index = std::fs::read_to_string(dir.join("index.jsonl")).unwrap();
+    let files: Vec<String> = index
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["file"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(files.len(), 3);
+    let lower: std::collections::HashSet<String> = files.iter().map(|f| f.to_lowercase()).collect();
+    assert_eq!(
+        lower.len(),
+        3,
+        "distinct even on case-insensitive filesystems: {files:?}"
+    );
+    for f in &files {
+        assert!(
+            f.len() == 2 + 1 + 64 + 5
+                && f.bytes().all(|b| b.is_ascii_hexdigit()
+                    || b == b'/'
+                    || b == b'.'
+                    || b == b'j'
+                    || b == b's'
+                    || b == b'o'
+                    || b == b'n'),
+            "{f}"
+        );
+    }
+    ex.verify(&ex.attestation(), &dir.join(&files[2]), "a/b?c%20 d")
+        .expect(0);
+    let jsonl = ex.path("all.jsonl");
+    run(
+        "por-prove",
+        &[
+            "proofs",
+            "--from",
+            path_str(&ex.out),
+            "--users",
+            path_str(&users),
+            "--jsonl",
+            path_str(&jsonl),
+        ],
+    )
+    .expect(1);
+    let lines: Vec<String> = std::fs::read_to_string(&jsonl)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(lines.len(), 3);
+    let one = ex.path("one.json");
+    std::fs::write(&one, &lines[1]).unwrap();
+    ex.verify(&ex.attestation(), &one, "alice").expect(0);
 }
 
 #[test]

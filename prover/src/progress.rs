@@ -45,6 +45,14 @@ impl Progress {
         )
     }
 
+    /// A bar over proofs written.
+    pub fn proofs(&self, total: u64) -> Bar {
+        self.bar(
+            Some(total),
+            "writing proofs [{bar:32}] {pos}/{len} ({per_sec}, {eta} left)",
+        )
+    }
+
     /// A bar over tree levels.
     pub fn levels(&self, height: u8) -> Bar {
         self.bar(

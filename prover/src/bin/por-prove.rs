@@ -111,17 +111,25 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Write the proofs of many customers (one file each) in a single tree pass.
+    /// Write the proofs of many customers: one file each (named by the SHA-256 of the id, with
+    /// an index), or one JSON-lines file. Unknown, invalid or repeated ids are skipped and
+    /// listed (exit 1 if any); memory stays bounded by --chunk.
     Proofs {
         /// The directory written by `build`.
         #[arg(long)]
         from: PathBuf,
-        /// A file with one user id per line.
+        /// A file with one user id per line (a byte-order mark and blank lines are ignored).
         #[arg(long)]
         users: PathBuf,
-        /// Directory to write USER_ID.json files into (must not exist).
+        /// Directory to write the proofs into (must not exist): XX/SHA256(id).json and index.jsonl.
+        #[arg(long, required_unless_present = "jsonl", conflicts_with = "jsonl")]
+        out_dir: Option<PathBuf>,
+        /// Write every proof as one line of this file instead (must not exist).
         #[arg(long)]
-        out_dir: PathBuf,
+        jsonl: Option<PathBuf>,
+        /// Users per pass over the tree (memory grows with it).
+        #[arg(long, default_value_t = 100_000)]
+        chunk: usize,
     },
     /// On-chain reserves: the challenge to sign, and adding signed reserves to an attestation.
     #[command(subcommand)]
@@ -400,33 +408,136 @@ fn run(cmd: Cmd) -> Result<()> {
             from,
             users,
             out_dir,
+            jsonl,
+            chunk,
         } => {
             let text = std::fs::read_to_string(&users)
                 .map_err(|e| Error::input(format!("{}: cannot read: {e}", users.display())))?;
             let ids: Vec<String> = text
+                .trim_start_matches('\u{feff}')
                 .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
+                .map(|l| l.trim_end_matches('\r'))
+                .filter(|l| !l.trim().is_empty())
                 .map(String::from)
                 .collect();
-            for id in &ids {
-                // The id becomes a file name: refuse anything that could leave the directory.
-                if id.contains('/') || id.contains('\\') || id.starts_with('.') {
-                    return Err(Error::input(format!(
-                        "{}: user id {id:?} cannot be a file name",
-                        users.display()
-                    )));
+            let progress = Progress::stderr();
+            let (summary, place) = match (out_dir, jsonl) {
+                (Some(dir), _) => {
+                    use std::io::Write as _;
+                    let stage = por_prover::files::StagingDir::new(&dir, false)?;
+                    let root = stage.path().to_path_buf();
+                    let index_path = root.join("index.jsonl");
+                    let mut index = std::io::BufWriter::new(
+                        std::fs::File::create(&index_path).map_err(|e| {
+                            Error::input(format!("{}: cannot create: {e}", index_path.display()))
+                        })?,
+                    );
+                    let summary = por_prover::proofs::batch_proofs(
+                        &from,
+                        &ids,
+                        chunk,
+                        &progress,
+                        &mut |p| {
+                            let name = por_prover::proofs::proof_file_name(&p.user_id);
+                            let path = root.join(&name);
+                            if let Some(d) = path.parent() {
+                                std::fs::create_dir_all(d).map_err(|e| {
+                                    Error::input(format!("{}: cannot create: {e}", d.display()))
+                                })?;
+                            }
+                            std::fs::write(&path, p.to_json()).map_err(|e| {
+                                Error::input(format!("{}: cannot write: {e}", path.display()))
+                            })?;
+                            writeln!(
+                                index,
+                                "{}",
+                                serde_json::json!({"user_id": p.user_id, "file": name})
+                            )
+                            .map_err(|e| Error::input(format!("index.jsonl: cannot write: {e}")))?;
+                            Ok(())
+                        },
+                    )?;
+                    index
+                        .flush()
+                        .map_err(|e| Error::input(format!("index.jsonl: cannot write: {e}")))?;
+                    drop(index);
+                    stage.commit()?;
+                    (
+                        summary,
+                        format!(
+                            "{} (index {})",
+                            dir.display(),
+                            dir.join("index.jsonl").display()
+                        ),
+                    )
                 }
+                (None, Some(file)) => {
+                    if file.exists() {
+                        return Err(Error::input(format!("{}: already exists", file.display())));
+                    }
+                    use std::io::Write as _;
+                    // Streamed to a file beside the target and renamed at the end: no partial
+                    // output after an error, and no proof held in memory.
+                    let tmp = por_prover::files::sibling_temp(&file);
+                    let mut out =
+                        std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(|e| {
+                            Error::input(format!("{}: cannot create: {e}", tmp.display()))
+                        })?);
+                    let result =
+                        por_prover::proofs::batch_proofs(&from, &ids, chunk, &progress, &mut |p| {
+                            let v: serde_json::Value =
+                                serde_json::from_str(&p.to_json()).map_err(|e| {
+                                    Error::input(format!("proof of {:?}: {e}", p.user_id))
+                                })?;
+                            writeln!(out, "{v}").map_err(|e| {
+                                Error::input(format!("{}: cannot write: {e}", tmp.display()))
+                            })
+                        });
+                    let flushed = out.flush();
+                    drop(out);
+                    let done = result.and_then(|s| {
+                        flushed.map(|()| s).map_err(|e| {
+                            Error::input(format!("{}: cannot write: {e}", tmp.display()))
+                        })
+                    });
+                    let summary = match done {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = std::fs::remove_file(&tmp);
+                            return Err(e);
+                        }
+                    };
+                    std::fs::rename(&tmp, &file).map_err(|e| {
+                        Error::input(format!("{}: cannot write: {e}", file.display()))
+                    })?;
+                    (summary, file.display().to_string())
+                }
+                (None, None) => return Err(Error::input("give --out-dir DIR or --jsonl FILE")),
+            };
+            say!("wrote {} proofs to {place}", summary.written);
+            if !summary.skipped.is_empty() {
+                say!("skipped {} requested user(s):", summary.skipped.len());
+                for s in summary.skipped.iter().take(50) {
+                    match s {
+                        por_prover::proofs::Skipped::Invalid(u, why) => {
+                            say!("  invalid id {u:?}: {why}")
+                        }
+                        por_prover::proofs::Skipped::Unknown(u) => {
+                            say!("  not in this month's tree: {u:?}")
+                        }
+                        por_prover::proofs::Skipped::Duplicate(u) => {
+                            say!("  asked twice (one proof written): {u:?}")
+                        }
+                    }
+                }
+                if summary.skipped.len() > 50 {
+                    say!("  ... and {} more", summary.skipped.len() - 50);
+                }
+                return Err(Error::failed(format!(
+                    "{} requested user(s) got no proof (listed above)",
+                    summary.skipped.len()
+                )));
             }
-            let proofs = make_proofs(&from, &ids)?;
-            let stage = por_prover::files::StagingDir::new(&out_dir, false)?;
-            for p in &proofs {
-                let path = stage.path().join(format!("{}.json", p.user_id));
-                std::fs::write(&path, p.to_json())
-                    .map_err(|e| Error::input(format!("{}: cannot write: {e}", path.display())))?;
-            }
-            stage.commit()?;
-            say!("wrote {} proofs to {}", proofs.len(), out_dir.display());
         }
         Cmd::Reserves(ReservesCmd::Challenge {
             attestation,
