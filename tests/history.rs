@@ -185,24 +185,7 @@ fn the_key_is_pinned_and_rotated_only_with_the_old_keys_signature() {
     assert!(r.stdout.contains("KEY CHANGED"), "{}", r.stdout);
 
     // A handover for another month is refused by the prover.
-    let wrong = m.path("rotation-dec.json");
-    run(
-        "por-prove",
-        &[
-            "rotate-key",
-            "--old-key",
-            path_str(&m.key),
-            "--new-key",
-            path_str(&new_key),
-            "--exchange",
-            "Chain Exchange",
-            "--period",
-            "2026-12",
-            "--out",
-            path_str(&wrong),
-        ],
-    )
-    .expect(0);
+    let wrong = m.rotation(&new_key, "2026-12");
     let r = m
         .build_in(
             "2026-11",
@@ -218,24 +201,7 @@ fn the_key_is_pinned_and_rotated_only_with_the_old_keys_signature() {
         r.stderr
     );
     // With the old key's handover, the new key is accepted and re-pinned.
-    let rot = m.path("rotation.json");
-    run(
-        "por-prove",
-        &[
-            "rotate-key",
-            "--old-key",
-            path_str(&m.key),
-            "--new-key",
-            path_str(&new_key),
-            "--exchange",
-            "Chain Exchange",
-            "--period",
-            "2026-11",
-            "--out",
-            path_str(&rot),
-        ],
-    )
-    .expect(0);
+    let rot = m.rotation(&new_key, "2026-11");
     m.build_in(
         "2026-11",
         "2026-11",
@@ -753,24 +719,7 @@ fn months_before_a_rotation_stay_verifiable() {
     m.build("2026-10", CSV).expect(0);
     let new_key = m.path("new.key");
     let new_pub = por_e2e::keygen(&new_key);
-    let rot = m.path("rotation.json");
-    run(
-        "por-prove",
-        &[
-            "rotate-key",
-            "--old-key",
-            path_str(&m.key),
-            "--new-key",
-            path_str(&new_key),
-            "--exchange",
-            "Chain Exchange",
-            "--period",
-            "2026-11",
-            "--out",
-            path_str(&rot),
-        ],
-    )
-    .expect(0);
+    let rot = m.rotation(&new_key, "2026-11");
     m.build_in(
         "2026-11",
         "2026-11",

@@ -164,4 +164,28 @@ impl Months {
         args.extend_from_slice(extra);
         run("por-verify", &args)
     }
+
+    /// Writes the handover of the exchange from its key to `new_key` for `period`
+    /// (`por-prove rotate-key`) and returns the file.
+    pub fn rotation(&self, new_key: &Path, period: &str) -> PathBuf {
+        let out = self.path(&format!("rotation-{period}.json"));
+        run(
+            "por-prove",
+            &[
+                "rotate-key",
+                "--old-key",
+                path_str(&self.key),
+                "--new-key",
+                path_str(new_key),
+                "--exchange",
+                "Chain Exchange",
+                "--period",
+                period,
+                "--out",
+                path_str(&out),
+            ],
+        )
+        .expect(0);
+        out
+    }
 }

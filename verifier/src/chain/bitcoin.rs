@@ -52,10 +52,6 @@ impl BitcoinNode {
     /// and (later, per entry) that it has reached the snapshot height.
     pub fn connect(url: &str, network: Network) -> Result<BitcoinNode> {
         let rpc = Rpc::new("bitcoin node", url)?;
-        Self::with_rpc(rpc, network)
-    }
-
-    fn with_rpc(rpc: Rpc, network: Network) -> Result<BitcoinNode> {
         let info = rpc.must("getblockchaininfo", json!([]))?;
         let chain = info.get("chain").and_then(Value::as_str).unwrap_or("?");
         if chain != core_chain_name(network) {
@@ -120,29 +116,26 @@ impl BitcoinNode {
 
     /// The tip's height and block time.
     pub fn tip(&self) -> Result<(u64, i64)> {
-        let hash = self.rpc.must("getblockhash", json!([self.height]))?;
+        Ok((self.height, self.block_time(self.height)?))
+    }
+
+    /// The time of the main-chain block at `height`.
+    fn block_time(&self, height: u64) -> Result<i64> {
+        let hash = self.rpc.must("getblockhash", json!([height]))?;
         let header = self.rpc.must("getblockheader", json!([hash, true]))?;
-        let time = header.get("time").and_then(Value::as_i64).ok_or_else(|| {
+        header.get("time").and_then(Value::as_i64).ok_or_else(|| {
             Error::input(format!(
                 "bitcoin node at {}: getblockheader: no time",
                 self.rpc.shown()
             ))
-        })?;
-        Ok((self.height, time))
+        })
     }
 
     /// The snapshot block: its time, and whether it is buried under at least
     /// [`BITCOIN_SETTLED_DEPTH`] blocks (counting itself).
     pub fn snapshot(&self, height: u64) -> Result<Snapshot> {
         self.require_height(height)?;
-        let hash = self.rpc.must("getblockhash", json!([height]))?;
-        let header = self.rpc.must("getblockheader", json!([hash, true]))?;
-        let time = header.get("time").and_then(Value::as_i64).ok_or_else(|| {
-            Error::input(format!(
-                "bitcoin node at {}: getblockheader: no time",
-                self.rpc.shown()
-            ))
-        })?;
+        let time = self.block_time(height)?;
         let depth = self.height - height + 1;
         let settled = if depth >= BITCOIN_SETTLED_DEPTH {
             Ok(format!("buried under {depth} blocks"))

@@ -104,30 +104,25 @@ impl EthereumNode {
 
     /// The tip's height and block time.
     pub fn tip(&self) -> Result<(u64, i64)> {
-        let time = self
-            .block_field(json!(format!("0x{:x}", self.height)), "timestamp")?
-            .and_then(|t| i64::try_from(t).ok())
-            .ok_or_else(|| {
-                Error::input(format!(
-                    "ethereum node at {}: no latest block",
-                    self.rpc.shown()
-                ))
-            })?;
-        Ok((self.height, time))
+        Ok((self.height, self.block_time(self.height)?))
     }
 
-    /// The snapshot block: its time, and whether it is at or below the node's finalized block.
-    pub fn snapshot(&self, height: u64) -> Result<Snapshot> {
-        self.require_height(height)?;
-        let time = self
-            .block_field(json!(format!("0x{height:x}")), "timestamp")?
+    /// The timestamp of the block at `height`.
+    fn block_time(&self, height: u64) -> Result<i64> {
+        self.block_field(json!(format!("0x{height:x}")), "timestamp")?
             .and_then(|t| i64::try_from(t).ok())
             .ok_or_else(|| {
                 Error::input(format!(
                     "ethereum node at {}: no block {height}",
                     self.rpc.shown()
                 ))
-            })?;
+            })
+    }
+
+    /// The snapshot block: its time, and whether it is at or below the node's finalized block.
+    pub fn snapshot(&self, height: u64) -> Result<Snapshot> {
+        self.require_height(height)?;
+        let time = self.block_time(height)?;
         let finalized = self.block_field(json!("finalized"), "number")?;
         let settled = match finalized {
             Some(f) if f >= u128::from(height) => Ok(format!("at or below the finalized block {f}")),
