@@ -3,6 +3,7 @@
 use crate::files::{set_private, StagingDir};
 use crate::progress::Progress;
 use crate::random::{bytes32, SaltSource};
+use crate::stored::{cut_level, LeafRecord, TreeWriter, DENSE_SHIFT, TREE_FILE};
 use ed25519_dalek::{Signer, SigningKey};
 use por_verifier::amount::Amount;
 use por_verifier::asset::Asset;
@@ -17,7 +18,7 @@ use por_verifier::state::{
     leaf_level, PositionAssigner, PrivateState, ATTESTATION_FILE, LEAVES_FILE, LEDGER_FILE,
     PRIVATE_DIR, STATE_FORMAT,
 };
-use por_verifier::tree::{build as build_tree, TreeParams};
+use por_verifier::tree::{build_visiting, TreeParams};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -314,9 +315,26 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         assets: k,
         padding_key,
     };
+    // The stored tree answers proofs later without a rebuild (stored.rs).
+    let cut = cut_level(cfg.height, n as u64, DENSE_SHIFT);
+    let mut store = TreeWriter::create(&private.join(TREE_FILE), &params, n as u64, cut, || {
+        order.iter().map(|&i| {
+            let i = i as usize;
+            LeafRecord {
+                position: customers.positions[i],
+                salt: &customers.salts[i],
+                user_id: &customers.user_ids[i],
+                balances: &customers.balances[i * k..(i + 1) * k],
+            }
+        })
+    })?;
     let bar = progress.levels(cfg.height);
-    let built = build_tree(&params, level, &[], &|l| bar.set(l))?;
+    let built = build_visiting(&params, level, &[], &mut |l, lvl| {
+        bar.set(l);
+        store.level(l, lvl)
+    })?;
     bar.finish();
+    store.finish(built.root)?;
     if built.root_sums != totals {
         // The tree and the running totals are computed independently; they must agree.
         return Err(Error::failed(

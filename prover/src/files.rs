@@ -48,6 +48,53 @@ pub fn sibling_temp(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
+/// Removes what killed runs left beside `target`: the staging directories and temporary files
+/// named by [`sibling_temp`] whose process is gone. Returns what was removed.
+pub fn remove_leftovers(target: &Path) -> Vec<PathBuf> {
+    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Vec::new();
+    };
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = std::fs::read_dir(&parent) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+        if pid.is_empty() || process_alive(&pid) {
+            continue;
+        }
+        let path = e.path();
+        let gone = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        if gone.is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
+}
+
+/// Whether process `pid` still runs (so its staging area is in use). Where this cannot be told
+/// (no `/proc`), only this process counts as alive.
+fn process_alive(pid: &str) -> bool {
+    if pid == std::process::id().to_string() {
+        return true;
+    }
+    let proc = Path::new("/proc");
+    proc.is_dir() && proc.join(pid).exists()
+}
+
 /// A directory being written; removed on drop unless `commit` moved it into place.
 pub struct StagingDir {
     tmp: PathBuf,
@@ -58,6 +105,14 @@ pub struct StagingDir {
 impl StagingDir {
     /// Starts staging `target`, which must not exist (or, with `replace`, may).
     pub fn new(target: &Path, replace: bool) -> Result<StagingDir> {
+        for gone in remove_leftovers(target) {
+            // Said at once, on stderr: it must be seen even if this run then fails.
+            eprintln!(
+                "por-prove: removed {}: left by an earlier run that was killed before it \
+                 finished (it may have held private state: salts, seeds)",
+                gone.display()
+            );
+        }
         if target.exists() && !replace {
             return Err(Error::input(format!(
                 "{}: already exists; choose a new output directory or pass --force",

@@ -15,4 +15,6 @@ pub mod progress;
 pub mod proofs;
 pub mod random;
 pub mod reserves;
+pub mod serve;
+pub mod stored;
 pub mod synth;

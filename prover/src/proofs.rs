@@ -1,67 +1,32 @@
-//! Handing out inclusion proofs from the private state, without storing the tree: the tree is
-//! rebuilt from the leaves and the paths of the requested customers are collected on the way.
+//! Handing out inclusion proofs from the stored tree (stored.rs): one proof is a few reads,
+//! and a batch streams its users through the tree in parallel with bounded memory.
 
-use por_verifier::attestation::Attestation;
+use crate::stored::StoredTree;
 use por_verifier::error::{Error, Result};
-use por_verifier::proof::{verify_inclusion, InclusionProof};
-use por_verifier::state::{
-    index_users, private_path, read_leaves, PrivateState, ATTESTATION_FILE, LEAVES_FILE,
-};
-use por_verifier::tree::build;
+use por_verifier::proof::InclusionProof;
+use rayon::prelude::*;
 use std::path::Path;
 
-/// The proofs of `users`, in the order given. Every proof is checked against the published
-/// attestation before it is returned, so the exchange never hands out a proof that fails.
+/// The proofs of `users`, in the order given; an unknown user is an error. Every proof is
+/// checked against the published attestation before it is returned, so the exchange never
+/// hands out a proof that fails.
 pub fn make_proofs(dir: &Path, users: &[String]) -> Result<Vec<InclusionProof>> {
-    let att = Attestation::read(&dir.join(ATTESTATION_FILE))?;
-    let state = PrivateState::read(dir)?;
-    let leaves = read_leaves(&private_path(dir, LEAVES_FILE), &att.assets)?;
-    let k = att.assets.len();
-    let by_user = index_users(&leaves.user_ids);
-    let mut rows = Vec::with_capacity(users.len());
-    for u in users {
-        let i = *by_user.get(u.as_str()).ok_or_else(|| {
-            Error::input(format!(
-                "user {u:?} is not in the tree of {}",
-                dir.display()
-            ))
-        })?;
-        rows.push(i);
-    }
-    let targets: Vec<u64> = rows.iter().map(|&i| leaves.level.index[i]).collect();
-    let balances: Vec<_> = rows
+    let tree = StoredTree::open(dir)?;
+    users
         .iter()
-        .map(|&i| leaves.level.sums[i * k..(i + 1) * k].to_vec())
-        .collect();
-    let params = state.tree_params()?;
-    let built = build(&params, leaves.level, &targets, &|_| {})?;
-    if built.root != att.root_hash {
-        return Err(Error::failed(format!(
-            "{}: the private state does not produce the published root; was it modified?",
-            dir.display()
-        )));
-    }
-    let mut out = Vec::with_capacity(users.len());
-    for ((path, &i), (bal, &pos)) in built
-        .paths
-        .into_iter()
-        .zip(&rows)
-        .zip(balances.into_iter().zip(&targets))
-    {
-        let proof = InclusionProof {
-            exchange: att.exchange.clone(),
-            period: att.period.clone(),
-            user_id: leaves.user_ids[i].clone(),
-            salt: leaves.salts[i],
-            position: pos,
-            balances: bal,
-            path,
-        };
-        verify_inclusion(&att, &proof, &proof.user_id)?;
-        out.push(proof);
-    }
-    Ok(out)
+        .map(|u| {
+            tree.proof(u)?.ok_or_else(|| {
+                Error::input(format!(
+                    "user {u:?} is not in the tree of {}",
+                    dir.display()
+                ))
+            })
+        })
+        .collect()
 }
+
+/// Where a batch's proofs go: a chunk at a time, as (user id, text) in request order.
+pub type Sink<'a> = dyn for<'s> FnMut(Vec<(&'s str, String)>) -> Result<()> + Send + 'a;
 
 /// Why a requested user got no proof in a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,82 +48,95 @@ pub struct BatchSummary {
     pub skipped: Vec<Skipped>,
 }
 
-/// Makes the proofs of many users, `chunk` users per pass over the tree, handing each proof to
-/// `sink` in request order. Memory is one tree level plus one chunk's paths, whatever the
-/// number of users; an invalid, unknown or repeated id is skipped and reported, never fatal.
+/// Makes the proofs of many users, `chunk` users at a time in parallel, handing each proof to
+/// `sink` (a chunk at a time, as user ids and the texts `render` made) in request order. Memory is one chunk of proofs plus one bit per customer, whatever
+/// the number of users; an invalid, unknown or repeated id is skipped and reported, never
+/// fatal.
 pub fn batch_proofs(
     dir: &Path,
     users: &[String],
     chunk: usize,
     progress: &crate::progress::Progress,
-    sink: &mut dyn FnMut(InclusionProof) -> Result<()>,
+    render: &(dyn Fn(&InclusionProof) -> String + Sync),
+    sink: &mut Sink<'_>,
 ) -> Result<BatchSummary> {
-    let att = Attestation::read(&dir.join(ATTESTATION_FILE))?;
-    let state = PrivateState::read(dir)?;
-    let leaves_path = private_path(dir, LEAVES_FILE);
-    let k = att.assets.len();
-    let mut summary = BatchSummary::default();
-    // Resolve every request to a row of the leaves file first.
-    let rows: Vec<usize> = {
-        let leaves = read_leaves(&leaves_path, &att.assets)?;
-        let by_user = index_users(&leaves.user_ids);
-        let mut seen = std::collections::HashSet::new();
-        let mut rows = Vec::new();
-        for u in users {
+    type Answers = Vec<Result<Option<(u64, String)>>>;
+    let tree = StoredTree::open_with_cache(dir, crate::stored::LARGE_CACHE)?;
+    let bar = progress.proofs(users.len() as u64);
+    let mut out = Emitter {
+        summary: BatchSummary::default(),
+        served: vec![0u64; (tree.customers() as usize).div_ceil(64)],
+        done: 0,
+        bar: &bar,
+        sink,
+    };
+    let make = |part: &[String]| -> Answers {
+        part.par_iter()
+            .map(|u| {
+                if por_verifier::liabilities::validate_user_id(u).is_err() {
+                    return Ok(None);
+                }
+                Ok(tree.proof_with_row(u)?.map(|(row, p)| (row, render(&p))))
+            })
+            .collect()
+    };
+    // Proofs of one chunk are made in parallel while the previous chunk is written, so the
+    // cores do not wait for the disk; everything is handed out in request order.
+    let mut pending: Option<(&[String], Answers)> = None;
+    for part in users.chunks(chunk.max(1)) {
+        let (answers, written) = rayon::join(
+            || make(part),
+            || match pending.take() {
+                Some((p, a)) => out.emit(p, a),
+                None => Ok(()),
+            },
+        );
+        written?;
+        pending = Some((part, answers));
+    }
+    if let Some((p, a)) = pending {
+        out.emit(p, a)?;
+    }
+    bar.finish();
+    Ok(out.summary)
+}
+
+/// Hands a batch's answers out in order, skipping and recording what cannot be served.
+struct Emitter<'a> {
+    summary: BatchSummary,
+    /// One bit per leaf: a repeated id finds its row already served.
+    served: Vec<u64>,
+    done: u64,
+    bar: &'a crate::progress::Bar,
+    sink: &'a mut Sink<'a>,
+}
+
+impl Emitter<'_> {
+    fn emit(&mut self, part: &[String], answers: Vec<Result<Option<(u64, String)>>>) -> Result<()> {
+        let mut ready = Vec::with_capacity(part.len());
+        for (u, answer) in part.iter().zip(answers) {
+            self.done += 1;
+            self.bar.set(self.done);
             if let Err(why) = por_verifier::liabilities::validate_user_id(u) {
-                summary.skipped.push(Skipped::Invalid(u.clone(), why));
-            } else if !seen.insert(u.as_str()) {
-                summary.skipped.push(Skipped::Duplicate(u.clone()));
-            } else {
-                match by_user.get(u.as_str()) {
-                    Some(&i) => rows.push(i),
-                    None => summary.skipped.push(Skipped::Unknown(u.clone())),
+                self.summary.skipped.push(Skipped::Invalid(u.clone(), why));
+                continue;
+            }
+            match answer? {
+                None => self.summary.skipped.push(Skipped::Unknown(u.clone())),
+                Some((row, text)) => {
+                    let (w, b) = ((row / 64) as usize, row % 64);
+                    if self.served[w] >> b & 1 == 1 {
+                        self.summary.skipped.push(Skipped::Duplicate(u.clone()));
+                        continue;
+                    }
+                    self.served[w] |= 1 << b;
+                    ready.push((u.as_str(), text));
                 }
             }
         }
-        rows
-    };
-    let bar = progress.proofs(rows.len() as u64);
-    let params = state.tree_params()?;
-    for part in rows.chunks(chunk.max(1)) {
-        // Each pass reads the leaves again rather than keeping a second copy in memory.
-        let leaves = read_leaves(&leaves_path, &att.assets)?;
-        let targets: Vec<u64> = part.iter().map(|&i| leaves.level.index[i]).collect();
-        let balances: Vec<_> = part
-            .iter()
-            .map(|&i| leaves.level.sums[i * k..(i + 1) * k].to_vec())
-            .collect();
-        let ids: Vec<(String, [u8; 32])> = part
-            .iter()
-            .map(|&i| (leaves.user_ids[i].clone(), leaves.salts[i]))
-            .collect();
-        let built = build(&params, leaves.level, &targets, &|_| {})?;
-        if built.root != att.root_hash {
-            return Err(Error::failed(format!(
-                "{}: the private state does not produce the published root; was it modified?",
-                dir.display()
-            )));
-        }
-        for (((path, (user_id, salt)), bal), &pos) in
-            built.paths.into_iter().zip(ids).zip(balances).zip(&targets)
-        {
-            let proof = InclusionProof {
-                exchange: att.exchange.clone(),
-                period: att.period.clone(),
-                user_id,
-                salt,
-                position: pos,
-                balances: bal,
-                path,
-            };
-            verify_inclusion(&att, &proof, &proof.user_id)?;
-            sink(proof)?;
-            summary.written += 1;
-            bar.set(summary.written);
-        }
+        self.summary.written += ready.len() as u64;
+        (self.sink)(ready)
     }
-    bar.finish();
-    Ok(summary)
 }
 
 /// The file a user's proof is written to inside a batch directory: named by the SHA-256 of the

@@ -121,36 +121,26 @@ pub fn build(
     targets: &[u64],
     on_level: &(dyn Fn(u8) + Sync),
 ) -> Result<BuiltTree> {
+    build_visiting(params, leaves, targets, &mut |l, _| {
+        if l > 0 {
+            on_level(l);
+        }
+        Ok(())
+    })
+}
+
+/// As [`build`], handing every level (0 = the leaves, up to the root) to `visit` once it is
+/// complete: this is how the prover stores the upper levels without keeping them in memory.
+pub fn build_visiting(
+    params: &TreeParams,
+    leaves: Level,
+    targets: &[u64],
+    visit: &mut dyn FnMut(u8, &Level) -> Result<()>,
+) -> Result<BuiltTree> {
+    let part = build_levels(params, leaves, targets, params.height, visit)?;
     let k = params.assets;
-    if leaves.sums.len() != leaves.len() * k || leaves.hash.len() != leaves.len() {
-        return Err(Error::input("leaf arrays have inconsistent lengths"));
-    }
-    check_positions(&leaves.index, params.height)?;
-    let mut paths: Vec<Vec<Sibling>> = targets
-        .iter()
-        .map(|_| Vec::with_capacity(params.height as usize))
-        .collect();
-    let mut cursor: Vec<u64> = targets.to_vec();
-    for &t in targets {
-        if leaves.index.binary_search(&t).is_err() {
-            return Err(Error::input(format!("no leaf at position {t}")));
-        }
-    }
-    let mut level = leaves;
-    let (mut node_hashes, mut padding_hashes) = (0u64, 0u64);
-    for l in 0..params.height {
-        for (path, pos) in paths.iter_mut().zip(cursor.iter_mut()) {
-            path.push(sibling_of(params, &level, l, *pos ^ 1));
-            *pos >>= 1;
-        }
-        let (next, hashes, pads) = next_level(params, &level, l)?;
-        node_hashes += hashes;
-        padding_hashes += pads;
-        level = next;
-        on_level(l + 1);
-    }
-    let (root, root_sums) = match level.len() {
-        1 => (level.hash[0], level.sums),
+    let (root, root_sums) = match part.top.len() {
+        1 => (part.top.hash[0], part.top.sums),
         // No customer at all: the root is an empty subtree of full height.
         _ => (
             padding_hash(&params.padding_key, params.height, 0),
@@ -160,6 +150,72 @@ pub fn build(
     Ok(BuiltTree {
         root,
         root_sums,
+        paths: part.paths,
+        node_hashes: part.node_hashes,
+        padding_hashes: part.padding_hashes,
+    })
+}
+
+/// The lower `levels` levels of a tree, built from some of its leaves.
+#[derive(Debug, Clone)]
+pub struct PartialBuild {
+    /// The occupied nodes of level `levels`.
+    pub top: Level,
+    /// For each target, its siblings at levels `0..levels`.
+    pub paths: Vec<Vec<Sibling>>,
+    /// Hashes computed (see [`BuiltTree::node_hashes`]).
+    pub node_hashes: u64,
+    /// Padding hashes among them.
+    pub padding_hashes: u64,
+}
+
+/// Builds levels `1..=levels` above `leaves` (any subset of a tree's leaves, at their global
+/// positions: a subtree of the stored tree is recomputed this way), collecting the lower part
+/// of the paths of `targets`.
+pub fn build_levels(
+    params: &TreeParams,
+    leaves: Level,
+    targets: &[u64],
+    levels: u8,
+    visit: &mut dyn FnMut(u8, &Level) -> Result<()>,
+) -> Result<PartialBuild> {
+    let k = params.assets;
+    if leaves.sums.len() != leaves.len() * k || leaves.hash.len() != leaves.len() {
+        return Err(Error::input("leaf arrays have inconsistent lengths"));
+    }
+    check_positions(&leaves.index, params.height)?;
+    if levels > params.height {
+        return Err(Error::input(format!(
+            "{levels} levels asked of a tree of height {}",
+            params.height
+        )));
+    }
+    let mut paths: Vec<Vec<Sibling>> = targets
+        .iter()
+        .map(|_| Vec::with_capacity(levels as usize))
+        .collect();
+    let mut cursor: Vec<u64> = targets.to_vec();
+    for &t in targets {
+        if leaves.index.binary_search(&t).is_err() {
+            return Err(Error::input(format!("no leaf at position {t}")));
+        }
+    }
+    let mut level = leaves;
+    let (mut node_hashes, mut padding_hashes) = (0u64, 0u64);
+    visit(0, &level)?;
+    for l in 0..levels {
+        for (path, pos) in paths.iter_mut().zip(cursor.iter_mut()) {
+            path.push(sibling_of(params, &level, l, *pos ^ 1));
+            *pos >>= 1;
+        }
+        let (next, hashes, pads) = next_level(params, &level, l)?;
+        node_hashes += hashes;
+        padding_hashes += pads;
+        level = next;
+        visit(l + 1, &level)?;
+    }
+    Ok(PartialBuild {
+        top: level,
         paths,
         node_hashes,
         padding_hashes,
@@ -198,10 +254,15 @@ fn chunk_bounds(index: &[u64]) -> Vec<usize> {
     bounds
 }
 
-/// Computes level `l + 1` from level `l`; returns it and the number of hashes computed.
 /// Computes level `l + 1` from level `l`; returns it, the number of hashes computed, and how
 /// many of those were padding hashes.
 fn next_level(params: &TreeParams, cur: &Level, l: u8) -> Result<(Level, u64, u64)> {
+    if cur.len() < 4096 {
+        // A subtree recomputed for one proof: not worth handing to other threads.
+        let (out, hashes) = hash_range(params, cur, l, 0, cur.len())?;
+        let pads = hashes - out.len() as u64;
+        return Ok((out, hashes, pads));
+    }
     let bounds = chunk_bounds(&cur.index);
     let parts: Vec<Result<(Level, u64)>> = bounds
         .par_windows(2)

@@ -111,6 +111,33 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Answer GET /proof/{user_id} over HTTP from the stored tree, for the exchange's backend
+    /// (which authenticates its customers: this service does not). Prints "listening on
+    /// http://ADDR" when ready; stops on Ctrl-C or SIGTERM. User ids are never logged.
+    Serve {
+        /// The directory written by `build`.
+        #[arg(long)]
+        from: PathBuf,
+        /// Address and port to listen on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Proofs made at once at most; further requests wait.
+        #[arg(long, default_value_t = 64)]
+        max_concurrent: usize,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Log one line per request on stderr: method, route, status, time (never the id).
+        #[arg(long)]
+        access_log: bool,
+    },
+    /// Write the stored tree (private/tree.bin) anew from private/leaves.csv: for a build
+    /// directory written by an older por-prove, or whose stored tree is damaged.
+    StoreTree {
+        /// The directory written by `build`.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Write the proofs of many customers: one file each (named by the SHA-256 of the id, with
     /// an index), or one JSON-lines file. Unknown, invalid or repeated ids are skipped and
     /// listed (exit 1 if any); memory stays bounded by --chunk.
@@ -127,8 +154,9 @@ enum Cmd {
         /// Write every proof as one line of this file instead (must not exist).
         #[arg(long)]
         jsonl: Option<PathBuf>,
-        /// Users per pass over the tree (memory grows with it).
-        #[arg(long, default_value_t = 100_000)]
+        /// Users whose proofs are made in parallel before they are written (memory grows
+        /// with it: about 4 KiB each).
+        #[arg(long, default_value_t = 10_000)]
         chunk: usize,
     },
     /// On-chain reserves: the challenge to sign, and adding signed reserves to an attestation.
@@ -404,6 +432,48 @@ fn run(cmd: Cmd) -> Result<()> {
                 None => say_raw!("{}", proof.to_json()),
             }
         }
+        Cmd::Serve {
+            from,
+            listen,
+            max_concurrent,
+            threads,
+            access_log,
+        } => {
+            let tree = por_prover::stored::StoredTree::open_with_cache(
+                &from,
+                por_prover::stored::LARGE_CACHE,
+            )?;
+            let cfg = por_prover::serve::ServeConfig {
+                listen,
+                max_concurrent,
+                threads: threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+                access_log,
+            };
+            let customers = tree.customers();
+            let c = por_prover::serve::serve(tree, &cfg, |addr| {
+                say!("listening on http://{addr} ({customers} customers)");
+                use std::io::Write as _;
+                let _ = std::io::stdout().flush();
+            })?;
+            use std::sync::atomic::Ordering::Relaxed;
+            eprintln!(
+                "por-prove serve: stopped; served {} proofs, {} unknown ids, {} bad requests, {} errors",
+                c.proofs.load(Relaxed),
+                c.not_found.load(Relaxed),
+                c.bad.load(Relaxed),
+                c.errors.load(Relaxed)
+            );
+        }
+        Cmd::StoreTree { from } => {
+            por_prover::stored::store_tree(&from)?;
+            say!(
+                "wrote {}",
+                from.join("private")
+                    .join(por_prover::stored::TREE_FILE)
+                    .display()
+            );
+        }
         Cmd::Proofs {
             from,
             users,
@@ -426,6 +496,12 @@ fn run(cmd: Cmd) -> Result<()> {
                     use std::io::Write as _;
                     let stage = por_prover::files::StagingDir::new(&dir, false)?;
                     let root = stage.path().to_path_buf();
+                    for b in 0..=255u8 {
+                        let d = root.join(format!("{b:02x}"));
+                        std::fs::create_dir(&d).map_err(|e| {
+                            Error::input(format!("{}: cannot create: {e}", d.display()))
+                        })?;
+                    }
                     let index_path = root.join("index.jsonl");
                     let mut index = std::io::BufWriter::new(
                         std::fs::File::create(&index_path).map_err(|e| {
@@ -437,23 +513,27 @@ fn run(cmd: Cmd) -> Result<()> {
                         &ids,
                         chunk,
                         &progress,
-                        &mut |p| {
-                            let name = por_prover::proofs::proof_file_name(&p.user_id);
-                            let path = root.join(&name);
-                            if let Some(d) = path.parent() {
-                                std::fs::create_dir_all(d).map_err(|e| {
-                                    Error::input(format!("{}: cannot create: {e}", d.display()))
+                        &|p| p.to_json(),
+                        &mut |ready| {
+                            use rayon::prelude::*;
+                            // Files are independent: written in parallel; the index in order.
+                            ready.par_iter().try_for_each(|(user_id, text)| {
+                                let path = root.join(por_prover::proofs::proof_file_name(user_id));
+                                std::fs::write(&path, text).map_err(|e| {
+                                    Error::input(format!("{}: cannot write: {e}", path.display()))
+                                })
+                            })?;
+                            for (user_id, _) in &ready {
+                                let name = por_prover::proofs::proof_file_name(user_id);
+                                writeln!(
+                                    index,
+                                    "{}",
+                                    serde_json::json!({"user_id": user_id, "file": name})
+                                )
+                                .map_err(|e| {
+                                    Error::input(format!("index.jsonl: cannot write: {e}"))
                                 })?;
                             }
-                            std::fs::write(&path, p.to_json()).map_err(|e| {
-                                Error::input(format!("{}: cannot write: {e}", path.display()))
-                            })?;
-                            writeln!(
-                                index,
-                                "{}",
-                                serde_json::json!({"user_id": p.user_id, "file": name})
-                            )
-                            .map_err(|e| Error::input(format!("index.jsonl: cannot write: {e}")))?;
                             Ok(())
                         },
                     )?;
@@ -483,16 +563,21 @@ fn run(cmd: Cmd) -> Result<()> {
                         std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(|e| {
                             Error::input(format!("{}: cannot create: {e}", tmp.display()))
                         })?);
-                    let result =
-                        por_prover::proofs::batch_proofs(&from, &ids, chunk, &progress, &mut |p| {
-                            let v: serde_json::Value =
-                                serde_json::from_str(&p.to_json()).map_err(|e| {
-                                    Error::input(format!("proof of {:?}: {e}", p.user_id))
+                    let result = por_prover::proofs::batch_proofs(
+                        &from,
+                        &ids,
+                        chunk,
+                        &progress,
+                        &|p| p.to_json_line(),
+                        &mut |ready| {
+                            for (_, text) in ready {
+                                out.write_all(text.as_bytes()).map_err(|e| {
+                                    Error::input(format!("{}: cannot write: {e}", tmp.display()))
                                 })?;
-                            writeln!(out, "{v}").map_err(|e| {
-                                Error::input(format!("{}: cannot write: {e}", tmp.display()))
-                            })
-                        });
+                            }
+                            Ok(())
+                        },
+                    );
                     let flushed = out.flush();
                     drop(out);
                     let done = result.and_then(|s| {

@@ -1,0 +1,292 @@
+//! The proof service: `por-prove serve` answers `GET /proof/{user_id}` from a stored tree.
+//!
+//! It sits behind the exchange's own backend, which authenticates its customers and forwards
+//! their request; this service does no authentication and should listen on a private address.
+//!
+//! - `GET /proof/{id}`: 200 with the proof JSON; 404 if the id is in no leaf; 400 if the id is
+//!   not valid. The id is everything in the request path after `/proof/`, percent-decoded
+//!   exactly once (`%2F` gives `/`, `%25` gives `%`, and `%2541` gives `%41`); a `%` not
+//!   followed by two hex digits, or a decoded id that is not UTF-8, is a bad request. A `?` in
+//!   an id must be sent as `%3F`, or it starts the query (which is ignored).
+//! - `GET /health`: 200 with the exchange, period, number of customers and root.
+//! - Anything else: 404, or 405 for another method.
+//!
+//! Every answer carries `Cache-Control: no-store` (a proof is personal data) and a proof's
+//! answer `Server-Timing: proof;dur=MS`, the time spent making it. At most `max_concurrent`
+//! proofs are made at once; further requests wait for a slot.
+//!
+//! User ids are personal data: they are never written to the logs. The access log
+//! (`--access-log`) writes the method, the route (`/proof/{id}` as such), the status and the
+//! time.
+
+use crate::stored::StoredTree;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use por_verifier::error::{Error, Result};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How the service runs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Proofs made at once at most.
+    pub max_concurrent: usize,
+    /// Worker threads of the runtime.
+    pub threads: usize,
+    /// Write one line per request (without the user id) to stderr.
+    pub access_log: bool,
+}
+
+/// Counts kept while serving, printed when the service stops.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Proofs served.
+    pub proofs: AtomicU64,
+    /// Requests for ids in no leaf.
+    pub not_found: AtomicU64,
+    /// Malformed requests.
+    pub bad: AtomicU64,
+    /// Failures reading the stored tree.
+    pub errors: AtomicU64,
+}
+
+struct Shared {
+    tree: StoredTree,
+    slots: tokio::sync::Semaphore,
+    counters: Counters,
+    access_log: bool,
+    health: Bytes,
+}
+
+/// Decodes `%XX` escapes once; `None` on a `%` without two hex digits or on bytes that are
+/// not UTF-8.
+pub fn percent_decode(raw: &str) -> Option<String> {
+    let b = raw.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = |c: u8| (c as char).to_digit(16);
+            let hi = b.get(i + 1).copied().and_then(hex)?;
+            let lo = b.get(i + 2).copied().and_then(hex)?;
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Serves until interrupted (Ctrl-C or SIGTERM). `ready` is called with the bound address
+/// once the service accepts connections (port 0 binds a free port).
+pub fn serve(
+    tree: StoredTree,
+    cfg: &ServeConfig,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<Counters> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cfg.threads.max(1))
+        .enable_all()
+        .build()
+        .map_err(|e| Error::input(format!("cannot start the runtime: {e}")))?;
+    let att = tree.attestation();
+    let health = serde_json::json!({
+        "status": "ok",
+        "exchange": att.exchange,
+        "period": att.period,
+        "customers": tree.customers(),
+        "root_hash": att.root_hash.to_hex(),
+    })
+    .to_string();
+    let shared = Arc::new(Shared {
+        slots: tokio::sync::Semaphore::new(cfg.max_concurrent.max(1)),
+        counters: Counters::default(),
+        access_log: cfg.access_log,
+        health: Bytes::from(health),
+        tree,
+    });
+    let listen = cfg.listen;
+    let inner = Arc::clone(&shared);
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| Error::input(format!("--listen {listen}: cannot listen: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::input(format!("--listen {listen}: {e}")))?;
+        ready(addr);
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                accepted = listener.accept() => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    let _ = stream.set_nodelay(true);
+                    let shared = Arc::clone(&inner);
+                    tokio::spawn(async move {
+                        let svc = hyper::service::service_fn(move |req| {
+                            let shared = Arc::clone(&shared);
+                            async move { Ok::<_, std::convert::Infallible>(answer(&shared, req).await) }
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), svc)
+                            .await;
+                    });
+                }
+            }
+        }
+        Ok::<(), Error>(())
+    })?;
+    drop(rt);
+    let shared = Arc::try_unwrap(shared).map_err(|_| Error::input("service still in use"))?;
+    Ok(shared.counters)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn reply(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(body));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        hyper::header::CACHE_CONTROL,
+        hyper::header::HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
+fn error(status: StatusCode, why: &'static str) -> Response<Full<Bytes>> {
+    reply(
+        status,
+        Bytes::from(format!("{{\"error\":{}}}", serde_json::json!(why))),
+    )
+}
+
+async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let start = Instant::now();
+    let path = req.uri().path();
+    let (route, resp) = if let Some(raw) = path.strip_prefix("/proof/") {
+        let r = if req.method() != Method::GET {
+            allow_get(error(StatusCode::METHOD_NOT_ALLOWED, "use GET"))
+        } else {
+            proof(shared, raw).await
+        };
+        ("/proof/{id}", r)
+    } else if path == "/health" {
+        let r = if req.method() == Method::GET {
+            reply(StatusCode::OK, shared.health.clone())
+        } else {
+            allow_get(error(StatusCode::METHOD_NOT_ALLOWED, "use GET"))
+        };
+        ("/health", r)
+    } else {
+        ("(other)", error(StatusCode::NOT_FOUND, "no such route"))
+    };
+    if shared.access_log {
+        // The route, never the path: the path holds the user id.
+        eprintln!(
+            "{} {} {} {:.3} ms",
+            req.method(),
+            route,
+            resp.status().as_u16(),
+            start.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    resp
+}
+
+fn allow_get(mut r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    r.headers_mut().insert(
+        hyper::header::ALLOW,
+        hyper::header::HeaderValue::from_static("GET"),
+    );
+    r
+}
+
+async fn proof(shared: &Shared, raw: &str) -> Response<Full<Bytes>> {
+    let c = &shared.counters;
+    let Some(id) = percent_decode(raw) else {
+        c.bad.fetch_add(1, Ordering::Relaxed);
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the user id is not validly percent-encoded UTF-8",
+        );
+    };
+    if por_verifier::liabilities::validate_user_id(&id).is_err() {
+        c.bad.fetch_add(1, Ordering::Relaxed);
+        return error(StatusCode::BAD_REQUEST, "not a valid user id");
+    }
+    let Ok(_slot) = shared.slots.acquire().await else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    };
+    let t = Instant::now();
+    let made = shared.tree.proof(&id);
+    let took = t.elapsed();
+    match made {
+        Ok(Some(p)) => {
+            c.proofs.fetch_add(1, Ordering::Relaxed);
+            let mut r = reply(StatusCode::OK, Bytes::from(p.to_json()));
+            if let Ok(v) = hyper::header::HeaderValue::from_str(&format!(
+                "proof;dur={:.3}",
+                took.as_secs_f64() * 1e3
+            )) {
+                r.headers_mut().insert("server-timing", v);
+            }
+            r
+        }
+        Ok(None) => {
+            c.not_found.fetch_add(1, Ordering::Relaxed);
+            error(StatusCode::NOT_FOUND, "no proof for this user id")
+        }
+        Err(e) => {
+            c.errors.fetch_add(1, Ordering::Relaxed);
+            // The stored tree's messages name rows and offsets, never ids.
+            eprintln!("por-prove serve: error: {}", e.message());
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn decodes_exactly_once() {
+        assert_eq!(percent_decode("a%2Fb").as_deref(), Some("a/b"));
+        assert_eq!(percent_decode("a/b").as_deref(), Some("a/b"));
+        assert_eq!(percent_decode("%25").as_deref(), Some("%"));
+        assert_eq!(percent_decode("%2541").as_deref(), Some("%41"));
+        assert_eq!(percent_decode("x%3Fy%20z").as_deref(), Some("x?y z"));
+        assert_eq!(percent_decode("%C3%A9").as_deref(), Some("é"));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("abc%4"), None);
+        assert_eq!(percent_decode("%FF"), None);
+    }
+}

@@ -1,0 +1,157 @@
+//! `por-prove serve`: its answers equal `por-prove proof`'s, byte for byte, for ids that need
+//! percent-encoding; unknown and malformed ids get 404 and 400; user ids never reach its logs.
+
+use por_e2e::{bin, path_str, run, Exchange};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+struct Answer {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+fn get(addr: &str, target: &str) -> Answer {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a response");
+    let status = head[9..12].parse().expect("a status");
+    Answer {
+        status,
+        headers: head.to_ascii_lowercase(),
+        body: body.to_string(),
+    }
+}
+
+/// Percent-encodes every byte outside the unreserved set, as a client library would.
+fn encode(id: &str) -> String {
+    id.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_service_answers_as_proof_does_and_never_logs_ids() {
+    let ids = [
+        "alice",
+        "a/b",
+        "what?now",
+        "100%",
+        "two words",
+        "ünï",
+        "%41",
+    ];
+    let mut csv = String::from("user_id,BTC:8\n");
+    for (i, id) in ids.iter().enumerate() {
+        csv.push_str(&format!("{id},{}.5\n", i + 1));
+    }
+    let ex = Exchange::build(&csv, &[]);
+    let mut child = Command::new(bin("por-prove"))
+        .args([
+            "serve",
+            "--from",
+            path_str(&ex.out),
+            "--listen",
+            "127.0.0.1:0",
+            "--access-log",
+            "--threads",
+            "2",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the service");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+
+    for id in ids {
+        let want = run(
+            "por-prove",
+            &["proof", "--from", path_str(&ex.out), "--user", id],
+        )
+        .expect(0)
+        .stdout;
+        let a = get(&addr, &format!("/proof/{}", encode(id)));
+        assert_eq!(a.status, 200, "{id}: {}", a.body);
+        assert_eq!(a.body, want, "{id}");
+        assert!(
+            a.headers.contains("server-timing: proof;dur="),
+            "{}",
+            a.headers
+        );
+        assert!(a.headers.contains("cache-control: no-store"));
+        // The verifier accepts what the service gave.
+        let p = ex.path("served.json");
+        std::fs::write(&p, &a.body).unwrap();
+        ex.verify(&ex.attestation(), &p, id).expect(0);
+    }
+    // A slash may also come unencoded: everything after /proof/ is the id.
+    assert_eq!(get(&addr, "/proof/a/b").status, 200);
+    // Decoded exactly once: %2541 is the id "%41", not "A".
+    let a = get(&addr, "/proof/%2541");
+    assert!(a.body.contains("\"user_id\":\"%41\""), "{}", a.body);
+    // Unknown, empty, malformed escapes, invalid UTF-8, control characters, other routes.
+    assert_eq!(get(&addr, "/proof/nobody").status, 404);
+    assert_eq!(get(&addr, "/proof/Alice").status, 404);
+    assert_eq!(get(&addr, "/proof/").status, 400);
+    assert_eq!(get(&addr, "/proof/a%zz").status, 400);
+    assert_eq!(get(&addr, "/proof/%FF").status, 400);
+    assert_eq!(get(&addr, "/proof/a%0Ab").status, 400);
+    assert_eq!(
+        get(&addr, &format!("/proof/{}", "x".repeat(300))).status,
+        400
+    );
+    assert_eq!(get(&addr, "/proofs").status, 404);
+    let h = get(&addr, "/health");
+    assert_eq!(h.status, 200);
+    let v: serde_json::Value = serde_json::from_str(&h.body).unwrap();
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["customers"], ids.len());
+    let mut s = TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "POST /proof/alice HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    assert!(raw.starts_with("HTTP/1.1 405"), "{raw}");
+
+    // Stopped by SIGTERM: exit 0 with a summary; no id in anything it logged.
+    let pid = child.id().to_string();
+    Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("GET /proof/{id} 200"), "{log}");
+    assert!(log.contains("stopped; served"), "{log}");
+    for id in ids.iter().chain(&["nobody", "Alice"]) {
+        assert!(!log.contains(id), "the log holds the id {id:?}:\n{log}");
+        assert!(!log.contains(&encode(id)) || encode(id) == *id);
+    }
+}

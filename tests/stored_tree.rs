@@ -1,0 +1,211 @@
+//! The stored tree (private/tree.bin): proofs read from it equal proofs from a full rebuild,
+//! at every shape of tree; a damaged, truncated, foreign or missing stored tree is bad input
+//! (exit 2), never a panic or a wrong proof; killed builds' leftovers are removed and named.
+
+use por_e2e::{path_str, run, Exchange};
+use por_prover::stored::StoredTree;
+use por_verifier::proof::{verify_inclusion, InclusionProof};
+use por_verifier::state::{private_path, read_leaves, PrivateState, LEAVES_FILE};
+use por_verifier::tree::build;
+use por_verifier::Attestation;
+use std::path::Path;
+
+fn csv(n: usize, ids: impl Fn(usize) -> String) -> String {
+    let mut s = String::from("user_id,BTC:8,ETH:18\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "{},{}.{:08},{}\n",
+            ids(i),
+            i % 5,
+            i * 13,
+            i * 7 + 1
+        ));
+    }
+    s
+}
+
+/// Every customer's proof from the stored tree equals the one a full rebuild gives.
+fn check_all_proofs_match_a_rebuild(dir: &Path) {
+    let att = Attestation::read(&dir.join("attestation.json")).unwrap();
+    let state = PrivateState::read(dir).unwrap();
+    let leaves = read_leaves(&private_path(dir, LEAVES_FILE), &att.assets).unwrap();
+    let k = att.assets.len();
+    let targets = leaves.level.index.clone();
+    let sums = leaves.level.sums.clone();
+    let built = build(
+        &state.tree_params().unwrap(),
+        leaves.level,
+        &targets,
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(built.root, att.root_hash);
+    let tree = StoredTree::open(dir).unwrap();
+    for (i, path) in built.paths.into_iter().enumerate() {
+        let expected = InclusionProof {
+            exchange: att.exchange.clone(),
+            period: att.period.clone(),
+            user_id: leaves.user_ids[i].clone(),
+            salt: leaves.salts[i],
+            position: targets[i],
+            balances: sums[i * k..(i + 1) * k].to_vec(),
+            path,
+        };
+        let got = tree
+            .proof(&leaves.user_ids[i])
+            .unwrap()
+            .expect("a customer");
+        assert_eq!(got, expected, "user {}", leaves.user_ids[i]);
+        verify_inclusion(&att, &got, &leaves.user_ids[i]).unwrap();
+    }
+    assert_eq!(tree.proof("not-a-customer").unwrap(), None);
+}
+
+#[test]
+fn proofs_from_the_stored_tree_equal_a_rebuild_at_every_shape() {
+    // 300 customers at height 32 (sparse: most of the path recomputed below the cut), at
+    // height 9 (nearly full: cut at the leaves), one customer (cut at the root), and ids that
+    // share nothing but need care (slashes, percent signs, Unicode).
+    for (n, height) in [(300usize, "32"), (300, "9"), (1, "32"), (2, "1")] {
+        let ex = Exchange::build(&csv(n, |i| format!("c{i}")), &["--height", height]);
+        check_all_proofs_match_a_rebuild(&ex.out);
+    }
+    let ex = Exchange::build(
+        &csv(40, |i| format!("ü/{i}%20 ?x{}", "y".repeat(i * 6))),
+        &[],
+    );
+    check_all_proofs_match_a_rebuild(&ex.out);
+}
+
+#[test]
+fn a_damaged_stored_tree_is_bad_input_and_store_tree_repairs_it() {
+    let ex = Exchange::build(&csv(200, |i| format!("c{i}")), &[]);
+    let tree_bin = private_path(&ex.out, "tree.bin");
+    let good = std::fs::read(&tree_bin).unwrap();
+    let proof = |user: &str| {
+        run(
+            "por-prove",
+            &["proof", "--from", path_str(&ex.out), "--user", user],
+        )
+    };
+    let honest = proof("c7").expect(0).stdout;
+
+    let damage = |bytes: &[u8], why: &str| {
+        std::fs::write(&tree_bin, bytes).unwrap();
+        let mut failed = 0;
+        // Every customer either gets the honest proof or a clear exit 2: never a wrong proof.
+        for user in ["c0", "c7", "c99", "c199"] {
+            let r = proof(user);
+            assert_ne!(r.code, 101, "{why}: panicked\n{}", r.stderr);
+            if r.code == 2 {
+                assert!(r.stderr.contains("tree.bin"), "{why}: {}", r.stderr);
+                failed += 1;
+            } else {
+                r.expect(0);
+            }
+        }
+        failed
+    };
+    // Truncated, extended, wrong magic, another version: refused at open, for everyone.
+    assert_eq!(damage(&good[..good.len() - 1], "truncated"), 4);
+    let mut longer = good.clone();
+    longer.push(0);
+    assert_eq!(damage(&longer, "extended"), 4);
+    let mut magic = good.clone();
+    magic[0] ^= 1;
+    assert_eq!(damage(&magic, "magic"), 4);
+    let mut version = good.clone();
+    version[8] = 2;
+    assert_eq!(damage(&version, "version"), 4);
+    assert_eq!(damage(&good[..10], "header only"), 4);
+    // One flipped byte anywhere: whoever's proof reads it gets exit 2, the others are served.
+    // The header (root, counts, cut), a leaf record, the id index, an id, the dense levels.
+    let mut hit = 0;
+    for at in [
+        13usize,
+        20,
+        40,
+        64 + 3,
+        64 + 60,
+        good.len() / 2,
+        good.len() - 40,
+        good.len() - 1,
+    ] {
+        let mut b = good.clone();
+        b[at] ^= 0x40;
+        hit += damage(&b, &format!("byte {at}"));
+    }
+    assert!(hit > 0);
+    let r = {
+        let mut b = good.clone();
+        b[good.len() - 1] ^= 1; // the root's last sum byte
+        std::fs::write(&tree_bin, &b).unwrap();
+        proof("c7").expect(2)
+    };
+    assert!(r.stderr.contains("corrupt stored tree"), "{}", r.stderr);
+
+    // Another month's stored tree in this directory: refused.
+    let other = Exchange::build(&csv(200, |i| format!("c{i}")), &[]);
+    std::fs::copy(private_path(&other.out, "tree.bin"), &tree_bin).unwrap();
+    let r = proof("c7").expect(2);
+    assert!(r.stderr.contains("another tree"), "{}", r.stderr);
+
+    // Missing (a build by an older version): exit 2 naming the repair; the repair works.
+    std::fs::remove_file(&tree_bin).unwrap();
+    let r = proof("c7").expect(2);
+    assert!(r.stderr.contains("store-tree"), "{}", r.stderr);
+    run("por-prove", &["store-tree", "--from", path_str(&ex.out)]).expect(0);
+    assert_eq!(std::fs::read(&tree_bin).unwrap(), good);
+    assert_eq!(proof("c7").expect(0).stdout, honest);
+
+    // Leaves that do not give the signed root: store-tree refuses and leaves nothing.
+    let leaves = private_path(&ex.out, LEAVES_FILE);
+    let text = std::fs::read_to_string(&leaves).unwrap();
+    let edited = text.replacen(",c0,", ",c0x,", 1);
+    assert_ne!(text, edited);
+    std::fs::write(&leaves, edited).unwrap();
+    std::fs::remove_file(&tree_bin).unwrap();
+    run("por-prove", &["store-tree", "--from", path_str(&ex.out)]).expect(1);
+    assert!(!tree_bin.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(private_path(&ex.out, ""))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_killed_builds_leftovers_are_removed_and_named() {
+    let ex = Exchange::build(&csv(10, |i| format!("c{i}")), &[]);
+    // What `kill -9` during a build leaves: a hidden staging directory with private state,
+    // named after a process that no longer runs.
+    let out2 = ex.path("out2");
+    let stale = ex.path(".out2.tmp-4000000000");
+    std::fs::create_dir_all(stale.join("private")).unwrap();
+    std::fs::write(
+        stale.join("private/state.json"),
+        "{\"position_seed\":\"secret\"}",
+    )
+    .unwrap();
+    let stale_file = ex.path(".out2.tmp-4000000001");
+    std::fs::write(&stale_file, "partial").unwrap();
+    let r = ex.rebuild(&out2, &[]).expect(0);
+    assert!(!stale.exists() && !stale_file.exists());
+    assert!(
+        r.stderr.contains(".out2.tmp-4000000000") && r.stderr.contains("killed"),
+        "{}",
+        r.stderr
+    );
+    // Also when the build then stops with an error (the output exists already).
+    std::fs::create_dir_all(stale.join("private")).unwrap();
+    let r = ex.rebuild(&out2, &[]).expect(2);
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+    assert!(r.stderr.contains(".out2.tmp-4000000000"), "{}", r.stderr);
+    assert!(!stale.exists());
+    // A staging directory of a build still running is left alone.
+    let mine = ex.path(&format!(".out3.tmp-{}", std::process::id()));
+    std::fs::create_dir_all(&mine).unwrap();
+    ex.rebuild(&ex.path("out3"), &[]).expect(0);
+    assert!(mine.exists());
+}
