@@ -3,25 +3,22 @@
 use crate::files::{set_private, StagingDir};
 use crate::progress::Progress;
 use crate::random::{bytes32, SaltSource};
-use crate::stored::{cut_level, LeafRecord, TreeWriter, DENSE_SHIFT, TREE_FILE};
+use crate::stored::{cut_level, DENSE_SHIFT, TREE_FILE};
+use crate::streamed::{StreamedBuilder, StreamedTree};
 use ed25519_dalek::{Signer, SigningKey};
 use por_verifier::amount::Amount;
 use por_verifier::asset::Asset;
 use por_verifier::attestation::Attestation;
 use por_verifier::binding::Binding;
 use por_verifier::error::{Error, Result};
-use por_verifier::hash::{user_commitment, Hash};
+use por_verifier::hash::Hash;
 use por_verifier::history::{History, HistoryLink, KeyRotation, Kind};
 use por_verifier::liabilities::{LiabilitiesReader, Negatives, Totals};
 use por_verifier::registry::Registry;
 use por_verifier::state::{
-    leaf_level, PositionAssigner, PrivateState, ATTESTATION_FILE, LEAVES_FILE, LEDGER_FILE,
-    PRIVATE_DIR, STATE_FORMAT,
+    PrivateState, ATTESTATION_FILE, LEAVES_FILE, LEDGER_FILE, PRIVATE_DIR, STATE_FORMAT,
 };
-use por_verifier::tree::{build_visiting, TreeParams};
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -30,6 +27,9 @@ pub const DEFAULT_HEIGHT: u8 = 32;
 
 /// What `build` needs.
 pub struct BuildConfig {
+    /// Memory for the leaves of one slice of the tree, in bytes: a larger export is cut into
+    /// more slices, built one after the other (streamed.rs).
+    pub memory_budget: u64,
     /// The liabilities export.
     pub liabilities: PathBuf,
     /// The exchange's name as it appears in the attestation.
@@ -230,14 +230,6 @@ pub fn sign(att: &mut Attestation, key: &SigningKey) {
     att.signature = key.sign(&att.signing_message()).to_bytes();
 }
 
-/// The customers read from the export, in export order.
-struct Customers {
-    user_ids: Vec<String>,
-    salts: Vec<[u8; 32]>,
-    positions: Vec<u64>,
-    balances: Vec<Amount>,
-}
-
 /// Runs the build. On any error nothing is left at `cfg.out`.
 pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result<BuildSummary> {
     por_verifier::text::validate_exchange(&cfg.exchange).map_err(|e| e.context("--exchange"))?;
@@ -275,72 +267,17 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
 
     let position_seed = bytes32()?;
     let padding_key = bytes32()?;
-    let (assets, customers, totals, clamped, ledger_sha) =
-        read_export(cfg, &private.join(LEDGER_FILE), position_seed, progress)?;
-    let n = customers.user_ids.len();
-    if n == 0 {
-        return Err(Error::input(format!(
-            "{}: no customer rows after the header",
-            cfg.liabilities.display()
-        )));
-    }
-    let k = assets.len();
+    let (assets, tree, totals, clamped, ledger_sha) =
+        read_export(cfg, &private, position_seed, padding_key, progress)?;
+    let n = tree.customers;
     let (bindings, unbound) = choose_bindings(cfg, &assets)?;
-
-    // Sort the customers by position: the tree and the leaves file are in position order.
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.par_sort_unstable_by_key(|&i| customers.positions[i as usize]);
-    let commitments: Vec<Hash> = order
-        .par_iter()
-        .map(|&i| {
-            user_commitment(
-                &customers.user_ids[i as usize],
-                &customers.salts[i as usize],
-            )
-        })
-        .collect();
-    let index: Vec<u64> = order
-        .iter()
-        .map(|&i| customers.positions[i as usize])
-        .collect();
-    let mut sums = Vec::with_capacity(n * k);
-    for &i in &order {
-        sums.extend_from_slice(&customers.balances[i as usize * k..(i as usize + 1) * k]);
-    }
-    write_leaves(&private.join(LEAVES_FILE), &assets, &customers, &order)?;
-    let level = leaf_level(index, &commitments, sums, k);
-    drop(commitments);
-    let params = TreeParams {
-        height: cfg.height,
-        assets: k,
-        padding_key,
-    };
-    // The stored tree answers proofs later without a rebuild (stored.rs).
-    let cut = cut_level(cfg.height, n as u64, DENSE_SHIFT);
-    let mut store = TreeWriter::create(&private.join(TREE_FILE), &params, n as u64, cut, || {
-        order.iter().map(|&i| {
-            let i = i as usize;
-            LeafRecord {
-                position: customers.positions[i],
-                salt: &customers.salts[i],
-                user_id: &customers.user_ids[i],
-                balances: &customers.balances[i * k..(i + 1) * k],
-            }
-        })
-    })?;
-    let bar = progress.levels(cfg.height);
-    let built = build_visiting(&params, level, &[], &mut |l, lvl| {
-        bar.set(l);
-        store.level(l, lvl)
-    })?;
-    bar.finish();
-    store.finish(built.root)?;
-    if built.root_sums != totals {
+    if tree.root_sums != totals {
         // The tree and the running totals are computed independently; they must agree.
         return Err(Error::failed(
             "internal error: tree totals differ from the export's totals",
         ));
     }
+    let built = tree;
 
     let mut att = Attestation {
         exchange: cfg.exchange.clone(),
@@ -368,7 +305,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         tree_height: cfg.height,
         position_seed: hex::encode(position_seed),
         padding_key: hex::encode(padding_key),
-        customers: n as u64,
+        customers: n,
         clamped_rows: clamped,
         liabilities_sha256: ledger_sha.to_hex(),
     };
@@ -396,7 +333,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
     }
     Ok(BuildSummary {
         attestation: att,
-        customers: n as u64,
+        customers: n,
         clamped_rows: clamped,
         attestation_path: cfg.out.join(ATTESTATION_FILE),
         unbound,
@@ -417,20 +354,23 @@ pub fn relative_to(history: &Path, file: &Path) -> Option<String> {
         .map(|r| r.to_string_lossy().into_owned())
 }
 
-type Export = (Vec<Asset>, Customers, Vec<Amount>, u64, Hash);
+type Export = (Vec<Asset>, StreamedTree, Vec<Amount>, u64, Hash);
 
 /// Streams the export once: validates every row, assigns positions and salts, and copies the
-/// bytes to the private ledger copy while hashing them.
+/// bytes to the private ledger copy while hashing them; then builds the tree out of core.
 fn read_export(
     cfg: &BuildConfig,
-    copy_to: &Path,
+    private: &Path,
     seed: [u8; 32],
+    padding_key: [u8; 32],
     progress: &Progress,
 ) -> Result<Export> {
     let name = cfg.liabilities.display().to_string();
+    let copy_to = private.join(LEDGER_FILE);
     let file = std::fs::File::open(&cfg.liabilities)
         .map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
-    let copy = std::fs::File::create(copy_to)
+    let size_hint = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let copy = std::fs::File::create(&copy_to)
         .map_err(|e| Error::input(format!("{}: cannot create: {e}", copy_to.display())))?;
     let tee = Tee {
         inner: file,
@@ -448,36 +388,26 @@ fn read_export(
     }
     let k = assets.len();
     let mut totals = Totals::new(k);
-    let mut assigner = PositionAssigner::new(seed, cfg.height);
+    let mut builder = StreamedBuilder::new(
+        &name,
+        &private.join(".spill"),
+        cfg.height,
+        &assets,
+        seed,
+        cfg.memory_budget,
+        size_hint,
+    )?;
     let mut salts = SaltSource::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut c = Customers {
-        user_ids: vec![],
-        salts: vec![],
-        positions: vec![],
-        balances: vec![],
-    };
     let mut clamped = 0u64;
+    let mut count = 0u64;
     let rows = progress.rows();
     while let Some(row) = reader.next_row()? {
         totals.add(&name, &row, &assets)?;
-        if !seen.insert(row.user_id.clone()) {
-            return Err(Error::input(format!(
-                "{name} line {}, field user_id: duplicate user id {:?}",
-                row.line, row.user_id
-            )));
-        }
         clamped += u64::from(row.clamped);
-        c.positions.push(
-            assigner
-                .assign(&row.user_id)
-                .map_err(|e| e.context(&name))?,
-        );
-        c.salts.push(salts.next_salt()?);
-        c.balances.extend_from_slice(&row.balances);
-        c.user_ids.push(row.user_id);
-        if c.user_ids.len().is_multiple_of(65536) {
-            rows.set(c.user_ids.len() as u64);
+        builder.push(&row, &salts.next_salt()?)?;
+        count += 1;
+        if count.is_multiple_of(65536) {
+            rows.set(count);
         }
     }
     rows.finish();
@@ -486,7 +416,20 @@ fn read_export(
         .flush()
         .map_err(|e| Error::input(format!("{}: cannot write: {e}", copy_to.display())))?;
     let sha = Hash(tee.hasher.finalize().into());
-    Ok((assets, c, totals.sums().to_vec(), clamped, sha))
+    if count == 0 {
+        return Err(Error::input(format!(
+            "{name}: no customer rows after the header"
+        )));
+    }
+    let cut = cut_level(cfg.height, count, DENSE_SHIFT);
+    let tree = builder.finish(
+        padding_key,
+        &private.join(LEAVES_FILE),
+        &private.join(TREE_FILE),
+        cut,
+        progress,
+    )?;
+    Ok((assets, tree, totals.sums().to_vec(), clamped, sha))
 }
 
 /// Compares the header's assets with the list the operator expects, naming the first column
@@ -554,34 +497,6 @@ impl<W: Write> Read for Tee<W> {
         self.hasher.update(&buf[..n]);
         Ok(n)
     }
-}
-
-fn write_leaves(path: &Path, assets: &[Asset], c: &Customers, order: &[u32]) -> Result<()> {
-    let err = |e: std::io::Error| Error::input(format!("{}: cannot write: {e}", path.display()));
-    let f = std::fs::File::create(path).map_err(err)?;
-    let mut w = BufWriter::with_capacity(1 << 20, f);
-    let k = assets.len();
-    write!(w, "position,salt,user_id").map_err(err)?;
-    for a in assets {
-        write!(w, ",{}:{}", a.symbol, a.decimals).map_err(err)?;
-    }
-    writeln!(w).map_err(err)?;
-    for &i in order {
-        let i = i as usize;
-        write!(
-            w,
-            "{},{},{}",
-            c.positions[i],
-            hex::encode(c.salts[i]),
-            c.user_ids[i]
-        )
-        .map_err(err)?;
-        for (a, asset) in assets.iter().enumerate() {
-            write!(w, ",{}", c.balances[i * k + a].to_decimal(asset.decimals)).map_err(err)?;
-        }
-        writeln!(w).map_err(err)?;
-    }
-    w.flush().map_err(err)
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -17,4 +17,5 @@ pub mod random;
 pub mod reserves;
 pub mod serve;
 pub mod stored;
+pub mod streamed;
 pub mod synth;

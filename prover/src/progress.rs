@@ -53,6 +53,14 @@ impl Progress {
         )
     }
 
+    /// A bar over the slices of an out-of-core build.
+    pub fn slices(&self, total: u64) -> Bar {
+        self.bar(
+            Some(total),
+            "building tree [{bar:32}] slice {pos}/{len} ({eta} left)",
+        )
+    }
+
     /// A bar over tree levels.
     pub fn levels(&self, height: u8) -> Bar {
         self.bar(

@@ -72,41 +72,41 @@ pub fn cut_level(height: u8, n: u64, shift: u8) -> u8 {
 
 /// Where each part of the file lies (every number checked against the file's size).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Layout {
-    height: u8,
-    cut: u8,
-    assets: usize,
-    leaves: u64,
-    id_bytes: u64,
-    root: Hash,
+pub(crate) struct Layout {
+    pub(crate) height: u8,
+    pub(crate) cut: u8,
+    pub(crate) assets: usize,
+    pub(crate) leaves: u64,
+    pub(crate) id_bytes: u64,
+    pub(crate) root: Hash,
 }
 
 impl Layout {
-    fn leaf_bytes(&self) -> u64 {
+    pub(crate) fn leaf_bytes(&self) -> u64 {
         8 + 32 + 8 + 4 + 16 * self.assets as u64
     }
-    fn node_bytes(&self) -> u64 {
+    pub(crate) fn node_bytes(&self) -> u64 {
         32 + 16 * self.assets as u64
     }
-    fn leaves_at(&self) -> u64 {
+    pub(crate) fn leaves_at(&self) -> u64 {
         HEADER_BYTES
     }
-    fn index_at(&self) -> u64 {
+    pub(crate) fn index_at(&self) -> u64 {
         self.leaves_at() + self.leaves * self.leaf_bytes()
     }
-    fn ids_at(&self) -> u64 {
+    pub(crate) fn ids_at(&self) -> u64 {
         self.index_at() + self.leaves * 16
     }
     fn levels_at(&self) -> u64 {
         self.ids_at() + self.id_bytes
     }
     /// Offset of dense level `l` (cut ≤ l ≤ height).
-    fn level_at(&self, l: u8) -> u64 {
+    pub(crate) fn level_at(&self, l: u8) -> u64 {
         let before: u64 = (self.cut..l).map(|j| 1u64 << (self.height - j)).sum();
         self.levels_at() + before * self.node_bytes()
     }
     /// The file size this layout implies; `None` if it cannot exist.
-    fn total(&self) -> Option<u64> {
+    pub(crate) fn total(&self) -> Option<u64> {
         let slots: u128 = (self.cut..=self.height)
             .map(|j| 1u128 << (self.height - j))
             .sum();
@@ -119,7 +119,7 @@ impl Layout {
             + slots * u128::from(self.node_bytes());
         u64::try_from(size).ok()
     }
-    fn header(&self) -> [u8; HEADER_BYTES as usize] {
+    pub(crate) fn header(&self) -> [u8; HEADER_BYTES as usize] {
         let mut h = [0u8; HEADER_BYTES as usize];
         h[0..8].copy_from_slice(&MAGIC);
         h[8..12].copy_from_slice(&VERSION.to_le_bytes());
@@ -150,7 +150,7 @@ fn amounts(b: &[u8]) -> Vec<Amount> {
 }
 
 /// The first 8 bytes of SHA-256(id), the key of the id index.
-fn id_key(user_id: &str) -> u64 {
+pub(crate) fn id_key(user_id: &str) -> u64 {
     let d = Sha256::digest(user_id.as_bytes());
     let mut a = [0u8; 8];
     a.copy_from_slice(&d[..8]);
@@ -808,6 +808,28 @@ struct Leaf {
     salt: [u8; 32],
     user_id: String,
     balances: Vec<Amount>,
+}
+
+#[cfg(unix)]
+pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+pub(crate) fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_write(buf, offset) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                buf = &buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(unix)]

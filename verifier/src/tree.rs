@@ -179,17 +179,37 @@ pub fn build_levels(
     levels: u8,
     visit: &mut dyn FnMut(u8, &Level) -> Result<()>,
 ) -> Result<PartialBuild> {
+    build_between(params, leaves, 0, levels, targets, visit)
+}
+
+/// Builds levels `from + 1 ..= to` above the nodes `nodes` of level `from` (indices within
+/// that level). Slices of the position space are built this way from their leaves (`from` 0)
+/// and then joined from their tops. `visit` sees level `from` and every level built.
+pub fn build_between(
+    params: &TreeParams,
+    nodes: Level,
+    from: u8,
+    to: u8,
+    targets: &[u64],
+    visit: &mut dyn FnMut(u8, &Level) -> Result<()>,
+) -> Result<PartialBuild> {
     let k = params.assets;
+    let leaves = nodes;
     if leaves.sums.len() != leaves.len() * k || leaves.hash.len() != leaves.len() {
         return Err(Error::input("leaf arrays have inconsistent lengths"));
     }
-    check_positions(&leaves.index, params.height)?;
-    if levels > params.height {
+    if from > to || to > params.height {
         return Err(Error::input(format!(
-            "{levels} levels asked of a tree of height {}",
+            "levels {from} to {to} asked of a tree of height {}",
             params.height
         )));
     }
+    if from < params.height {
+        check_positions(&leaves.index, params.height - from)?;
+    } else if leaves.len() > 1 || leaves.index.iter().any(|&i| i != 0) {
+        return Err(Error::input("the root level holds one node, at index 0"));
+    }
+    let levels = to;
     let mut paths: Vec<Vec<Sibling>> = targets
         .iter()
         .map(|_| Vec::with_capacity(levels as usize))
@@ -202,8 +222,8 @@ pub fn build_levels(
     }
     let mut level = leaves;
     let (mut node_hashes, mut padding_hashes) = (0u64, 0u64);
-    visit(0, &level)?;
-    for l in 0..levels {
+    visit(from, &level)?;
+    for l in from..levels {
         for (path, pos) in paths.iter_mut().zip(cursor.iter_mut()) {
             path.push(sibling_of(params, &level, l, *pos ^ 1));
             *pos >>= 1;

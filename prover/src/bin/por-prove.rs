@@ -95,6 +95,10 @@ enum Cmd {
         bindings: Option<PathBuf>,
         #[command(flatten)]
         registry: RegistryArgs,
+        /// Memory for one slice of the tree (bytes, or with K, M or G): a larger export is cut
+        /// into more slices, spilled to disk under DIR/private and built one after the other.
+        #[arg(long, default_value = "1G", value_parser = parse_size)]
+        memory_budget: u64,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -328,6 +332,7 @@ fn run(cmd: Cmd) -> Result<()> {
             history,
             anchor,
             rotation,
+            memory_budget,
             json,
         } => {
             let key = read_key(&key)?;
@@ -360,6 +365,7 @@ fn run(cmd: Cmd) -> Result<()> {
                 history,
                 anchor,
                 rotation: rotation.as_deref().map(read_rotation).transpose()?,
+                memory_budget,
             };
             let s = build(&cfg, &key, &Progress::stderr())?;
             let att = &s.attestation;
@@ -725,11 +731,41 @@ fn run(cmd: Cmd) -> Result<()> {
             if assets == 0 {
                 return Err(Error::input("--assets: expected at least 1"));
             }
-            let mut buf = Vec::new();
-            por_prover::synth::write_liabilities(&mut buf, users, assets, seed)
-                .map_err(|e| Error::input(format!("cannot generate: {e}")))?;
-            write_atomic(&out, &buf)?;
+            // Streamed to a file beside the target (100M rows are about 12 GB), then renamed.
+            let tmp = por_prover::files::sibling_temp(&out);
+            let written = std::fs::File::create(&tmp).and_then(|f| {
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+                por_prover::synth::write_liabilities(&mut w, users, assets, seed)?;
+                use std::io::Write as _;
+                w.flush()?;
+                drop(w);
+                std::fs::rename(&tmp, &out)
+            });
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(Error::input(format!(
+                    "{}: cannot write: {e}",
+                    out.display()
+                )));
+            }
         }
     }
     Ok(())
+}
+
+/// Parses a size: bytes, or a number followed by K, M or G (powers of 1024).
+fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let (num, shift) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("expected a size such as 512M or 2G, found {text:?}"))?;
+    n.checked_mul(1 << shift)
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("expected a size above 0 and below 2^64, found {text:?}"))
 }
