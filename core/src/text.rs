@@ -62,6 +62,23 @@ pub fn validate_timestamp(t: &str) -> Result<()> {
     Ok(())
 }
 
+/// Parses a size: bytes, or a number followed by K, M or G (powers of 1024).
+pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let (num, shift) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("expected a size such as 512M or 2G, found {text:?}"))?;
+    n.checked_mul(1 << shift)
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("expected a size above 0 and below 2^64, found {text:?}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +92,15 @@ mod tests {
         assert!(validate_timestamp("2026-11-30 23:59:59").is_err());
         assert!(validate_exchange("Ex").is_ok());
         assert!(validate_exchange("a\nb").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_size("2K"), Ok(2048));
+        assert_eq!(super::parse_size("1G"), Ok(1 << 30));
+        assert_eq!(super::parse_size("512"), Ok(512));
+        assert!(super::parse_size("0").is_err());
+        assert!(super::parse_size("1T").is_err());
+        assert!(super::parse_size("99999999999999G").is_err());
     }
 }

@@ -9,18 +9,16 @@
 use crate::amount::Amount;
 use crate::attestation::Attestation;
 use crate::error::{Error, Result};
-use crate::hash::Hash;
+use crate::hash::{leaf_hash, padding_hash, parse_hex32, user_commitment, Hash};
 use crate::liabilities::{LiabilitiesReader, Negatives, Totals};
-use crate::state::{
-    index_users, private_path, read_leaves, PositionAssigner, PrivateState, LEAVES_FILE,
-    LEDGER_FILE,
-};
-use crate::tree::build;
+use crate::state::{private_path, PositionAssigner, PrivateState, LEAVES_FILE, LEDGER_FILE};
+use crate::tree::{build_between, Level, TreeParams};
 use ed25519_dalek::VerifyingKey;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::io::Read;
-use std::path::Path;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 
 /// How many findings of one kind are listed in full; the rest are counted.
 pub const LISTED_PER_KIND: usize = 20;
@@ -60,21 +58,14 @@ impl AuditReport {
     pub fn passed(&self) -> bool {
         self.counts.iter().all(|(_, n)| *n == 0)
     }
-
-    fn add(&mut self, kind: &'static str, message: String) {
-        let entry = match self.counts.iter_mut().find(|(k, _)| *k == kind) {
-            Some(e) => e,
-            None => {
-                self.counts.push((kind, 0));
-                self.counts.last_mut().expect("just pushed")
-            }
-        };
-        entry.1 += 1;
-        if entry.1 as usize <= LISTED_PER_KIND {
-            self.findings.push(Finding { kind, message });
-        }
-    }
 }
+
+/// Default memory budget of the audit: one slice of the tree, one bucket of the join.
+pub const DEFAULT_BUDGET: u64 = 1 << 30;
+/// Bytes of memory per byte of input in one slice or bucket.
+const MEMORY_PER_INPUT_BYTE: u64 = 6;
+/// At most this many slices and buckets.
+const MAX_BUCKETS: u64 = 4096;
 
 /// Runs the audit. `ledger` defaults to `DIR/private/liabilities.csv`.
 pub fn audit(
@@ -82,6 +73,23 @@ pub fn audit(
     key: &VerifyingKey,
     dir: &Path,
     ledger: Option<&Path>,
+) -> Result<AuditReport> {
+    audit_with_budget(att, key, dir, ledger, DEFAULT_BUDGET, &std::env::temp_dir())
+}
+
+/// Runs the audit with memory bounded by `budget` whatever the number of customers, apart
+/// from the set of positions replayed (a bitset of `2^h` bits at most, 512 MiB at height
+/// 32): the tree is recomputed slice by slice of the position space as `leaves.csv` streams
+/// by (it is sorted by position), and the ledger is joined with the leaves bucket by bucket
+/// of user-id hashes, spilled under `spill_dir` (a private directory made and removed here).
+/// Findings are listed in file order, as if found row by row.
+pub fn audit_with_budget(
+    att: &Attestation,
+    key: &VerifyingKey,
+    dir: &Path,
+    ledger: Option<&Path>,
+    budget: u64,
+    spill_dir: &Path,
 ) -> Result<AuditReport> {
     att.verify_signature(key)?;
     let mut rep = AuditReport {
@@ -112,22 +120,41 @@ pub fn audit(
             state.tree_height
         )));
     }
-
-    // 1. The tree from the leaves, against the signed root.
-    let leaves_path = private_path(dir, LEAVES_FILE);
-    let leaves = read_leaves(&leaves_path, &att.assets)?;
-    rep.leaves = leaves.user_ids.len() as u64;
     let k = att.assets.len();
+    let h = att.tree_height;
+    let leaves_path = private_path(dir, LEAVES_FILE);
+    let default_ledger = private_path(dir, LEDGER_FILE);
+    let ledger_path = ledger.unwrap_or(&default_ledger);
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let want = (size(&leaves_path) + size(ledger_path))
+        .saturating_mul(MEMORY_PER_INPUT_BYTE)
+        .div_ceil(budget.max(1));
+    let mut log_b = 0u8;
+    while (1u64 << log_b) < want.min(MAX_BUCKETS) && log_b < h {
+        log_b += 1;
+    }
+    let spill = Spill::new(spill_dir, 1 << log_b)?;
+    let mut found = Found::default();
+
+    // 1. The tree from the leaves, slice by slice, against the signed root; every leaf also
+    //    goes to its bucket of the join.
+    let mut leaf_side = spill.writers("leaf")?;
     let params = state.tree_params()?;
-    // Keep only what the ledger join needs; the leaf hashes are freed once the level above
-    // them is built (cheaper at peak than lending the whole level to the build).
-    let tree_leaf_sums = leaves.level.sums.clone();
-    let positions = leaves.level.index.clone();
-    let built = build(&params, leaves.level, &[], &|_| {})?;
-    rep.tree_totals = built.root_sums.clone();
+    let built = tree_from_leaves(
+        &leaves_path,
+        att,
+        &params,
+        log_b,
+        &mut |rec: &SpillRecord| spill.put(&mut leaf_side, rec),
+    )?;
+    spill.close(leaf_side)?;
+    rep.leaves = built.leaves;
+    rep.tree_totals = built.totals.clone();
     if built.root != att.root_hash {
-        rep.add(
+        found.add(
+            0,
             "root_mismatch",
+            (0, 0),
             format!(
                 "the root recomputed from {} is {}, but the signed root is {}",
                 leaves_path.display(),
@@ -137,28 +164,33 @@ pub fn audit(
         );
     }
     for (i, a) in att.assets.iter().enumerate() {
-        if built.root_sums[i] != att.liabilities[i] {
-            rep.add(
+        if built.totals[i] != att.liabilities[i] {
+            found.add(
+                1,
                 "tree_total_mismatch",
+                (i as u64, 0),
                 format!(
                     "{}: the tree data adds up to {}, but the attestation signs {}",
                     a.symbol,
-                    built.root_sums[i].to_decimal(a.decimals),
+                    built.totals[i].to_decimal(a.decimals),
                     att.liabilities[i].to_decimal(a.decimals)
                 ),
             );
         }
     }
     rep.checks.push(format!(
-        "tree recomputed from {} leaves at height {} ({} node hashes)",
-        rep.leaves, att.tree_height, built.node_hashes
+        "tree recomputed from {} leaves at height {} ({} node hashes{})",
+        rep.leaves,
+        h,
+        built.node_hashes,
+        if log_b > 0 {
+            format!(", in {} slices", 1u64 << log_b)
+        } else {
+            String::new()
+        }
     ));
 
-    // 2. The ledger joined with the leaves.
-    let default_ledger = private_path(dir, LEDGER_FILE);
-    let ledger_path = ledger.unwrap_or(&default_ledger);
-    let by_user = index_users(&leaves.user_ids);
-    let mut seen = vec![false; leaves.user_ids.len()];
+    // 2. The ledger in its order: totals, and each row's position replayed from the seed.
     let name = ledger_path.display().to_string();
     let file = std::fs::File::open(ledger_path)
         .map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
@@ -177,68 +209,122 @@ pub fn audit(
         )));
     }
     let mut totals = Totals::new(k);
-    let mut assigner = PositionAssigner::new(state.position_seed()?, att.tree_height);
-    let mut ledger_lines: HashMap<String, u64> = HashMap::new();
-    let mut misplaced = 0u64;
+    let mut assigner = PositionAssigner::new(state.position_seed()?, h);
+    let mut ledger_side = spill.writers("ledger")?;
     while let Some(row) = reader.next_row()? {
         rep.ledger_rows += 1;
         totals.add(&name, &row, &att.assets)?;
-        if let Some(first) = ledger_lines.insert(row.user_id.clone(), row.line) {
-            return Err(Error::input(format!(
-                "{name} line {}: user {:?} already appears at line {first}",
-                row.line, row.user_id
-            )));
-        }
-        let expected_pos = assigner.assign(&row.user_id)?;
-        match by_user.get(row.user_id.as_str()) {
-            None => rep.add(
-                "missing_customer",
-                format!(
-                    "customer {:?} ({name} line {}) is not in the tree",
-                    row.user_id, row.line
-                ),
-            ),
-            Some(&i) => {
-                seen[i] = true;
-                let in_tree = &tree_leaf_sums[i * k..(i + 1) * k];
-                for (a, asset) in att.assets.iter().enumerate() {
-                    if in_tree[a] != row.balances[a] {
-                        let how = if in_tree[a] < row.balances[a] {
-                            "lowered"
-                        } else {
-                            "raised"
-                        };
-                        rep.add(
-                            "balance_mismatch",
-                            format!(
-                                "customer {:?}: {} {how} in the tree: {} in the tree, {} in the ledger (line {})",
-                                row.user_id,
-                                asset.symbol,
-                                in_tree[a].to_decimal(asset.decimals),
-                                row.balances[a].to_decimal(asset.decimals),
-                                row.line
-                            ),
-                        );
-                    }
+        // More rows than positions: the assigner says so (bad input).
+        let position = assigner.assign(&row.user_id)?;
+        spill.put(
+            &mut ledger_side,
+            &SpillRecord {
+                line: row.line,
+                position,
+                user_id: row.user_id,
+                balances: row.balances,
+            },
+        )?;
+    }
+    spill.close(ledger_side)?;
+    drop(assigner);
+    rep.ledger_sha256 = Hash(reader.into_inner().into_inner().hasher.finalize().into());
+
+    // 3. The join, bucket by bucket.
+    let mut misplaced = 0u64;
+    let mut ledger_dup: Option<(u64, u64, String)> = None;
+    let mut leaf_dup: Option<(u64, u64, String)> = None;
+    for b in 0..spill.buckets {
+        let leaves = spill.read("leaf", b, k)?;
+        let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(leaves.len());
+        for (i, l) in leaves.iter().enumerate() {
+            if let Some(&first) = by_id.get(l.user_id.as_str()) {
+                let d = (l.line, leaves[first].line, l.user_id.clone());
+                if leaf_dup.as_ref().is_none_or(|x| d.0 < x.0) {
+                    leaf_dup = Some(d);
                 }
-                if positions[i] != expected_pos {
-                    misplaced += 1;
+            } else {
+                by_id.insert(&l.user_id, i);
+            }
+        }
+        let rows = spill.read("ledger", b, k)?;
+        let mut seen = vec![false; leaves.len()];
+        let mut lines: HashMap<&str, u64> = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            if let Some(first) = lines.insert(&row.user_id, row.line) {
+                let d = (row.line, first.min(row.line), row.user_id.clone());
+                if ledger_dup.as_ref().is_none_or(|x| d.0 < x.0) {
+                    ledger_dup = Some(d);
+                }
+            }
+            match by_id.get(row.user_id.as_str()) {
+                None => found.add(
+                    2,
+                    "missing_customer",
+                    (row.line, 0),
+                    format!(
+                        "customer {:?} ({name} line {}) is not in the tree",
+                        row.user_id, row.line
+                    ),
+                ),
+                Some(&i) => {
+                    seen[i] = true;
+                    let in_tree = &leaves[i].balances;
+                    for (a, asset) in att.assets.iter().enumerate() {
+                        if in_tree[a] != row.balances[a] {
+                            let how = if in_tree[a] < row.balances[a] {
+                                "lowered"
+                            } else {
+                                "raised"
+                            };
+                            found.add(
+                                2,
+                                "balance_mismatch",
+                                (row.line, a as u64),
+                                format!(
+                                    "customer {:?}: {} {how} in the tree: {} in the tree, {} in the ledger (line {})",
+                                    row.user_id,
+                                    asset.symbol,
+                                    in_tree[a].to_decimal(asset.decimals),
+                                    row.balances[a].to_decimal(asset.decimals),
+                                    row.line
+                                ),
+                            );
+                        }
+                    }
+                    if leaves[i].position != row.position {
+                        misplaced += 1;
+                    }
                 }
             }
         }
-    }
-    for (i, s) in seen.iter().enumerate() {
-        if !s {
-            rep.add(
-                "unknown_leaf",
-                format!(
-                    "the tree has a leaf for {:?} ({} line {}) that is not in the ledger",
-                    leaves.user_ids[i],
-                    leaves_path.display(),
-                    leaves.lines[i]
-                ),
-            );
+        for (i, s) in seen.iter().enumerate() {
+            if !s {
+                found.add(
+                    3,
+                    "unknown_leaf",
+                    (leaves[i].line, 0),
+                    format!(
+                        "the tree has a leaf for {:?} ({} line {}) that is not in the ledger",
+                        leaves[i].user_id,
+                        leaves_path.display(),
+                        leaves[i].line
+                    ),
+                );
+            }
         }
+    }
+    drop(spill);
+    if let Some((line, first, user)) = leaf_dup {
+        return Err(Error::failed(format!(
+            "{} line {line}: duplicate leaf: user {user:?} already has a leaf at line {first}",
+            leaves_path.display()
+        )));
+    }
+    if let Some((line, first, user)) = ledger_dup {
+        return Err(Error::input(format!(
+            "{name} line {line}: user {user:?} already appears at line {first}"
+        )));
     }
     rep.checks.push(format!(
         "ledger {name}: {} customers joined with the tree's leaves",
@@ -247,8 +333,10 @@ pub fn audit(
     rep.ledger_totals = totals.sums().to_vec();
     for (i, a) in att.assets.iter().enumerate() {
         if rep.ledger_totals[i] != att.liabilities[i] {
-            rep.add(
+            found.add(
+                4,
                 "ledger_total_mismatch",
+                (i as u64, 0),
                 format!(
                     "{}: the ledger adds up to {}, but the attestation signs {}",
                     a.symbol,
@@ -259,16 +347,321 @@ pub fn audit(
         }
     }
     if misplaced > 0 {
-        rep.add(
+        found.add(
+            5,
             "positions_not_from_seed",
+            (0, 0),
             format!("{misplaced} customers are not at the positions the committed seed assigns in ledger order"),
         );
     }
     rep.checks
         .push("positions replayed from the position seed in ledger order".into());
-    // The reader has reached the end, so the hasher has seen every byte of the ledger.
-    rep.ledger_sha256 = Hash(reader.into_inner().into_inner().hasher.finalize().into());
+    found.into_report(&mut rep);
     Ok(rep)
+}
+
+/// Findings gathered out of order (bucket by bucket), reported as if found in file order:
+/// per kind, its count and the `LISTED_PER_KIND` first by (phase, line, column).
+#[derive(Default)]
+struct Found {
+    kinds: Vec<FoundKind>,
+}
+
+struct FoundKind {
+    kind: &'static str,
+    first: (u8, u64, u64),
+    count: u64,
+    listed: std::collections::BinaryHeap<((u64, u64), String)>,
+}
+
+impl Found {
+    fn add(&mut self, phase: u8, kind: &'static str, at: (u64, u64), message: String) {
+        let key = (phase, at.0, at.1);
+        let entry = match self.kinds.iter().position(|k| k.kind == kind) {
+            Some(i) => &mut self.kinds[i],
+            None => {
+                self.kinds.push(FoundKind {
+                    kind,
+                    first: key,
+                    count: 0,
+                    listed: Default::default(),
+                });
+                self.kinds.last_mut().expect("just pushed")
+            }
+        };
+        entry.count += 1;
+        entry.first = entry.first.min(key);
+        entry.listed.push((at, message));
+        if entry.listed.len() > LISTED_PER_KIND {
+            entry.listed.pop();
+        }
+    }
+
+    fn into_report(mut self, rep: &mut AuditReport) {
+        self.kinds.sort_by_key(|k| k.first);
+        for k in self.kinds {
+            rep.counts.push((k.kind, k.count));
+            for (_, message) in k.listed.into_sorted_vec() {
+                rep.findings.push(Finding {
+                    kind: k.kind,
+                    message,
+                });
+            }
+        }
+    }
+}
+
+/// A leaf or ledger row as spilled for the join.
+struct SpillRecord {
+    line: u64,
+    position: u64,
+    user_id: String,
+    balances: Vec<Amount>,
+}
+
+/// The join's spill files: one per bucket of user-id hashes and side, in a private directory
+/// removed when dropped.
+struct Spill {
+    dir: PathBuf,
+    buckets: u64,
+}
+
+impl Spill {
+    fn new(base: &Path, buckets: u64) -> Result<Spill> {
+        let mut nonce = [0u8; 8];
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        nonce.copy_from_slice(&Sha256::digest(format!("{t}/{}", std::process::id()))[..8]);
+        let dir = base.join(format!(".por-audit-{}", hex::encode(nonce)));
+        let mut b = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            b.mode(0o700);
+        }
+        b.create(&dir)
+            .map_err(|e| Error::input(format!("{}: cannot create: {e}", dir.display())))?;
+        Ok(Spill { dir, buckets })
+    }
+
+    fn path(&self, side: &str, b: u64) -> PathBuf {
+        self.dir.join(format!("{side}-{b:05}"))
+    }
+
+    fn writers(&self, side: &str) -> Result<Vec<BufWriter<std::fs::File>>> {
+        (0..self.buckets)
+            .map(|b| {
+                let p = self.path(side, b);
+                std::fs::File::create(&p)
+                    .map(|f| BufWriter::with_capacity(64 << 10, f))
+                    .map_err(|e| Error::input(format!("{}: cannot create: {e}", p.display())))
+            })
+            .collect()
+    }
+
+    fn bucket_of(&self, user_id: &str) -> usize {
+        let d = Sha256::digest(user_id.as_bytes());
+        let x = u64::from_be_bytes(d[..8].try_into().unwrap_or([0; 8]));
+        (x % self.buckets) as usize
+    }
+
+    fn put(&self, w: &mut [BufWriter<std::fs::File>], r: &SpillRecord) -> Result<()> {
+        let out = &mut w[self.bucket_of(&r.user_id)];
+        let io = |e: std::io::Error| Error::input(format!("audit spill: cannot write: {e}"));
+        out.write_all(&r.line.to_le_bytes()).map_err(io)?;
+        out.write_all(&r.position.to_le_bytes()).map_err(io)?;
+        out.write_all(&(r.user_id.len() as u32).to_le_bytes())
+            .map_err(io)?;
+        out.write_all(r.user_id.as_bytes()).map_err(io)?;
+        for a in &r.balances {
+            out.write_all(&a.0.to_le_bytes()).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    fn close(&self, w: Vec<BufWriter<std::fs::File>>) -> Result<()> {
+        for mut f in w {
+            f.flush()
+                .map_err(|e| Error::input(format!("audit spill: cannot write: {e}")))?;
+        }
+        Ok(())
+    }
+
+    fn read(&self, side: &str, b: u64, k: usize) -> Result<Vec<SpillRecord>> {
+        let p = self.path(side, b);
+        let data = std::fs::read(&p)
+            .map_err(|e| Error::input(format!("{}: cannot read: {e}", p.display())))?;
+        let _ = std::fs::remove_file(&p);
+        let bad = || Error::input(format!("{}: damaged while the audit ran", p.display()));
+        let mut out = Vec::new();
+        let mut at = 0;
+        let le = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+        while at < data.len() {
+            let head = data.get(at..at + 20).ok_or_else(bad)?;
+            let len = u32::from_le_bytes(head[16..20].try_into().unwrap_or([0; 4])) as usize;
+            let id = data.get(at + 20..at + 20 + len).ok_or_else(bad)?;
+            let bal = data
+                .get(at + 20 + len..at + 20 + len + 16 * k)
+                .ok_or_else(bad)?;
+            out.push(SpillRecord {
+                line: le(&head[..8]),
+                position: le(&head[8..16]),
+                user_id: String::from_utf8(id.to_vec()).map_err(|_| bad())?,
+                balances: bal
+                    .chunks_exact(16)
+                    .map(|c| Amount(u128::from_le_bytes(c.try_into().unwrap_or([0; 16]))))
+                    .collect(),
+            });
+            at += 20 + len + 16 * k;
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The tree recomputed from `leaves.csv`.
+struct Recomputed {
+    root: Hash,
+    totals: Vec<Amount>,
+    node_hashes: u64,
+    leaves: u64,
+}
+
+/// Reads `leaves.csv` once, in position order, building the tree slice by slice of the
+/// position space (`2^log_b` slices) and handing every leaf to `each`.
+fn tree_from_leaves(
+    path: &Path,
+    att: &Attestation,
+    params: &TreeParams,
+    log_b: u8,
+    each: &mut dyn FnMut(&SpillRecord) -> Result<()>,
+) -> Result<Recomputed> {
+    let name = path.display().to_string();
+    let file =
+        std::fs::File::open(path).map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
+    let mut r = LiabilitiesReader::with_prefix(
+        &name,
+        std::io::BufReader::with_capacity(1 << 20, file),
+        Negatives::Reject,
+        &["position", "salt"],
+    )?;
+    if r.assets() != att.assets.as_slice() {
+        return Err(Error::failed(format!(
+            "{name}: the header's assets differ from the attestation's"
+        )));
+    }
+    let h = params.height;
+    let k = params.assets;
+    let top_level = h - log_b;
+    let mut tops = Level::with_capacity(1 << log_b, k);
+    let mut hashes = 0u64;
+    let mut slice: Vec<(u64, [u8; 32], String, Vec<Amount>)> = Vec::new();
+    let mut current: Option<u64> = None;
+    let flush = |slice: &mut Vec<(u64, [u8; 32], String, Vec<Amount>)>,
+                 s: u64,
+                 tops: &mut Level,
+                 hashes: &mut u64|
+     -> Result<()> {
+        let level = Level {
+            index: slice.iter().map(|x| x.0).collect(),
+            hash: slice
+                .par_iter()
+                .map(|(_, salt, id, bal)| leaf_hash(&user_commitment(id, salt), bal))
+                .collect(),
+            sums: slice.iter().flat_map(|x| x.3.iter().copied()).collect(),
+        };
+        slice.clear();
+        let part = build_between(params, level, 0, top_level, &[], &mut |_, _| Ok(()))?;
+        *hashes += part.node_hashes;
+        if part.top.len() == 1 {
+            tops.index.push(s);
+            tops.hash.push(part.top.hash[0]);
+            tops.sums.extend_from_slice(&part.top.sums);
+        }
+        Ok(())
+    };
+    let mut prefix = Vec::new();
+    let mut prev: Option<u64> = None;
+    let mut n = 0u64;
+    while let Some(row) = r.next_row_with_prefix(&mut prefix)? {
+        let pos = parse_position(&prefix[0]).ok_or_else(|| {
+            Error::input(format!(
+                "{name} line {}, field position: expected an integer",
+                row.line
+            ))
+        })?;
+        let salt = parse_hex32(&prefix[1]).ok_or_else(|| {
+            Error::input(format!(
+                "{name} line {}, field salt: expected 64 hex characters",
+                row.line
+            ))
+        })?;
+        if let Some(p) = prev {
+            if pos == p {
+                return Err(Error::failed(format!(
+                    "{name} line {}: duplicate leaf: position {pos} is used twice",
+                    row.line
+                )));
+            }
+            if pos < p {
+                return Err(Error::input(format!(
+                    "{name} line {}: positions must be increasing",
+                    row.line
+                )));
+            }
+        }
+        if h < 64 && pos >> h != 0 {
+            return Err(Error::input(format!(
+                "leaf position {pos} does not fit a tree of height {h}"
+            )));
+        }
+        prev = Some(pos);
+        n += 1;
+        let s = if log_b == 0 { 0 } else { pos >> top_level };
+        if current.is_some_and(|c| c != s) {
+            flush(&mut slice, current.unwrap_or(0), &mut tops, &mut hashes)?;
+        }
+        current = Some(s);
+        each(&SpillRecord {
+            line: row.line,
+            position: pos,
+            user_id: row.user_id.clone(),
+            balances: row.balances.clone(),
+        })?;
+        slice.push((pos, salt, row.user_id, row.balances));
+    }
+    if let Some(c) = current {
+        flush(&mut slice, c, &mut tops, &mut hashes)?;
+    }
+    let joined = build_between(params, tops, top_level, h, &[], &mut |_, _| Ok(()))?;
+    hashes += joined.node_hashes;
+    let root = match joined.top.len() {
+        1 => (joined.top.hash[0], joined.top.sums),
+        _ => (
+            padding_hash(&params.padding_key, h, 0),
+            vec![Amount::ZERO; k],
+        ),
+    };
+    Ok(Recomputed {
+        root: root.0,
+        totals: root.1,
+        node_hashes: hashes,
+        leaves: n,
+    })
+}
+
+fn parse_position(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
+        return None;
+    }
+    s.parse().ok()
 }
 
 struct HashingReader<R> {

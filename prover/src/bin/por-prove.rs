@@ -97,7 +97,7 @@ enum Cmd {
         registry: RegistryArgs,
         /// Memory for one slice of the tree (bytes, or with K, M or G): a larger export is cut
         /// into more slices, spilled to disk under DIR/private and built one after the other.
-        #[arg(long, default_value = "1G", value_parser = parse_size)]
+        #[arg(long, default_value = "1G", value_parser = por_verifier::text::parse_size)]
         memory_budget: u64,
         /// Print the summary as JSON.
         #[arg(long)]
@@ -751,21 +751,4 @@ fn run(cmd: Cmd) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Parses a size: bytes, or a number followed by K, M or G (powers of 1024).
-fn parse_size(text: &str) -> std::result::Result<u64, String> {
-    let t = text.trim();
-    let (num, shift) = match t.char_indices().last() {
-        Some((i, 'K' | 'k')) => (&t[..i], 10),
-        Some((i, 'M' | 'm')) => (&t[..i], 20),
-        Some((i, 'G' | 'g')) => (&t[..i], 30),
-        _ => (t, 0),
-    };
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("expected a size such as 512M or 2G, found {text:?}"))?;
-    n.checked_mul(1 << shift)
-        .filter(|&v| v > 0)
-        .ok_or_else(|| format!("expected a size above 0 and below 2^64, found {text:?}"))
 }

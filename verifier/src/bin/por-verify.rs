@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use por_verifier::attestation::{parse_public_key, Attestation};
-use por_verifier::audit::audit;
+use por_verifier::audit::audit_with_budget;
 use por_verifier::chains::Chain;
 use por_verifier::custody::Threshold;
 use por_verifier::customer;
@@ -250,6 +250,14 @@ enum Cmd {
         /// The ledger to check the tree against (default: DATA/private/liabilities.csv).
         #[arg(long)]
         liabilities: Option<PathBuf>,
+        /// Memory for one slice of the tree and one bucket of the ledger join (bytes, or with
+        /// K, M or G): larger inputs are cut into more, spilled to --spill-dir.
+        #[arg(long, default_value = "1G", value_parser = por_verifier::text::parse_size)]
+        memory_budget: u64,
+        /// Where the join spills its buckets (a private directory is made and removed there;
+        /// default: the system's temporary directory).
+        #[arg(long)]
+        spill_dir: Option<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -351,6 +359,8 @@ fn main() -> ExitCode {
             data,
             exchange_key,
             liabilities,
+            memory_budget,
+            spill_dir,
             json,
         } => (
             cmd_audit(
@@ -359,6 +369,7 @@ fn main() -> ExitCode {
                 &data,
                 &exchange_key,
                 liabilities.as_deref(),
+                (memory_budget, spill_dir.unwrap_or_else(std::env::temp_dir)),
             ),
             json,
         ),
@@ -1034,6 +1045,7 @@ fn cmd_audit(
     data: &Path,
     key: &str,
     ledger: Option<&Path>,
+    (budget, spill): (u64, PathBuf),
 ) -> Result<String> {
     let key = parse_public_key(key)?;
     let att = Attestation::read(att_path)?;
@@ -1041,7 +1053,7 @@ fn cmd_audit(
     rep.set("period", json!(att.period));
     rep.title = format!("Audit of {}'s attestation for {}", att.exchange, att.period);
     rep.fail_word = Some("AUDIT FAILED");
-    let a = audit(&att, &key, data, ledger)?;
+    let a = audit_with_budget(&att, &key, data, ledger, budget, &spill)?;
     for c in &a.checks {
         rep.ok(c.clone());
     }
