@@ -133,13 +133,28 @@ pub fn leaf_hash(user_commitment: &Hash, balances: &[Amount]) -> Hash {
 /// Maxwell's original scheme: a prover cannot show one child's sums to one customer and other
 /// sums to another.
 pub fn node_hash(left: &Hash, left_sums: &[Amount], right: &Hash, right_sums: &[Amount]) -> Hash {
-    let mut h = Sha256::new();
-    h.update(TAG_NODE);
-    h.update(left.0);
-    update_sums(&mut h, left_sums);
-    h.update(right.0);
-    update_sums(&mut h, right_sums);
-    finish(h)
+    // The tree's hot spot: the message is laid out once and hashed in one call (up to 30
+    // assets on the stack), rather than fed in 19 or more small pieces.
+    let len = 16 + 64 + 16 * (left_sums.len() + right_sums.len());
+    let mut stack = [0u8; 16 + 64 + 16 * 60];
+    let mut heap = Vec::new();
+    let buf: &mut [u8] = if len <= stack.len() {
+        &mut stack[..len]
+    } else {
+        heap.resize(len, 0);
+        &mut heap
+    };
+    buf[..16].copy_from_slice(&TAG_NODE);
+    let mut at = 16;
+    for (hash, sums) in [(left, left_sums), (right, right_sums)] {
+        buf[at..at + 32].copy_from_slice(&hash.0);
+        at += 32;
+        for s in sums {
+            buf[at..at + 16].copy_from_slice(&s.to_be_bytes());
+            at += 16;
+        }
+    }
+    Hash(Sha256::digest(buf).into())
 }
 
 /// `H(TAG_PAD ‖ padding_key ‖ u8(level) ‖ u64be(index))`: the hash of an empty subtree.

@@ -249,6 +249,17 @@ fn serve_under_wrk(n: u64, from: &str, dir: &Path) {
         ),
     )
     .expect("lua script");
+    // A first run warms the page cache (a batch of proofs may just have evicted the tree).
+    let _ = Command::new("wrk")
+        .args([
+            "-t2",
+            "-c8",
+            "-d3s",
+            "-s",
+            script.to_str().unwrap(),
+            &format!("http://{listen}"),
+        ])
+        .output();
     for conns in [8, 32] {
         let out = Command::new("wrk")
             .args([
