@@ -221,6 +221,8 @@ fn main() {
         );
         let _ = std::fs::remove_file(&jsonl);
         serve_under_wrk(n, &from, &dir);
+        // Outputs are large (tens of GB at 100M); the input is kept for the next run.
+        let _ = std::fs::remove_dir_all(&out);
     }
 }
 
