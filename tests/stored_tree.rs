@@ -381,3 +381,25 @@ fn the_audit_out_of_core_finds_what_it_finds_in_memory() {
     // The spill directory is left empty.
     assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0);
 }
+
+#[test]
+fn a_build_without_the_ledger_copy_is_audited_against_the_exchanges_export() {
+    let ex = Exchange::build(&csv(50, |i| format!("c{i}")), &["--no-ledger-copy"]);
+    assert!(!private_path(&ex.out, "liabilities.csv").exists());
+    let r = ex.audit(&ex.attestation(), &[]).expect(2);
+    assert!(
+        r.stderr.contains("--no-ledger-copy") && r.stderr.contains("--liabilities"),
+        "{}",
+        r.stderr
+    );
+    let r = ex
+        .audit(
+            &ex.attestation(),
+            &["--liabilities", path_str(&ex.liabilities), "--json"],
+        )
+        .expect(0);
+    // The export's hash, as the state recorded it, is what the audit reports.
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let state = PrivateState::read(&ex.out).unwrap();
+    assert_eq!(v["ledger_sha256"], state.liabilities_sha256.as_str());
+}

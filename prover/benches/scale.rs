@@ -220,6 +220,8 @@ fn main() {
             mib(peak)
         );
         let _ = std::fs::remove_file(&jsonl);
+        // The batch's gigabytes are still being written back; latency is measured after.
+        let _ = Command::new("sync").status();
         serve_under_wrk(n, &from, &dir);
         // Outputs are large (tens of GB at 100M); the input is kept for the next run.
         let _ = std::fs::remove_dir_all(&out);

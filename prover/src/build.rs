@@ -30,6 +30,8 @@ pub struct BuildConfig {
     /// Memory for the leaves of one slice of the tree, in bytes: a larger export is cut into
     /// more slices, built one after the other (streamed.rs).
     pub memory_budget: u64,
+    /// Copy the export into `private/liabilities.csv` (the auditor's default ledger).
+    pub ledger_copy: bool,
     /// The liabilities export.
     pub liabilities: PathBuf,
     /// The exchange's name as it appears in the attestation.
@@ -370,11 +372,16 @@ fn read_export(
     let file = std::fs::File::open(&cfg.liabilities)
         .map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
     let size_hint = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let copy = std::fs::File::create(&copy_to)
-        .map_err(|e| Error::input(format!("{}: cannot create: {e}", copy_to.display())))?;
+    let copy: Box<dyn Write> = if cfg.ledger_copy {
+        let f = std::fs::File::create(&copy_to)
+            .map_err(|e| Error::input(format!("{}: cannot create: {e}", copy_to.display())))?;
+        Box::new(BufWriter::with_capacity(1 << 20, f))
+    } else {
+        Box::new(std::io::sink())
+    };
     let tee = Tee {
         inner: file,
-        copy: BufWriter::with_capacity(1 << 20, copy),
+        copy,
         hasher: Sha256::new(),
     };
     let mut reader = LiabilitiesReader::new(

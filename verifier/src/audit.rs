@@ -192,6 +192,12 @@ pub fn audit_with_budget(
 
     // 2. The ledger in its order: totals, and each row's position replayed from the seed.
     let name = ledger_path.display().to_string();
+    if ledger.is_none() && !ledger_path.exists() {
+        return Err(Error::input(format!(
+            "{name}: not kept by this build (built with --no-ledger-copy): give the exchange's \
+             export with --liabilities (its SHA-256 is liabilities_sha256 in state.json)"
+        )));
+    }
     let file = std::fs::File::open(ledger_path)
         .map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
     let hashing = HashingReader {

@@ -74,6 +74,11 @@ enum Cmd {
         /// Replace DIR if it exists.
         #[arg(long)]
         force: bool,
+        /// Do not copy the export into DIR/private/liabilities.csv (state.json keeps its
+        /// SHA-256; the auditor then gives the export with --liabilities). For exports of
+        /// many GB.
+        #[arg(long)]
+        no_ledger_copy: bool,
         /// The assets the export must have, in order (e.g. BTC:8,ETH:18); guards against a
         /// mis-exported column.
         #[arg(long)]
@@ -326,6 +331,7 @@ fn run(cmd: Cmd) -> Result<()> {
             negative_as_zero,
             out,
             force,
+            no_ledger_copy,
             assets,
             bindings,
             registry,
@@ -366,6 +372,7 @@ fn run(cmd: Cmd) -> Result<()> {
                 anchor,
                 rotation: rotation.as_deref().map(read_rotation).transpose()?,
                 memory_budget,
+                ledger_copy: !no_ledger_copy,
             };
             let s = build(&cfg, &key, &Progress::stderr())?;
             let att = &s.attestation;
