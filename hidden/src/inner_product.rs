@@ -1,0 +1,183 @@
+//! The inner-product argument (the paper's Protocol 2, with the point `Q` bound by a
+//! challenge): a prover who knows vectors `a`, `b` of length `N` (a power of two) shows that
+//! `P = <a, G> + <b, H'> + <a, b>·Q` in `2·log2 N` points and two scalars, where
+//! `H'_i = f_i·H_i` for public factors `f_i` (the range proof's `y^-i`).
+//!
+//! Round `k` splits the vectors into halves `lo`, `hi`, sends
+//! `L = <a_lo, G_hi> + <b_hi, H'_lo> + <a_lo, b_hi>·Q` and
+//! `R = <a_hi, G_lo> + <b_lo, H'_hi> + <a_hi, b_lo>·Q` (labels `L`, `R`), draws `u` (label
+//! `u`), and folds `a ← u·a_lo + u⁻¹·a_hi`, `b ← u⁻¹·b_lo + u·b_hi`,
+//! `G ← u⁻¹·G_lo + u·G_hi`, `H' ← u·H'_lo + u⁻¹·H'_hi`. The verifier checks
+//! `P + Σ (u_k²·L_k + u_k⁻²·R_k) = a·<s, G> + b·<s⁻¹, H'> + a·b·Q` with
+//! `s_i = Π_k u_k^(±1)` (+1 where bit `log2 N − 1 − k` of `i` is set): one multi-scalar
+//! multiplication, built by the range proof's verifier from [`verification_scalars`].
+
+use crate::transcript::TranscriptProtocol;
+use crate::{Point, ProofError, Scalar};
+use ark_bn254::G1Projective;
+use ark_ec::{CurveGroup, VariableBaseMSM};
+use ark_ff::{Field, One};
+use merlin::Transcript;
+
+/// The argument's messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InnerProductProof {
+    /// `L_k`, one per round.
+    pub l: Vec<Point>,
+    /// `R_k`, one per round.
+    pub r: Vec<Point>,
+    /// The folded `a`.
+    pub a: Scalar,
+    /// The folded `b`.
+    pub b: Scalar,
+}
+
+fn inner(a: &[Scalar], b: &[Scalar]) -> Scalar {
+    a.iter().zip(b).map(|(x, y)| *x * y).sum()
+}
+
+fn msm(bases: &[Point], scalars: &[Scalar]) -> G1Projective {
+    G1Projective::msm_unchecked(bases, scalars)
+}
+
+/// Proves; `h_factors` are the `f_i` of `H'_i = f_i·H_i`. The lengths must be equal powers of
+/// two (the range proof ensures it).
+#[allow(clippy::too_many_arguments)]
+pub fn prove(
+    transcript: &mut Transcript,
+    q: &Point,
+    h_factors: &[Scalar],
+    g: &[Point],
+    h: &[Point],
+    mut a: Vec<Scalar>,
+    mut b: Vec<Scalar>,
+) -> Result<InnerProductProof, ProofError> {
+    let mut n = a.len();
+    if !n.is_power_of_two() || b.len() != n || g.len() != n || h.len() != n || h_factors.len() != n
+    {
+        return Err(ProofError(
+            "inner product: vectors of unequal or odd length".into(),
+        ));
+    }
+    transcript.append_u64(b"ipp n", n as u64);
+    // The generators are folded in place. The G side always carries one common factor, the
+    // H side the per-element factors; each fold is then one scalar multiplication per element.
+    let mut g: Vec<Point> = g.to_vec();
+    let mut h: Vec<Point> = h.to_vec();
+    let mut g_factor = Scalar::one();
+    let mut hf: Vec<Scalar> = h_factors.to_vec();
+    let (mut ls, mut rs) = (Vec::new(), Vec::new());
+    while n > 1 {
+        let n2 = n / 2;
+        let (a_lo, a_hi) = a.split_at(n2);
+        let (b_lo, b_hi) = b.split_at(n2);
+        let c_l = inner(a_lo, b_hi);
+        let c_r = inner(a_hi, b_lo);
+        let mut bases = Vec::with_capacity(n + 1);
+        let mut sc = Vec::with_capacity(n + 1);
+        bases.extend_from_slice(&g[n2..n]);
+        sc.extend(a_lo.iter().map(|x| *x * g_factor));
+        bases.extend_from_slice(&h[..n2]);
+        sc.extend(b_hi.iter().zip(&hf[..n2]).map(|(x, f)| *x * f));
+        bases.push(*q);
+        sc.push(c_l);
+        let l = msm(&bases, &sc).into_affine();
+        bases.clear();
+        sc.clear();
+        bases.extend_from_slice(&g[..n2]);
+        sc.extend(a_hi.iter().map(|x| *x * g_factor));
+        bases.extend_from_slice(&h[n2..n]);
+        sc.extend(b_lo.iter().zip(&hf[n2..n]).map(|(x, f)| *x * f));
+        bases.push(*q);
+        sc.push(c_r);
+        let r = msm(&bases, &sc).into_affine();
+        transcript.validate_and_append_point(b"L", &l)?;
+        transcript.validate_and_append_point(b"R", &r)?;
+        let u = transcript.challenge_scalar(b"u");
+        let u_inv = u
+            .inverse()
+            .ok_or_else(|| ProofError("inner product: a zero challenge".into()))?;
+        a = a_lo
+            .iter()
+            .zip(a_hi)
+            .map(|(x, y)| *x * u + *y * u_inv)
+            .collect();
+        b = b_lo
+            .iter()
+            .zip(b_hi)
+            .map(|(x, y)| *x * u_inv + *y * u)
+            .collect();
+        // G'_j = u⁻¹·F·(G_lo + u²·G_hi): the common factor takes u⁻¹.
+        let u2 = u * u;
+        let u_inv2 = u_inv * u_inv;
+        let g_next: Vec<G1Projective> = (0..n2).map(|j| g[j] + g[n2 + j] * u2).collect();
+        // H'_j = u·f_j·(H_lo + u⁻²·(f_{n2+j}/f_j)·H_hi); the ratio is the same for every j.
+        let ratio = hf[n2]
+            * hf[0]
+                .inverse()
+                .ok_or_else(|| ProofError("inner product: a zero factor".into()))?;
+        let k = u_inv2 * ratio;
+        let h_next: Vec<G1Projective> = (0..n2).map(|j| h[j] + h[n2 + j] * k).collect();
+        g = G1Projective::normalize_batch(&g_next);
+        h = G1Projective::normalize_batch(&h_next);
+        g_factor *= u_inv;
+        hf = hf[..n2].iter().map(|f| *f * u).collect();
+        ls.push(l);
+        rs.push(r);
+        n = n2;
+    }
+    Ok(InnerProductProof {
+        l: ls,
+        r: rs,
+        a: a[0],
+        b: b[0],
+    })
+}
+
+/// What the verifier needs from the argument's transcript: `u_k²`, `u_k⁻²` and `s`.
+pub struct VerificationScalars {
+    /// `u_k²`.
+    pub u_sq: Vec<Scalar>,
+    /// `u_k⁻²`.
+    pub u_inv_sq: Vec<Scalar>,
+    /// `s_i`; `s_i⁻¹ = s_{N-1-i}`.
+    pub s: Vec<Scalar>,
+}
+
+/// Replays the argument's challenges for a vector length `n`.
+pub fn verification_scalars(
+    proof: &InnerProductProof,
+    n: usize,
+    transcript: &mut Transcript,
+) -> Result<VerificationScalars, ProofError> {
+    let rounds = proof.l.len();
+    if !n.is_power_of_two() || n != 1 << rounds || proof.r.len() != rounds {
+        return Err(ProofError(format!(
+            "inner product: {rounds} rounds do not fit vectors of length {n}"
+        )));
+    }
+    transcript.append_u64(b"ipp n", n as u64);
+    let mut us = Vec::with_capacity(rounds);
+    for (l, r) in proof.l.iter().zip(&proof.r) {
+        transcript.validate_and_append_point(b"L", l)?;
+        transcript.validate_and_append_point(b"R", r)?;
+        us.push(transcript.challenge_scalar(b"u"));
+    }
+    let mut invs = us.clone();
+    ark_ff::batch_inversion(&mut invs);
+    if us.iter().any(|u| u.is_zero()) {
+        return Err(ProofError("inner product: a zero challenge".into()));
+    }
+    let u_sq: Vec<Scalar> = us.iter().map(|u| *u * u).collect();
+    let u_inv_sq: Vec<Scalar> = invs.iter().map(|u| *u * u).collect();
+    let mut s = vec![Scalar::one(); n];
+    s[0] = invs.iter().product();
+    for i in 1..n {
+        // The highest set bit of i says which round's challenge turns from u⁻¹ into u.
+        let k = (usize::BITS - 1 - i.leading_zeros()) as usize;
+        s[i] = s[i - (1 << k)] * u_sq[rounds - 1 - k];
+    }
+    Ok(VerificationScalars { u_sq, u_inv_sq, s })
+}
+
+use ark_ff::Zero;
