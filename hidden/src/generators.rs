@@ -66,16 +66,45 @@ impl Generators {
         }
     }
 
-    /// The process-wide generators, computed on first use.
+    /// The process-wide generators, all [`CAPACITY`] of each vector, computed on first use.
     pub fn get() -> &'static Generators {
         static GENS: OnceLock<Generators> = OnceLock::new();
         GENS.get_or_init(|| Generators::compute(CAPACITY))
     }
 
+    /// The process-wide generators with at least `n` of each vector (`n` at most
+    /// [`CAPACITY`]), computed on first use and kept; a customer's check of one path needs a
+    /// fraction of them, so it pays for that fraction only.
+    pub fn at_least(n: usize) -> std::sync::Arc<Generators> {
+        use std::sync::{Arc, Mutex};
+        static GENS: Mutex<Option<Arc<Generators>>> = Mutex::new(None);
+        let mut slot = GENS.lock().unwrap_or_else(|e| e.into_inner());
+        match slot.as_ref() {
+            Some(g) if g.gs.len() >= n.min(CAPACITY) => Arc::clone(g),
+            _ => {
+                let want = n.min(CAPACITY).next_power_of_two();
+                let g = Arc::new(match slot.as_ref() {
+                    // Grow what was made: the points are the same whatever the capacity.
+                    Some(old) => {
+                        let mut g = (**old).clone();
+                        let from = g.gs.len() as u64;
+                        g.gs.extend((from..want as u64).map(|i| hash_to_point(b"G_vec", i)));
+                        g.hs.extend((from..want as u64).map(|i| hash_to_point(b"H_vec", i)));
+                        g
+                    }
+                    None => Generators::compute(want),
+                });
+                *slot = Some(Arc::clone(&g));
+                g
+            }
+        }
+    }
+
     /// `v·G + r·H`.
     pub fn commit(&self, v: crate::Scalar, r: crate::Scalar) -> Point {
         use ark_ec::CurveGroup;
-        (self.g * v + self.h * r).into_affine()
+        (ark_bn254::G1Projective::from(self.g) * v + ark_bn254::G1Projective::from(self.h) * r)
+            .into_affine()
     }
 }
 
@@ -98,6 +127,12 @@ mod tests {
         let set: std::collections::HashSet<_> =
             all.iter().map(crate::encoding::point_bytes).collect();
         assert_eq!(set.len(), all.len());
+        // Grown on demand, the same points.
+        let small = Generators::at_least(4);
+        let more = Generators::at_least(16);
+        assert_eq!(small.gs[..], more.gs[..4]);
+        assert_eq!(more.gs, g.gs);
+        assert_eq!(more.hs, g.hs);
         // Deterministic, and y is the smaller root, as spec/hidden.md says.
         assert_eq!(hash_to_point(b"G", 0), g.g);
         for p in &all {
