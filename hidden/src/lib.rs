@@ -22,6 +22,7 @@
 pub mod encoding;
 pub mod generators;
 pub mod inner_product;
+pub mod node;
 pub mod range;
 pub mod transcript;
 

@@ -1,4 +1,5 @@
-//! spec/vectors/hidden.json: the generators, a commitment and a whole range proof, checked
+//! spec/vectors/hidden.json: the generators, a commitment, one leaf, one padding node and
+//! their parent, and a whole range proof, checked
 //! byte by byte. After a deliberate change: `POR_BLESS=1 cargo test -p por-hidden --test vectors`.
 //!
 //! A range proof's blindings are fresh randomness, so its bytes cannot be a fixed vector: the
@@ -43,6 +44,25 @@ fn vectors_match_spec() {
             "value": "150000000", "blinding": hex(&scalar_bytes(&r)),
             "C": hex(&point_bytes(&gens.commit(v, r))),
         },
+    });
+    // One leaf, one padding node beside it, their parent.
+    let key = [0x11u8; 32];
+    let leaf = por_hidden::node::leaf(gens, &key, 6, &[0x22; 32], &[150_000_000, 2]);
+    let pad = por_hidden::node::padding(gens, &key, [0x33; 32], 0, 7, 2);
+    let parent = por_hidden::node::parent(&leaf, &pad).unwrap();
+    let node_json = |n: &por_hidden::node::OpenedNode| {
+        json!({
+            "hash": hex(&n.node.hash),
+            "commitments": n.node.commitments.iter().map(|c| hex(&point_bytes(c))).collect::<Vec<_>>(),
+            "blindings": n.blindings.iter().map(|b| hex(&scalar_bytes(b))).collect::<Vec<_>>(),
+        })
+    };
+    let mut computed = computed;
+    computed["tree"] = json!({
+        "blinding_key": hex(&key),
+        "leaf": {"position": 6, "user_commitment": hex(&[0x22; 32]), "balances": ["150000000", "2"], "node": node_json(&leaf)},
+        "padding": {"level": 0, "index": 7, "padding_hash": hex(&[0x33; 32]), "node": node_json(&pad)},
+        "parent": node_json(&parent),
     });
     let bless = std::env::var_os("POR_BLESS").is_some();
     let mut stored: Value = if bless {
