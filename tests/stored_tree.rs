@@ -144,6 +144,29 @@ fn a_damaged_stored_tree_is_bad_input_and_store_tree_repairs_it() {
     };
     assert!(r.stderr.contains("corrupt stored tree"), "{}", r.stderr);
 
+    // A node of the lowest stored level changed (hash or sums): every dense node is checked
+    // against its children when the tree is opened, so nobody gets a proof from it.
+    let le = |at: usize| u64::from_le_bytes(good[at..at + 8].try_into().unwrap()) as usize;
+    let (n, id_bytes, k) = (le(16), le(24), 2usize);
+    let dense = 64 + n * (52 + 16 * k) + 16 * n + id_bytes;
+    for at in [dense + 5, dense + 32 + 3, dense + (32 + 16 * k) * 3 + 40] {
+        let mut b = good.clone();
+        b[at] ^= 0x10;
+        std::fs::write(&tree_bin, &b).unwrap();
+        let r = proof("c7");
+        assert_eq!(
+            r.code,
+            2,
+            "flip at {at}, dense from {dense}, file {}",
+            good.len()
+        );
+        assert!(
+            r.stderr.contains("not made of its two children"),
+            "{}",
+            r.stderr
+        );
+    }
+
     // Another month's stored tree in this directory: refused.
     let other = Exchange::build(&csv(200, |i| format!("c{i}")), &[]);
     std::fs::copy(private_path(&other.out, "tree.bin"), &tree_bin).unwrap();
