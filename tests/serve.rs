@@ -113,6 +113,10 @@ fn the_service_answers_as_proof_does_and_never_logs_ids() {
     let a = get(&addr, "/proof/%2541");
     assert!(a.body.contains("\"user_id\":\"%41\""), "{}", a.body);
     // Unknown, empty, malformed escapes, invalid UTF-8, control characters, other routes.
+    // An unencoded `?` would cut the id: a query is refused, never served as another id.
+    let q = get(&addr, "/proof/alice?x");
+    assert_eq!(q.status, 400, "{}", q.body);
+    assert!(!q.body.contains("salt"));
     assert_eq!(get(&addr, "/proof/nobody").status, 404);
     assert_eq!(get(&addr, "/proof/Alice").status, 404);
     assert_eq!(get(&addr, "/proof/").status, 400);

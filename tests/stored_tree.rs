@@ -344,7 +344,16 @@ fn the_audit_out_of_core_finds_what_it_finds_in_memory() {
     let spill = ex.path("spill");
     std::fs::create_dir_all(&spill).unwrap();
     let tiny = ["--memory-budget", "2K", "--spill-dir", path_str(&spill)];
+    // What a killed audit left: customer data in a spill directory of a process now gone.
+    let stale = spill.join(".por-audit-4000000000-00ff");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("leaf-00000"), "c1 balances").unwrap();
     let r = ex.audit(&ex.attestation(), &tiny).expect(0);
+    assert!(
+        !stale.exists() && r.stdout.contains(".por-audit-4000000000-00ff"),
+        "{}",
+        r.stdout
+    );
     assert!(
         r.stdout.contains("AUDIT PASSED") && r.stdout.contains("slices"),
         "{}",

@@ -371,7 +371,11 @@ fn read_export(
     let copy_to = private.join(LEDGER_FILE);
     let file = std::fs::File::open(&cfg.liabilities)
         .map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
-    let size_hint = file.metadata().map(|m| m.len()).unwrap_or(0);
+    // A pipe has no size: then as many slices as allowed, whatever comes through it.
+    let size_hint = match file.metadata() {
+        Ok(m) if m.is_file() => m.len(),
+        _ => u64::MAX,
+    };
     let copy: Box<dyn Write> = if cfg.ledger_copy {
         let f = std::fs::File::create(&copy_to)
             .map_err(|e| Error::input(format!("{}: cannot create: {e}", copy_to.display())))?;

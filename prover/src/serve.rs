@@ -6,14 +6,19 @@
 //! - `GET /proof/{id}`: 200 with the proof JSON; 404 if the id is in no leaf; 400 if the id is
 //!   not valid. The id is everything in the request path after `/proof/`, percent-decoded
 //!   exactly once (`%2F` gives `/`, `%25` gives `%`, and `%2541` gives `%41`); a `%` not
-//!   followed by two hex digits, or a decoded id that is not UTF-8, is a bad request. A `?` in
-//!   an id must be sent as `%3F`, or it starts the query (which is ignored).
+//!   followed by two hex digits, or a decoded id that is not UTF-8, is a bad request. A request
+//!   with a query is a bad request: an id's `?` must be sent as `%3F`. An id's `#` must be sent
+//!   as `%23`: HTTP drops a fragment before the service sees it, so a backend that sends ids
+//!   unencoded could be served the proof of the id cut at `#`; a backend should check that
+//!   the proof's `user_id` is the id it asked for.
 //! - `GET /health`: 200 with the exchange, period, number of customers and root.
 //! - Anything else: 404, or 405 for another method.
 //!
 //! Every answer carries `Cache-Control: no-store` (a proof is personal data) and a proof's
 //! answer `Server-Timing: proof;dur=MS`, the time spent making it. At most `max_concurrent`
-//! proofs are made at once; further requests wait for a slot.
+//! proofs are made at once (on blocking threads, off the connections' runtime); further
+//! requests wait for a slot. At most `max_connections` connections are open; a client gets
+//! [`HEADER_TIMEOUT`] to send a request's headers.
 //!
 //! User ids are personal data: they are never written to the logs. The access log
 //! (`--access-log`) writes the method, the route (`/proof/{id}` as such), the status and the
@@ -41,7 +46,13 @@ pub struct ServeConfig {
     pub threads: usize,
     /// Write one line per request (without the user id) to stderr.
     pub access_log: bool,
+    /// Open connections at most; more wait to be accepted (keep it below the process's
+    /// file-descriptor limit).
+    pub max_connections: usize,
 }
+
+/// How long a client may take to send a request's headers, and a connection may stay idle.
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Counts kept while serving, printed when the service stops.
 #[derive(Debug, Default)]
@@ -57,7 +68,7 @@ pub struct Counters {
 }
 
 struct Shared {
-    tree: StoredTree,
+    tree: Arc<StoredTree>,
     slots: tokio::sync::Semaphore,
     counters: Counters,
     access_log: bool,
@@ -111,8 +122,9 @@ pub fn serve(
         counters: Counters::default(),
         access_log: cfg.access_log,
         health: Bytes::from(health),
-        tree,
+        tree: Arc::new(tree),
     });
+    let connections = Arc::new(tokio::sync::Semaphore::new(cfg.max_connections.max(1)));
     let listen = cfg.listen;
     let inner = Arc::clone(&shared);
     rt.block_on(async move {
@@ -126,23 +138,39 @@ pub fn serve(
         let stop = shutdown_signal();
         tokio::pin!(stop);
         loop {
-            tokio::select! {
+            // A connection slot first: past the limit, clients wait in the kernel's backlog.
+            let slot = tokio::select! {
                 _ = &mut stop => break,
-                accepted = listener.accept() => {
-                    let Ok((stream, _)) = accepted else { continue };
-                    let _ = stream.set_nodelay(true);
-                    let shared = Arc::clone(&inner);
-                    tokio::spawn(async move {
-                        let svc = hyper::service::service_fn(move |req| {
-                            let shared = Arc::clone(&shared);
-                            async move { Ok::<_, std::convert::Infallible>(answer(&shared, req).await) }
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), svc)
-                            .await;
-                    });
+                slot = Arc::clone(&connections).acquire_owned() => slot,
+            };
+            let Ok(slot) = slot else { break };
+            let accepted = tokio::select! {
+                _ = &mut stop => break,
+                accepted = listener.accept() => accepted,
+            };
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors or similar: wait rather than spin.
+                    eprintln!("por-prove serve: cannot accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
                 }
-            }
+            };
+            let _ = stream.set_nodelay(true);
+            let shared = Arc::clone(&inner);
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req| {
+                    let shared = Arc::clone(&shared);
+                    async move { Ok::<_, std::convert::Infallible>(answer(&shared, req).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+                drop(slot);
+            });
         }
         Ok::<(), Error>(())
     })?;
@@ -194,6 +222,14 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     let (route, resp) = if let Some(raw) = path.strip_prefix("/proof/") {
         let r = if req.method() != Method::GET {
             allow_get(error(StatusCode::METHOD_NOT_ALLOWED, "use GET"))
+        } else if req.uri().query().is_some() {
+            // An id holding `?` sent unencoded would otherwise be cut there, and the customer
+            // whose id is the part before it would be served instead.
+            shared.counters.bad.fetch_add(1, Ordering::Relaxed);
+            error(
+                StatusCode::BAD_REQUEST,
+                "a query is not allowed: percent-encode the user id (? as %3F, # as %23)",
+            )
         } else {
             proof(shared, raw).await
         };
@@ -245,9 +281,19 @@ async fn proof(shared: &Shared, raw: &str) -> Response<Full<Bytes>> {
     let Ok(_slot) = shared.slots.acquire().await else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
     };
-    let t = Instant::now();
-    let made = shared.tree.proof(&id);
-    let took = t.elapsed();
+    // Off the runtime's threads: a slow proof must not stall other connections, and the
+    // semaphore above is then what bounds the proofs made at once.
+    let tree = Arc::clone(&shared.tree);
+    let Ok((made, took)) = tokio::task::spawn_blocking(move || {
+        let t = Instant::now();
+        let made = tree.proof(&id);
+        (made, t.elapsed())
+    })
+    .await
+    else {
+        c.errors.fetch_add(1, Ordering::Relaxed);
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+    };
     match made {
         Ok(Some(p)) => {
             c.proofs.fetch_add(1, Ordering::Relaxed);

@@ -35,6 +35,7 @@ use por_verifier::amount::Amount;
 use por_verifier::attestation::Attestation;
 use por_verifier::error::{Error, Result};
 use por_verifier::hash::{leaf_hash, padding_hash, user_commitment, Hash};
+use por_verifier::liabilities::MAX_USER_ID_LEN;
 use por_verifier::proof::InclusionProof;
 use por_verifier::state::{private_path, PrivateState, ATTESTATION_FILE};
 use por_verifier::tree::{build_levels, fold_path, Level, Sibling, TreeParams};
@@ -638,15 +639,24 @@ impl StoredTree {
             .iter()
             .map(|r| span(r))
             .fold((u64::MAX, 0), |(a, b), (x, y)| (a.min(x), b.max(y)));
-        if ids_hi > l.id_bytes || ids_hi - ids_lo > MAX_SUBTREE_LEAVES * 4096 {
+        // The writer lays the ids out in row order: contiguous, each of at most 256 bytes. Any
+        // other layout is refused, so no record can make a proof read (or allocate) more.
+        let contiguous = records.windows(2).all(|w| span(w[0]).1 == span(w[1]).0);
+        let short = records
+            .iter()
+            .all(|r| span(r).1 - span(r).0 <= MAX_USER_ID_LEN as u64);
+        if ids_hi > l.id_bytes || !contiguous || !short {
             return Err(self.corrupt(format!(
-                "leaf records {first}..{end}: their ids lie outside the ids"
+                "leaf records {first}..{end}: their ids are not laid out as written"
             )));
         }
         let mut ids = vec![0u8; (ids_hi - ids_lo) as usize];
         self.read_at(l.ids_at() + ids_lo, &mut ids)?;
         let k = l.assets;
         let mut level = Level::with_capacity(records.len(), k);
+        // The proof is made of the bytes hashed here, not of the earlier read that found the
+        // row: a file changed in between cannot mix two versions into one proof.
+        let mut mine: Option<Leaf> = None;
         for (i, rec) in records.iter().enumerate() {
             let (a, b) = span(rec);
             let id = std::str::from_utf8(&ids[(a - ids_lo) as usize..(b - ids_lo) as usize])
@@ -664,7 +674,19 @@ impl StoredTree {
                 .hash
                 .push(leaf_hash(&user_commitment(id, &salt), &balances));
             level.sums.extend_from_slice(&balances);
+            if first + i as u64 == row {
+                mine = Some(Leaf {
+                    position: u64_at(rec, 0),
+                    salt,
+                    user_id: id.to_string(),
+                    balances,
+                });
+            }
         }
+        let leaf = match mine {
+            Some(m) if m.user_id == user_id && m.position == leaf.position => m,
+            _ => return Err(self.corrupt(format!("leaf record {row} changed while it was read"))),
+        };
         let part = build_levels(&self.params, level, &[leaf.position], cut, &mut |_, _| {
             Ok(())
         })
@@ -759,7 +781,13 @@ impl StoredTree {
             }
         };
         let mut i = first + block.partition_point(|e| e.0 < key) as u64;
+        let start = i;
         while i < n {
+            // 64-bit prefixes of SHA-256 collide about once in 2^32 customers: a long run of
+            // equal keys is a damaged index, not bad luck.
+            if i - start >= 16 {
+                return Err(self.corrupt(format!("the id index repeats a key at entry {i}")));
+            }
             let (k, row) = match block.get((i - first) as usize) {
                 Some(&e) => e,
                 None => read(i, i + 1)?[0],
@@ -817,7 +845,7 @@ impl StoredTree {
         if off
             .checked_add(len)
             .is_none_or(|e| e > self.layout.id_bytes)
-            || len > 1 << 16
+            || len > MAX_USER_ID_LEN as u64
         {
             return Err(self.corrupt(format!("leaf record {row}: its id lies outside the ids")));
         }

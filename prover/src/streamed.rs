@@ -23,12 +23,11 @@ use crate::stored::{write_all_at, Layout, HEADER_BYTES};
 use por_verifier::amount::Amount;
 use por_verifier::asset::Asset;
 use por_verifier::error::{Error, Result};
-use por_verifier::hash::{leaf_hash, padding_hash, position_candidate, user_commitment, Hash};
+use por_verifier::hash::{leaf_hash, padding_hash, user_commitment, Hash};
 use por_verifier::liabilities::Row;
 use por_verifier::tree::{build_between, Level, TreeParams};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -37,39 +36,9 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_BUDGET: u64 = 1 << 30;
 /// Bytes of memory a slice needs per byte of export (records, two tree levels, hashes).
 const MEMORY_PER_EXPORT_BYTE: u64 = 6;
-/// At most this many buckets (each has a file and a write buffer during the first pass).
-const MAX_BUCKETS: u64 = 4096;
-
-/// The positions taken so far.
-enum Taken {
-    Set(HashSet<u64>),
-    Bits(Vec<u64>),
-}
-
-impl Taken {
-    /// Inserts `p`; false if it was taken.
-    fn insert(&mut self, p: u64, height: u8) -> bool {
-        if let Taken::Set(s) = self {
-            // A hash set costs about 20 bytes an entry; the bitset 2^h bits in all.
-            if height <= 32 && (s.len() as u128) * 160 > 1u128 << height {
-                let mut bits = vec![0u64; ((1u64 << height) / 64).max(1) as usize];
-                for &q in s.iter() {
-                    bits[(q / 64) as usize] |= 1 << (q % 64);
-                }
-                *self = Taken::Bits(bits);
-            }
-        }
-        match self {
-            Taken::Set(s) => s.insert(p),
-            Taken::Bits(b) => {
-                let (w, m) = ((p / 64) as usize, 1u64 << (p % 64));
-                let fresh = b[w] & m == 0;
-                b[w] |= m;
-                fresh
-            }
-        }
-    }
-}
+/// At most this many buckets: each has a file open (and a write buffer) during the first
+/// pass, which must stay below the usual limit of 1024 open files.
+const MAX_BUCKETS: u64 = 512;
 
 /// A candidate position found taken: compared later with the leaf that took it.
 #[derive(Clone, Copy)]
@@ -105,9 +74,8 @@ pub struct StreamedBuilder {
     spill: PathBuf,
     height: u8,
     assets: Vec<Asset>,
-    seed: [u8; 32],
     log_b: u8,
-    taken: Taken,
+    assigner: por_verifier::state::PositionAssigner,
     collisions: Vec<Collision>,
     writers: Vec<BufWriter<File>>,
     counts: Vec<u64>,
@@ -149,9 +117,8 @@ impl StreamedBuilder {
             spill: spill.to_path_buf(),
             height,
             assets: assets.to_vec(),
-            seed,
             log_b,
-            taken: Taken::Set(HashSet::new()),
+            assigner: por_verifier::state::PositionAssigner::new(seed, height),
             collisions: Vec::new(),
             writers,
             counts: vec![0; b],
@@ -167,28 +134,17 @@ impl StreamedBuilder {
 
     /// Adds one customer (in export order) with its salt.
     pub fn push(&mut self, row: &Row, salt: &[u8; 32]) -> Result<()> {
-        let h = self.height;
-        if u128::from(self.n) >= 1u128 << h {
-            return Err(Error::input(format!(
-                "{}: a tree of height {h} holds at most {} customers; choose a larger --height",
-                self.name,
-                1u128 << h
-            )));
-        }
-        let mut position = None;
-        for attempt in 0..=u32::MAX {
-            let p = position_candidate(&self.seed, &row.user_id, attempt, h);
-            if self.taken.insert(p, h) {
-                position = Some(p);
-                break;
-            }
-            self.collisions.push(Collision {
-                position: p,
-                id_hash: id_hash(&row.user_id),
-                line: row.line,
-            });
-        }
-        let p = position.ok_or_else(|| Error::input("no free position found"))?;
+        let (collisions, hash) = (&mut self.collisions, id_hash(&row.user_id));
+        let p = self
+            .assigner
+            .assign_noting(&row.user_id, &mut |position| {
+                collisions.push(Collision {
+                    position,
+                    id_hash: hash,
+                    line: row.line,
+                })
+            })
+            .map_err(|e| e.context(&self.name))?;
         let b = self.bucket_of(p);
         let w = &mut self.writers[b];
         let id = row.user_id.as_bytes();

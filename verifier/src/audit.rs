@@ -64,8 +64,9 @@ impl AuditReport {
 pub const DEFAULT_BUDGET: u64 = 1 << 30;
 /// Bytes of memory per byte of input in one slice or bucket.
 const MEMORY_PER_INPUT_BYTE: u64 = 6;
-/// At most this many slices and buckets.
-const MAX_BUCKETS: u64 = 4096;
+/// At most this many slices and buckets (one file each is open at a time: below the usual
+/// limit of 1024 open files).
+const MAX_BUCKETS: u64 = 512;
 
 /// Runs the audit. `ledger` defaults to `DIR/private/liabilities.csv`.
 pub fn audit(
@@ -125,15 +126,26 @@ pub fn audit_with_budget(
     let leaves_path = private_path(dir, LEAVES_FILE);
     let default_ledger = private_path(dir, LEDGER_FILE);
     let ledger_path = ledger.unwrap_or(&default_ledger);
-    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-    let want = (size(&leaves_path) + size(ledger_path))
+    // A pipe has no size: then as many slices as allowed.
+    let size = |p: &Path| match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => m.len(),
+        _ => u64::MAX / 16,
+    };
+    let want = size(&leaves_path)
+        .saturating_add(size(ledger_path))
         .saturating_mul(MEMORY_PER_INPUT_BYTE)
         .div_ceil(budget.max(1));
     let mut log_b = 0u8;
     while (1u64 << log_b) < want.min(MAX_BUCKETS) && log_b < h {
         log_b += 1;
     }
-    let spill = Spill::new(spill_dir, 1 << log_b)?;
+    let (spill, stale) = Spill::new(spill_dir, 1 << log_b)?;
+    for gone in stale {
+        rep.checks.push(format!(
+            "removed {}: customer data spilled by an audit that was killed",
+            gone.display()
+        ));
+    }
     let mut found = Found::default();
 
     // 1. The tree from the leaves, slice by slice, against the signed root; every leaf also
@@ -433,13 +445,34 @@ struct Spill {
 }
 
 impl Spill {
-    fn new(base: &Path, buckets: u64) -> Result<Spill> {
+    /// A new spill directory under `base`; also removes (and returns) the directories that
+    /// audits killed before they could remove their own left there.
+    fn new(base: &Path, buckets: u64) -> Result<(Spill, Vec<PathBuf>)> {
+        let mut stale = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(base) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let Some(rest) = name.strip_prefix(".por-audit-") else {
+                    continue;
+                };
+                let pid = rest.split('-').next().unwrap_or("");
+                let alive = pid == std::process::id().to_string()
+                    || (Path::new("/proc").is_dir() && Path::new("/proc").join(pid).exists());
+                if !pid.is_empty() && !alive && std::fs::remove_dir_all(e.path()).is_ok() {
+                    stale.push(e.path());
+                }
+            }
+        }
         let mut nonce = [0u8; 8];
         let t = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         nonce.copy_from_slice(&Sha256::digest(format!("{t}/{}", std::process::id()))[..8]);
-        let dir = base.join(format!(".por-audit-{}", hex::encode(nonce)));
+        let dir = base.join(format!(
+            ".por-audit-{}-{}",
+            std::process::id(),
+            hex::encode(nonce)
+        ));
         let mut b = std::fs::DirBuilder::new();
         #[cfg(unix)]
         {
@@ -448,7 +481,7 @@ impl Spill {
         }
         b.create(&dir)
             .map_err(|e| Error::input(format!("{}: cannot create: {e}", dir.display())))?;
-        Ok(Spill { dir, buckets })
+        Ok((Spill { dir, buckets }, stale))
     }
 
     fn path(&self, side: &str, b: u64) -> PathBuf {

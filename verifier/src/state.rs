@@ -224,8 +224,41 @@ fn parse_position(s: &str) -> Option<u64> {
 pub struct PositionAssigner {
     seed: [u8; 32],
     height: u8,
-    taken: HashSet<u64>,
+    taken: Taken,
+    count: u64,
     capacity: u128,
+}
+
+/// The positions taken so far: a hash set while few, a bitset of `2^h` bits once that is
+/// smaller (at most 512 MiB, at height 32); above height 32 always the hash set.
+enum Taken {
+    Set(HashSet<u64>),
+    Bits(Vec<u64>),
+}
+
+impl Taken {
+    /// Inserts `p`; false if it was taken.
+    fn insert(&mut self, p: u64, height: u8) -> bool {
+        if let Taken::Set(set) = self {
+            // A hash set costs about 20 bytes an entry.
+            if height <= 32 && (set.len() as u128) * 160 > 1u128 << height {
+                let mut bits = vec![0u64; ((1u64 << height) / 64).max(1) as usize];
+                for &q in set.iter() {
+                    bits[(q / 64) as usize] |= 1 << (q % 64);
+                }
+                *self = Taken::Bits(bits);
+            }
+        }
+        match self {
+            Taken::Set(set) => set.insert(p),
+            Taken::Bits(b) => {
+                let (w, m) = ((p / 64) as usize, 1u64 << (p % 64));
+                let fresh = b[w] & m == 0;
+                b[w] |= m;
+                fresh
+            }
+        }
+    }
 }
 
 impl PositionAssigner {
@@ -234,14 +267,21 @@ impl PositionAssigner {
         PositionAssigner {
             seed,
             height,
-            taken: HashSet::new(),
+            taken: Taken::Set(HashSet::new()),
+            count: 0,
             capacity: 1u128 << height.min(64),
         }
     }
 
     /// The next user's position; fails when the tree is full.
     pub fn assign(&mut self, user_id: &str) -> Result<u64> {
-        if self.taken.len() as u128 >= self.capacity {
+        self.assign_noting(user_id, &mut |_| {})
+    }
+
+    /// As [`PositionAssigner::assign`], calling `taken` with each candidate found taken (how
+    /// the streamed build finds a repeated user id without a set of ids).
+    pub fn assign_noting(&mut self, user_id: &str, taken: &mut dyn FnMut(u64)) -> Result<u64> {
+        if u128::from(self.count) >= self.capacity {
             return Err(Error::input(format!(
                 "a tree of height {} holds at most {} customers; choose a larger --height",
                 self.height, self.capacity
@@ -249,9 +289,11 @@ impl PositionAssigner {
         }
         for attempt in 0..=u32::MAX {
             let p = position_candidate(&self.seed, user_id, attempt, self.height);
-            if self.taken.insert(p) {
+            if self.taken.insert(p, self.height) {
+                self.count += 1;
                 return Ok(p);
             }
+            taken(p);
         }
         Err(Error::input("no free position found"))
     }

@@ -136,6 +136,10 @@ enum Cmd {
         /// Worker threads (default: one per core).
         #[arg(long)]
         threads: Option<usize>,
+        /// Open connections at most; more wait to be accepted (keep below the file-descriptor
+        /// limit, `ulimit -n`).
+        #[arg(long, default_value_t = 512)]
+        max_connections: usize,
         /// Log one line per request on stderr: method, route, status, time (never the id).
         #[arg(long)]
         access_log: bool,
@@ -450,6 +454,7 @@ fn run(cmd: Cmd) -> Result<()> {
             listen,
             max_concurrent,
             threads,
+            max_connections,
             access_log,
         } => {
             let tree = por_prover::stored::StoredTree::open_with_cache(
@@ -462,6 +467,7 @@ fn run(cmd: Cmd) -> Result<()> {
                 threads: threads
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
                 access_log,
+                max_connections,
             };
             let customers = tree.customers();
             let c = por_prover::serve::serve(tree, &cfg, |addr| {
