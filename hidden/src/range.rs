@@ -20,8 +20,9 @@
 //! Verifier: `t̂·G + τx·H = Σ_j z^(2+j)·V_j + δ(y,z)·G + x·T1 + x²·T2` with
 //! `δ(y,z) = (z − z²)·<1, y^N> − Σ_j z^(3+j)·(2^n − 1)`, and the inner-product equation for
 //! `P = A + x·S − z·<1, G> + <z·y^N + Σ_j z^(2+j)·2^n_j, H'> − μ·H + t̂·Q`. Both equations,
-//! weighted by a random scalar, are one multi-scalar multiplication; proofs are batched by
-//! weighting each proof's equation with another.
+//! the first weighted by a challenge drawn after the whole proof (label `t weight`), are one
+//! multi-scalar multiplication; proofs are batched by weighting each proof's equations with a
+//! challenge of a transcript over the whole batch. Verification draws no randomness.
 //!
 //! The prover's blindings `α, ρ, s_L, s_R, τ1, τ2` come from merlin's transcript RNG keyed
 //! with the witness and finalised with fresh operating-system randomness: fresh per proof,
@@ -32,8 +33,8 @@ use crate::inner_product::{self, InnerProductProof};
 use crate::transcript::TranscriptProtocol;
 use crate::{Point, ProofError, Scalar};
 use ark_bn254::G1Projective;
-use ark_ec::{CurveGroup, VariableBaseMSM};
-use ark_ff::{Field, One, UniformRand, Zero};
+use ark_ec::VariableBaseMSM;
+use ark_ff::{Field, One, Zero};
 use merlin::Transcript;
 
 /// The bit sizes a range proof may use.
@@ -162,6 +163,7 @@ fn start(t: &mut Transcript, n: usize, commitments: &[Point]) -> Result<(), Proo
 
 /// Proves that each `values[j]` (committed with `blindings[j]`) lies in `[0, 2^n)`. Returns
 /// the proof and the commitments. A value out of range cannot be proven (an error).
+#[cfg(feature = "prover")]
 pub fn prove(
     gens: &Generators,
     transcript: &mut Transcript,
@@ -169,6 +171,8 @@ pub fn prove(
     blindings: &[Scalar],
     n: usize,
 ) -> Result<(RangeProof, Vec<Point>), ProofError> {
+    use ark_ec::CurveGroup;
+    use ark_ff::UniformRand;
     let m_real = values.len();
     if blindings.len() != m_real {
         return Err(ProofError("one blinding per value".into()));
@@ -319,11 +323,24 @@ pub fn verify(
 
 /// Verifies many proofs at once: each proof's equation is weighted by a random scalar and all
 /// are summed into one multi-scalar multiplication. Accepts exactly when each would.
+///
+/// The weights are drawn from a transcript over every proof and commitment of the batch
+/// (label `por-hidden batch v1`), after all of them: no proof can be fitted to the others'
+/// weights, and verification needs no randomness of its own (so it runs in a browser).
 pub fn verify_batch(gens: &Generators, items: Vec<ToVerify<'_>>) -> Result<(), ProofError> {
     let mut terms = Terms::new(gens);
-    let mut rng = rand_core::OsRng;
+    let mut batch = Transcript::new(b"por-hidden batch v1");
+    batch.append_u64(b"proofs", items.len() as u64);
+    for it in &items {
+        batch.append_u64(b"n", it.n as u64);
+        batch.append_u64(b"m", it.commitments.len() as u64);
+        for v in it.commitments {
+            batch.append_point(b"V", v);
+        }
+        batch.append_message(b"proof", &it.proof.to_bytes());
+    }
     for mut it in items {
-        let weight = Scalar::rand(&mut rng);
+        let weight = batch.challenge_scalar(b"weight");
         add_terms(
             gens,
             &mut it.transcript,
@@ -417,8 +434,9 @@ fn add_terms(
     transcript.append_scalar(b"e_blinding", &proof.mu);
     let w = transcript.challenge_scalar(b"w");
     let vs = inner_product::verification_scalars(&proof.ipp, nm, transcript)?;
-    // The t-equation gets its own random weight inside this proof's.
-    let c = Scalar::rand(&mut rand_core::OsRng);
+    // The t-equation gets its own weight inside this proof's, drawn after every message of
+    // the proof: a proof cannot be fitted to it.
+    let c = transcript.challenge_scalar(b"t weight");
 
     let y_inv = y
         .inverse()
@@ -461,7 +479,7 @@ fn add_terms(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ark_ec::AffineRepr;
+    use ark_ec::{AffineRepr, CurveGroup};
     use ark_ff::BigInteger;
 
     fn gens() -> &'static Generators {
