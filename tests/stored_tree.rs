@@ -435,3 +435,36 @@ fn a_build_without_the_ledger_copy_is_audited_against_the_exchanges_export() {
     let state = PrivateState::read(&ex.out).unwrap();
     assert_eq!(v["ledger_sha256"], state.liabilities_sha256.as_str());
 }
+
+#[test]
+fn leaves_crowded_into_one_slice_fail_the_audit_instead_of_exhausting_it() {
+    // A dishonest exchange's leaves.csv with positions of its own choosing, all under one
+    // slice: the streamed audit would have to hold them all; it stops and says why (exit 1).
+    let ex = Exchange::build(&csv(10, |i| format!("c{i}")), &[]);
+    let mut text = String::from("position,salt,user_id,BTC:8,ETH:18\n");
+    for i in 0..100_001u64 {
+        text.push_str(&format!(
+            "{i},{},x{i},0.00000000,0.000000000000000000\n",
+            "ab".repeat(32)
+        ));
+    }
+    std::fs::write(private_path(&ex.out, LEAVES_FILE), text).unwrap();
+    let spill = ex.path("spill");
+    std::fs::create_dir_all(&spill).unwrap();
+    let r = ex
+        .audit(
+            &ex.attestation(),
+            &["--memory-budget", "2K", "--spill-dir", path_str(&spill)],
+        )
+        .expect(1);
+    assert!(
+        r.all().contains("not spread as the committed seed"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(
+        std::fs::read_dir(&spill).unwrap().count(),
+        0,
+        "spill removed"
+    );
+}

@@ -152,11 +152,17 @@ pub fn audit_with_budget(
     //    goes to its bucket of the join.
     let mut leaf_side = spill.writers("leaf")?;
     let params = state.tree_params()?;
+    // Positions drawn from the seed spread evenly: a slice holding many times its share (and
+    // more than memory should hold) is positions not drawn from the seed, not bad luck.
+    let slice_cap = (size(&leaves_path) / 64 / (1u64 << log_b))
+        .saturating_mul(8)
+        .max(100_000);
     let built = tree_from_leaves(
         &leaves_path,
         att,
         &params,
         log_b,
+        slice_cap,
         &mut |rec: &SpillRecord| spill.put(&mut leaf_side, rec),
     )?;
     spill.close(leaf_side)?;
@@ -442,6 +448,7 @@ struct SpillRecord {
 struct Spill {
     dir: PathBuf,
     buckets: u64,
+    key: [u8; 32],
 }
 
 impl Spill {
@@ -481,7 +488,8 @@ impl Spill {
         }
         b.create(&dir)
             .map_err(|e| Error::input(format!("{}: cannot create: {e}", dir.display())))?;
-        Ok((Spill { dir, buckets }, stale))
+        let key: [u8; 32] = Sha256::digest(format!("bucket key/{t}/{}", std::process::id())).into();
+        Ok((Spill { dir, buckets, key }, stale))
     }
 
     fn path(&self, side: &str, b: u64) -> PathBuf {
@@ -500,7 +508,12 @@ impl Spill {
     }
 
     fn bucket_of(&self, user_id: &str) -> usize {
-        let d = Sha256::digest(user_id.as_bytes());
+        // Keyed with this audit's own key: the exchange, which chose the ids before, cannot
+        // pick ids that crowd into one bucket.
+        let mut h = Sha256::new();
+        h.update(self.key);
+        h.update(user_id.as_bytes());
+        let d = h.finalize();
         let x = u64::from_be_bytes(d[..8].try_into().unwrap_or([0; 8]));
         (x % self.buckets) as usize
     }
@@ -579,6 +592,7 @@ fn tree_from_leaves(
     att: &Attestation,
     params: &TreeParams,
     log_b: u8,
+    slice_cap: u64,
     each: &mut dyn FnMut(&SpillRecord) -> Result<()>,
 ) -> Result<Recomputed> {
     let name = path.display().to_string();
@@ -673,6 +687,14 @@ fn tree_from_leaves(
             user_id: row.user_id.clone(),
             balances: row.balances.clone(),
         })?;
+        if slice.len() as u64 >= slice_cap {
+            return Err(Error::failed(format!(
+                "{name} line {}: more than {slice_cap} leaves in one slice of the position space \
+                 (of {} slices): positions are not spread as the committed seed spreads them",
+                row.line,
+                1u64 << log_b
+            )));
+        }
         slice.push((pos, salt, row.user_id, row.balances));
     }
     if let Some(c) = current {
