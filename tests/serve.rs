@@ -14,6 +14,9 @@ struct Answer {
 
 fn get(addr: &str, target: &str) -> Answer {
     let mut s = TcpStream::connect(addr).expect("connect");
+    // A service that never answers fails the test rather than hanging it.
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
     write!(
         s,
         "GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
@@ -158,4 +161,67 @@ fn the_service_answers_as_proof_does_and_never_logs_ids() {
         assert!(!log.contains(id), "the log holds the id {id:?}:\n{log}");
         assert!(!log.contains(&encode(id)) || encode(id) == *id);
     }
+}
+
+/// Starts the service on a free port with extra flags; returns it and its address.
+fn start(ex: &Exchange, extra: &[&str]) -> (std::process::Child, String) {
+    let mut args = vec![
+        "serve",
+        "--from",
+        path_str(&ex.out),
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = Command::new(bin("por-prove"))
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the service");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    (child, addr)
+}
+
+#[test]
+fn idle_connections_are_bounded_and_closed() {
+    use std::time::{Duration, Instant};
+    let ex = Exchange::build("user_id,BTC:8\nalice,1\n", &[]);
+    let (mut child, addr) = start(
+        &ex,
+        &["--max-connections", "1", "--header-timeout-secs", "1"],
+    );
+    // A client that connects and sends half a request holds the only connection...
+    let mut idle = TcpStream::connect(&addr).unwrap();
+    write!(idle, "GET /health HTTP/1.1\r\nHost: x\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    // ...so the next client waits to be accepted instead of exhausting the service...
+    let t = Instant::now();
+    let a = get(&addr, "/health");
+    assert_eq!(a.status, 200);
+    // ...until the header timeout closes the idle one (1 s here).
+    assert!(
+        t.elapsed() >= Duration::from_millis(500),
+        "answered at once: {:?}",
+        t.elapsed()
+    );
+    let mut rest = Vec::new();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = idle.read_to_end(&mut rest);
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("200 OK"),
+        "the half-sent request was answered"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
 }

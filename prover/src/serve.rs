@@ -18,7 +18,7 @@
 //! answer `Server-Timing: proof;dur=MS`, the time spent making it. At most `max_concurrent`
 //! proofs are made at once (on blocking threads, off the connections' runtime); further
 //! requests wait for a slot. At most `max_connections` connections are open; a client gets
-//! [`HEADER_TIMEOUT`] to send a request's headers.
+//! `header_timeout` to send a request's headers.
 //!
 //! User ids are personal data: they are never written to the logs. The access log
 //! (`--access-log`) writes the method, the route (`/proof/{id}` as such), the status and the
@@ -49,10 +49,10 @@ pub struct ServeConfig {
     /// Open connections at most; more wait to be accepted (keep it below the process's
     /// file-descriptor limit).
     pub max_connections: usize,
+    /// How long a client may take to send a request's headers (an idle or trickling
+    /// connection is closed after it).
+    pub header_timeout: std::time::Duration,
 }
-
-/// How long a client may take to send a request's headers, and a connection may stay idle.
-pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Counts kept while serving, printed when the service stops.
 #[derive(Debug, Default)]
@@ -126,6 +126,7 @@ pub fn serve(
     });
     let connections = Arc::new(tokio::sync::Semaphore::new(cfg.max_connections.max(1)));
     let listen = cfg.listen;
+    let header_timeout = cfg.header_timeout;
     let inner = Arc::clone(&shared);
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -166,7 +167,7 @@ pub fn serve(
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(HEADER_TIMEOUT)
+                    .header_read_timeout(header_timeout)
                     .serve_connection(TokioIo::new(stream), svc)
                     .await;
                 drop(slot);

@@ -140,6 +140,9 @@ enum Cmd {
         /// limit, `ulimit -n`).
         #[arg(long, default_value_t = 512)]
         max_connections: usize,
+        /// Seconds a client has to send a request's headers; an idle connection is closed then.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+        header_timeout_secs: u64,
         /// Log one line per request on stderr: method, route, status, time (never the id).
         #[arg(long)]
         access_log: bool,
@@ -455,6 +458,7 @@ fn run(cmd: Cmd) -> Result<()> {
             max_concurrent,
             threads,
             max_connections,
+            header_timeout_secs,
             access_log,
         } => {
             let tree = por_prover::stored::StoredTree::open_with_cache(
@@ -468,6 +472,7 @@ fn run(cmd: Cmd) -> Result<()> {
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
                 access_log,
                 max_connections,
+                header_timeout: std::time::Duration::from_secs(header_timeout_secs),
             };
             let customers = tree.customers();
             let c = por_prover::serve::serve(tree, &cfg, |addr| {
