@@ -134,13 +134,13 @@ impl Layout {
     }
 }
 
-fn u64_at(b: &[u8], at: usize) -> u64 {
+pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
     let mut a = [0u8; 8];
     a.copy_from_slice(&b[at..at + 8]);
     u64::from_le_bytes(a)
 }
 
-fn amounts(b: &[u8]) -> Vec<Amount> {
+pub(crate) fn amounts(b: &[u8]) -> Vec<Amount> {
     b.chunks_exact(16)
         .map(|c| {
             let mut a = [0u8; 16];
@@ -156,6 +156,34 @@ pub(crate) fn id_key(user_id: &str) -> u64 {
     let mut a = [0u8; 8];
     a.copy_from_slice(&d[..8]);
     u64::from_be_bytes(a)
+}
+
+/// Slots `first .. first + count` of level `l` as stored: the level's nodes where it has them,
+/// padding nodes elsewhere (both writers of the stored tree lay levels out with this).
+pub(crate) fn dense_slots(
+    padding_key: &[u8; 32],
+    k: usize,
+    lvl: &Level,
+    l: u8,
+    first: u64,
+    count: u64,
+) -> Vec<u8> {
+    use rayon::prelude::*;
+    let nb = 32 + 16 * k;
+    let mut out = vec![0u8; count as usize * nb];
+    out.par_chunks_mut(nb).enumerate().for_each(|(i, slot)| {
+        let idx = first + i as u64;
+        match lvl.index.binary_search(&idx) {
+            Ok(j) => {
+                slot[..32].copy_from_slice(&lvl.hash[j].0);
+                for (a, s) in lvl.sums[j * k..(j + 1) * k].iter().enumerate() {
+                    slot[32 + 16 * a..48 + 16 * a].copy_from_slice(&s.0.to_le_bytes());
+                }
+            }
+            Err(_) => slot[..32].copy_from_slice(&padding_hash(padding_key, l, idx).0),
+        }
+    });
+    out
 }
 
 /// Writes a stored tree. Feed it the leaves (in position order), then every level of the
@@ -271,25 +299,11 @@ impl TreeWriter {
                 self.next_level
             )));
         }
-        let io =
-            |e: std::io::Error| Error::input(format!("{}: cannot write: {e}", self.path.display()));
-        let k = self.layout.assets;
-        let zeros = vec![0u8; 16 * k];
         let slots = 1u64 << (self.layout.height - l);
-        let mut j = 0usize;
-        for idx in 0..slots {
-            if j < level.len() && level.index[j] == idx {
-                self.out.write_all(&level.hash[j].0).map_err(io)?;
-                for s in &level.sums[j * k..(j + 1) * k] {
-                    self.out.write_all(&s.0.to_le_bytes()).map_err(io)?;
-                }
-                j += 1;
-            } else {
-                let pad = padding_hash(&self.padding_key, l, idx);
-                self.out.write_all(&pad.0).map_err(io)?;
-                self.out.write_all(&zeros).map_err(io)?;
-            }
-        }
+        let bytes = dense_slots(&self.padding_key, self.layout.assets, level, l, 0, slots);
+        self.out
+            .write_all(&bytes)
+            .map_err(|e| Error::input(format!("{}: cannot write: {e}", self.path.display())))?;
         self.next_level = l.saturating_add(1);
         Ok(())
     }

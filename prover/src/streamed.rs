@@ -19,7 +19,7 @@
 //! hash, `n²/2^(h+1)` of them) and compared with the leaf there when its bucket is sorted.
 
 use crate::progress::Progress;
-use crate::stored::{write_all_at, Layout, HEADER_BYTES};
+use crate::stored::{amounts, dense_slots, u64_at, write_all_at, Layout, HEADER_BYTES};
 use por_verifier::amount::Amount;
 use por_verifier::asset::Asset;
 use por_verifier::error::{Error, Result};
@@ -328,7 +328,7 @@ impl StreamedBuilder {
             let part = build_between(&params, level, 0, top_level, &[], &mut |l, lvl| {
                 if l >= layout.cut && l < top_level {
                     let first = slice << (top_level - l);
-                    let bytes = dense(&params, lvl, l, first, 1 << (top_level - l));
+                    let bytes = dense_slots(&padding_key, k, lvl, l, first, 1 << (top_level - l));
                     write_all_at(
                         &out,
                         &bytes,
@@ -356,7 +356,7 @@ impl StreamedBuilder {
         // Join the slices' tops up to the root.
         let joined = build_between(&params, tops, top_level, self.height, &[], &mut |l, lvl| {
             if l >= layout.cut {
-                let bytes = dense(&params, lvl, l, 0, 1 << (self.height - l));
+                let bytes = dense_slots(&padding_key, k, lvl, l, 0, 1 << (self.height - l));
                 write_all_at(&out, &bytes, layout.level_at(l)).map_err(terr)?;
             }
             Ok(())
@@ -380,7 +380,7 @@ impl StreamedBuilder {
             let _ = std::fs::remove_file(&p);
             let mut entries: Vec<(u64, u64)> = data
                 .chunks_exact(16)
-                .map(|c| (le64(&c[..8]), le64(&c[8..])))
+                .map(|c| (u64_at(c, 0), u64_at(c, 8)))
                 .collect();
             entries.par_sort_unstable();
             let mut bytes = Vec::with_capacity(data.len());
@@ -423,12 +423,6 @@ fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
-fn le64(b: &[u8]) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[..8]);
-    u64::from_le_bytes(a)
-}
-
 /// One spilled row, as offsets into its bucket's bytes.
 struct Rec {
     position: u64,
@@ -452,9 +446,9 @@ fn parse_bucket(data: &[u8], k: usize, count: u64) -> Result<Vec<Rec>> {
             return Err(bad());
         }
         recs.push(Rec {
-            position: le64(&fixed[..8]),
+            position: u64_at(fixed, 0),
             salt: at + 8,
-            line: le64(&fixed[40..48]),
+            line: u64_at(fixed, 40),
             id,
             balances,
         });
@@ -512,35 +506,4 @@ fn slice_leaves(recs: &[Rec], data: &[u8], k: usize) -> Level {
         hash,
         sums,
     }
-}
-
-fn amounts(b: &[u8]) -> Vec<Amount> {
-    b.chunks_exact(16)
-        .map(|c| {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(c);
-            Amount(u128::from_le_bytes(a))
-        })
-        .collect()
-}
-
-/// Slots `first .. first + count` of level `l`, densely: the level's nodes where it has them,
-/// padding nodes elsewhere.
-fn dense(params: &TreeParams, lvl: &Level, l: u8, first: u64, count: u64) -> Vec<u8> {
-    let k = params.assets;
-    let nb = 32 + 16 * k;
-    let mut out = vec![0u8; count as usize * nb];
-    out.par_chunks_mut(nb).enumerate().for_each(|(i, slot)| {
-        let idx = first + i as u64;
-        match lvl.index.binary_search(&idx) {
-            Ok(j) => {
-                slot[..32].copy_from_slice(&lvl.hash[j].0);
-                for (a, s) in lvl.sums[j * k..(j + 1) * k].iter().enumerate() {
-                    slot[32 + 16 * a..48 + 16 * a].copy_from_slice(&s.0.to_le_bytes());
-                }
-            }
-            Err(_) => slot[..32].copy_from_slice(&padding_hash(&params.padding_key, l, idx).0),
-        }
-    });
-    out
 }

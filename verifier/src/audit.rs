@@ -11,7 +11,9 @@ use crate::attestation::Attestation;
 use crate::error::{Error, Result};
 use crate::hash::{leaf_hash, padding_hash, parse_hex32, user_commitment, Hash};
 use crate::liabilities::{LiabilitiesReader, Negatives, Totals};
-use crate::state::{private_path, PositionAssigner, PrivateState, LEAVES_FILE, LEDGER_FILE};
+use crate::state::{
+    parse_position, private_path, PositionAssigner, PrivateState, LEAVES_FILE, LEDGER_FILE,
+};
 use crate::tree::{build_between, Level, TreeParams};
 use ed25519_dalek::VerifyingKey;
 use rayon::prelude::*;
@@ -715,14 +717,6 @@ fn tree_from_leaves(
         node_hashes: hashes,
         leaves: n,
     })
-}
-
-fn parse_position(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
-    {
-        return None;
-    }
-    s.parse().ok()
 }
 
 struct HashingReader<R> {

@@ -208,7 +208,8 @@ pub fn read_leaves(path: &Path, assets: &[Asset]) -> Result<Leaves> {
     })
 }
 
-fn parse_position(s: &str) -> Option<u64> {
+/// A leaf position as `leaves.csv` writes it: decimal, no leading zeros, below 2^64.
+pub(crate) fn parse_position(s: &str) -> Option<u64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
     {
         return None;
