@@ -69,25 +69,14 @@ fn the_service_answers_as_proof_does_and_never_logs_ids() {
             path_str(&ex.out),
             "--listen",
             "127.0.0.1:0",
-            "--access-log",
-            "--threads",
-            "2",
         ])
+        .args(["--access-log", "--threads", "2"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the service");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .and_then(|r| r.split(' ').next())
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_string();
+    let addr = listening_address(&mut child);
 
     for id in ids {
         let want = run(
@@ -163,6 +152,19 @@ fn the_service_answers_as_proof_does_and_never_logs_ids() {
     }
 }
 
+/// The address the service prints on its first line of stdout when it is ready.
+fn listening_address(child: &mut std::process::Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line.trim()
+        .strip_prefix("listening on http://")
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string()
+}
+
 /// Starts the service on a free port with extra flags; returns it and its address.
 fn start(ex: &Exchange, extra: &[&str]) -> (std::process::Child, String) {
     let mut args = vec![
@@ -180,16 +182,7 @@ fn start(ex: &Exchange, extra: &[&str]) -> (std::process::Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .expect("start the service");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .and_then(|r| r.split(' ').next())
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_string();
+    let addr = listening_address(&mut child);
     (child, addr)
 }
 

@@ -9,10 +9,10 @@
 use crate::amount::Amount;
 use crate::attestation::Attestation;
 use crate::error::{Error, Result};
-use crate::hash::{leaf_hash, padding_hash, parse_hex32, user_commitment, Hash};
+use crate::hash::{leaf_hash, padding_hash, user_commitment, Hash};
 use crate::liabilities::{LiabilitiesReader, Negatives, Totals};
 use crate::state::{
-    parse_position, private_path, PositionAssigner, PrivateState, LEAVES_FILE, LEDGER_FILE,
+    leaf_prefix, private_path, PositionAssigner, PrivateState, LEAVES_FILE, LEDGER_FILE,
 };
 use crate::tree::{build_between, Level, TreeParams};
 use ed25519_dalek::VerifyingKey;
@@ -645,32 +645,7 @@ fn tree_from_leaves(
     let mut prev: Option<u64> = None;
     let mut n = 0u64;
     while let Some(row) = r.next_row_with_prefix(&mut prefix)? {
-        let pos = parse_position(&prefix[0]).ok_or_else(|| {
-            Error::input(format!(
-                "{name} line {}, field position: expected an integer",
-                row.line
-            ))
-        })?;
-        let salt = parse_hex32(&prefix[1]).ok_or_else(|| {
-            Error::input(format!(
-                "{name} line {}, field salt: expected 64 hex characters",
-                row.line
-            ))
-        })?;
-        if let Some(p) = prev {
-            if pos == p {
-                return Err(Error::failed(format!(
-                    "{name} line {}: duplicate leaf: position {pos} is used twice",
-                    row.line
-                )));
-            }
-            if pos < p {
-                return Err(Error::input(format!(
-                    "{name} line {}: positions must be increasing",
-                    row.line
-                )));
-            }
-        }
+        let (pos, salt) = leaf_prefix(&name, row.line, &prefix, prev)?;
         if h < 64 && pos >> h != 0 {
             return Err(Error::input(format!(
                 "leaf position {pos} does not fit a tree of height {h}"

@@ -160,32 +160,7 @@ pub fn read_leaves(path: &Path, assets: &[Asset]) -> Result<Leaves> {
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut prefix = Vec::new();
     while let Some(row) = r.next_row_with_prefix(&mut prefix)? {
-        let pos: u64 = parse_position(&prefix[0]).ok_or_else(|| {
-            Error::input(format!(
-                "{name} line {}, field position: expected an integer",
-                row.line
-            ))
-        })?;
-        let salt = parse_hex32(&prefix[1]).ok_or_else(|| {
-            Error::input(format!(
-                "{name} line {}, field salt: expected 64 hex characters",
-                row.line
-            ))
-        })?;
-        if let Some(&prev) = index.last() {
-            if pos == prev {
-                return Err(Error::failed(format!(
-                    "{name} line {}: duplicate leaf: position {pos} is used twice",
-                    row.line
-                )));
-            }
-            if pos < prev {
-                return Err(Error::input(format!(
-                    "{name} line {}: positions must be increasing",
-                    row.line
-                )));
-            }
-        }
+        let (pos, salt) = leaf_prefix(&name, row.line, &prefix, index.last().copied())?;
         if let Some(first) = seen.insert(row.user_id.clone(), row.line) {
             return Err(Error::failed(format!(
                 "{name} line {}: duplicate leaf: user {:?} already has a leaf at line {first}",
@@ -208,8 +183,41 @@ pub fn read_leaves(path: &Path, assets: &[Asset]) -> Result<Leaves> {
     })
 }
 
+/// The `position` and `salt` fields of a `leaves.csv` row at `line`, checked against the
+/// previous row's position: out of order is bad input, the same position a duplicate leaf.
+pub(crate) fn leaf_prefix(
+    name: &str,
+    line: u64,
+    prefix: &[String],
+    prev: Option<u64>,
+) -> Result<(u64, [u8; 32])> {
+    let pos = parse_position(&prefix[0]).ok_or_else(|| {
+        Error::input(format!(
+            "{name} line {line}, field position: expected an integer"
+        ))
+    })?;
+    let salt = parse_hex32(&prefix[1]).ok_or_else(|| {
+        Error::input(format!(
+            "{name} line {line}, field salt: expected 64 hex characters"
+        ))
+    })?;
+    if let Some(prev) = prev {
+        if pos == prev {
+            return Err(Error::failed(format!(
+                "{name} line {line}: duplicate leaf: position {pos} is used twice"
+            )));
+        }
+        if pos < prev {
+            return Err(Error::input(format!(
+                "{name} line {line}: positions must be increasing"
+            )));
+        }
+    }
+    Ok((pos, salt))
+}
+
 /// A leaf position as `leaves.csv` writes it: decimal, no leading zeros, below 2^64.
-pub(crate) fn parse_position(s: &str) -> Option<u64> {
+fn parse_position(s: &str) -> Option<u64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
     {
         return None;
