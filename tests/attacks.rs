@@ -90,6 +90,7 @@ impl Handmade {
             bindings: Vec::new(),
             history: por_verifier::history::HistoryLink::first(None),
             rotation: None,
+            hidden: None,
             public_key: [0; 32],
             signature: [0; 64],
         };

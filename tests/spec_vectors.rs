@@ -170,6 +170,7 @@ fn vectors() -> Value {
         ],
         history: por_verifier::history::HistoryLink::first(None),
         rotation: None,
+        hidden: None,
         public_key: [0; 32],
         signature: [0; 64],
     };

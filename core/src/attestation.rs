@@ -31,6 +31,10 @@ pub const SECTION_BINDINGS: u16 = 2;
 pub const SECTION_HISTORY: u16 = 3;
 /// Section type of a key rotation signed by the previous key; present only when the key changes.
 pub const SECTION_ROTATION: u16 = 4;
+/// Section type of the hidden-sums opening of the root; present only in that mode.
+pub const SECTION_HIDDEN: u16 = 5;
+/// The bit sizes a hidden-sums range proof may use (spec/hidden.md).
+pub const HIDDEN_BIT_SIZES: [u8; 5] = [8, 16, 32, 64, 128];
 /// The largest attestation file read.
 pub const MAX_ATTESTATION_BYTES: u64 = 4 << 20;
 /// How long after its period's end a snapshot may be taken (spec/reserves.md, "Freshness").
@@ -59,10 +63,41 @@ pub struct Attestation {
     pub history: HistoryLink,
     /// A handover from the previous key, when the key changes.
     pub rotation: Option<KeyRotation>,
+    /// The tree's mode: `None` for sums in the clear, or the hidden-sums opening of the root.
+    /// Signed (section 5), so no verifier can be told the wrong mode.
+    pub hidden: Option<HiddenSums>,
     /// The public key that signed.
     pub public_key: [u8; 32],
     /// The ed25519 signature over `signing_message()`.
     pub signature: [u8; 64],
+}
+
+/// The hidden-sums mode's signed parameters: per asset, the bit size of the siblings' range
+/// proofs and the root's blinding (the root's commitments open to the signed totals with
+/// these; spec/hidden.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HiddenSums {
+    /// Per asset, one of [`HIDDEN_BIT_SIZES`].
+    pub bit_sizes: Vec<u8>,
+    /// Per asset, the root's blinding: a scalar of BN254's group order, 32 bytes little-endian
+    /// (checked canonical when a proof is verified).
+    pub root_blindings: Vec<[u8; 32]>,
+}
+
+/// The smallest allowed bit size whose range holds `total` (every node's value is at most the
+/// total, so an honest tree's siblings fit).
+pub fn bit_size_for(total: Amount) -> u8 {
+    HIDDEN_BIT_SIZES
+        .into_iter()
+        .find(|&n| n == 128 || total.0 >> n == 0)
+        .unwrap_or(128)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HiddenSumsJson {
+    bit_sizes: Vec<u8>,
+    root_blindings: Vec<String>,
 }
 
 /// The JSON form. Unknown fields are rejected: nothing may appear in a published attestation
@@ -82,6 +117,8 @@ struct AttestationJson {
     history: HistoryLinkJson,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     key_rotation: Option<KeyRotationJson>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hidden_sums: Option<HiddenSumsJson>,
     public_key: String,
     signature: String,
 }
@@ -117,6 +154,15 @@ impl Attestation {
             let mut body = Vec::new();
             r.encode(&mut body);
             sections.add(SECTION_ROTATION, body);
+        }
+        if let Some(hs) = &self.hidden {
+            let mut body = Vec::new();
+            put_u32(&mut body, hs.bit_sizes.len() as u32);
+            for (bits, blinding) in hs.bit_sizes.iter().zip(&hs.root_blindings) {
+                body.push(*bits);
+                body.extend_from_slice(blinding);
+            }
+            sections.add(SECTION_HIDDEN, body);
         }
         sections.write(&mut m);
         m
@@ -229,6 +275,10 @@ impl Attestation {
             .key_rotation
             .map(|r| KeyRotation::from_json(r, &field("key_rotation")))
             .transpose()?;
+        let hidden = j
+            .hidden_sums
+            .map(|h| parse_hidden(h, j.assets.len(), &field("hidden_sums")))
+            .transpose()?;
         // Bindings are kept as signed; whether they are valid and confirmed is a verdict on the
         // reserves (exit 1), not a reason to refuse the customer's inclusion check.
         Ok(Attestation {
@@ -242,6 +292,7 @@ impl Attestation {
             bindings: j.bindings,
             history,
             rotation,
+            hidden,
             public_key,
             signature,
         })
@@ -261,6 +312,10 @@ impl Attestation {
             bindings: self.bindings.clone(),
             history: self.history.to_json(),
             key_rotation: self.rotation.as_ref().map(KeyRotation::to_json),
+            hidden_sums: self.hidden.as_ref().map(|h| HiddenSumsJson {
+                bit_sizes: h.bit_sizes.clone(),
+                root_blindings: h.root_blindings.iter().map(hex::encode).collect(),
+            }),
             public_key: hex::encode(self.public_key),
             signature: hex::encode(self.signature),
         };
@@ -275,6 +330,42 @@ impl Attestation {
         let bytes = crate::input::read_bounded(path, MAX_ATTESTATION_BYTES, FileKind::Attestation)?;
         Attestation::from_json(&path.display().to_string(), &bytes)
     }
+}
+
+fn parse_hidden(j: HiddenSumsJson, k: usize, field: &str) -> Result<HiddenSums> {
+    if j.bit_sizes.len() != k || j.root_blindings.len() != k {
+        return Err(Error::input(format!(
+            "{field}: expected {k} bit sizes and {k} root blindings (one per asset), found {} and {}",
+            j.bit_sizes.len(),
+            j.root_blindings.len()
+        )));
+    }
+    if let Some((i, b)) = j
+        .bit_sizes
+        .iter()
+        .enumerate()
+        .find(|(_, b)| !HIDDEN_BIT_SIZES.contains(b))
+    {
+        return Err(Error::input(format!(
+            "{field}.bit_sizes[{i}]: expected one of 8, 16, 32, 64, 128, found {b}"
+        )));
+    }
+    let root_blindings = j
+        .root_blindings
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            crate::hash::parse_hex32(t).ok_or_else(|| {
+                Error::input(format!(
+                    "{field}.root_blindings[{i}]: expected 64 hex characters"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(HiddenSums {
+        bit_sizes: j.bit_sizes,
+        root_blindings,
+    })
 }
 
 /// Parses a 64-hex-character ed25519 public key given on the command line.
@@ -316,6 +407,7 @@ mod tests {
             }],
             history: HistoryLink::first(None),
             rotation: None,
+            hidden: None,
             public_key: [0; 32],
             signature: [0; 64],
         }

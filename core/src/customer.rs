@@ -7,7 +7,7 @@ use crate::asset::Asset;
 use crate::attestation::{parse_public_key, Attestation};
 use crate::error::Result;
 use crate::history::fingerprint;
-use crate::proof::{verify_inclusion, Inclusion, InclusionProof};
+use crate::proof::{verify_proof, Inclusion, Proof};
 
 /// What a passing customer check established, in words and figures.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +52,14 @@ pub fn fingerprint_line(att: &Attestation) -> String {
 
 /// The line for a verified inclusion.
 pub fn inclusion_line(att: &Attestation, inc: &Inclusion) -> String {
+    if inc.hidden {
+        return format!(
+            "{}: your leaf commits to your user id, salt and balances; {} levels of hidden sums, every \
+             sibling's committed sum proven to lie between zero and its signed bound; the root and its \
+             opening to the totals are the signed ones",
+            att.period, inc.levels
+        );
+    }
     format!(
         "{}: your leaf commits to your user id, salt and balances; {} levels, every parent's sums exactly its \
          children's; the root and totals are the signed ones",
@@ -108,9 +116,9 @@ pub fn check_with_history(
 ) -> Result<Checked> {
     let key = parse_public_key(key_hex)?;
     let att = Attestation::from_json("attestation", attestation)?;
-    let proof = InclusionProof::from_json("proof", proof)?;
+    let proof = Proof::from_json("proof", proof)?;
     att.verify_signature(&key)?;
-    let inc = verify_inclusion(&att, &proof, user_id)?;
+    let inc = verify_proof(&att, &proof, user_id)?;
     let mut checks = vec![
         signature_line(&att, "the key you gave"),
         fingerprint_line(&att),

@@ -47,6 +47,7 @@ pub mod encode;
 pub mod error;
 pub mod evm;
 pub mod hash;
+pub mod hidden;
 pub mod history;
 pub mod input;
 pub mod liabilities;

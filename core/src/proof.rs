@@ -229,6 +229,142 @@ pub struct Inclusion {
     pub balances: Vec<Amount>,
     /// The number of levels checked.
     pub levels: usize,
+    /// Whether the tree hides its sums (commitments and range proofs were checked).
+    pub hidden: bool,
+}
+
+/// A proof of either mode, as read from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    /// Sums in the clear.
+    Transparent(InclusionProof),
+    /// Hidden sums.
+    Hidden(crate::hidden::HiddenProof),
+}
+
+#[derive(Deserialize)]
+struct FormatOnly {
+    format: String,
+}
+
+impl Proof {
+    /// Parses either format, told apart by the `format` field.
+    pub fn from_json(name: &str, bytes: &[u8]) -> Result<Proof> {
+        if bytes.len() > MAX_PROOF_BYTES {
+            return Err(Error::input(format!(
+                "{name}: larger than {MAX_PROOF_BYTES} bytes"
+            )));
+        }
+        let f: FormatOnly = crate::input::parse_json(name, bytes, crate::input::FileKind::Proof)?;
+        if f.format == crate::hidden::HIDDEN_PROOF_FORMAT {
+            crate::hidden::HiddenProof::from_json(name, bytes).map(Proof::Hidden)
+        } else {
+            InclusionProof::from_json(name, bytes).map(Proof::Transparent)
+        }
+    }
+
+    #[cfg(feature = "fs")]
+    /// Reads a proof file of either format (bounded).
+    pub fn read(path: &std::path::Path) -> Result<Proof> {
+        let bytes = crate::input::read_bounded(
+            path,
+            MAX_PROOF_BYTES as u64,
+            crate::input::FileKind::Proof,
+        )?;
+        Proof::from_json(&path.display().to_string(), &bytes)
+    }
+
+    /// The id written in the proof.
+    pub fn user_id(&self) -> &str {
+        match self {
+            Proof::Transparent(p) => &p.user_id,
+            Proof::Hidden(p) => &p.user_id,
+        }
+    }
+}
+
+/// Checks a proof of either mode; the mode must be the one the attestation signs.
+pub fn verify_proof(att: &Attestation, proof: &Proof, user_id: &str) -> Result<Inclusion> {
+    match proof {
+        Proof::Transparent(p) => verify_inclusion(att, p, user_id),
+        Proof::Hidden(p) => crate::hidden::verify_hidden_inclusion(att, p, user_id),
+    }
+}
+
+/// The parts of a proof that are checked the same way in both modes.
+#[derive(Debug, Clone, Copy)]
+pub struct Header<'a> {
+    /// The id in the proof.
+    pub user_id: &'a str,
+    /// The exchange in the proof.
+    pub exchange: &'a str,
+    /// The period in the proof.
+    pub period: &'a str,
+    /// The number of balances.
+    pub balances: usize,
+    /// The number of path steps.
+    pub path: usize,
+    /// The leaf position.
+    pub position: u64,
+}
+
+/// The refusal of a proof whose mode is not the one the attestation signs: `attestation_hidden`
+/// says which mode the attestation signs.
+pub fn wrong_mode(attestation_hidden: bool) -> Error {
+    let (att, proof) = if attestation_hidden {
+        ("hidden sums", "sums in the clear (por-proof-v1)")
+    } else {
+        ("sums in the clear", "hidden sums (por-proof-hidden-v1)")
+    };
+    Error::failed(format!(
+        "the attestation signs a tree of {att}, but this proof is for a tree of {proof}: it \
+         cannot be checked against this attestation"
+    ))
+}
+
+/// Checks the id, exchange, period, widths and position of a proof against the attestation
+/// and the id the customer typed.
+pub fn check_header(att: &Attestation, p: Header<'_>, user_id: &str) -> Result<()> {
+    if p.user_id != user_id {
+        return Err(Error::failed(match near_miss(p.user_id, user_id) {
+            Some(how) => format!(
+                "this proof is for user id {:?}, and you typed {user_id:?}: they differ only by {how}. The \
+                 leaf commits to the exact id, so check how your id is written at the exchange and type it exactly",
+                p.user_id
+            ),
+            None => format!(
+                "this proof is for user id {:?}, not for {user_id:?}: it is someone else's proof",
+                p.user_id
+            ),
+        }));
+    }
+    if p.exchange != att.exchange || p.period != att.period {
+        return Err(Error::failed(format!(
+            "this proof is for {} {}, but the attestation is for {} {}",
+            p.exchange, p.period, att.exchange, att.period
+        )));
+    }
+    let k = att.assets.len();
+    if p.balances != k {
+        return Err(Error::failed(format!(
+            "the proof has {} balances but the attestation lists {k} assets",
+            p.balances
+        )));
+    }
+    let h = att.tree_height as usize;
+    if p.path != h {
+        return Err(Error::failed(format!(
+            "the proof's path has {} steps, but the tree has height {h}: expected exactly {h}",
+            p.path
+        )));
+    }
+    if h < 64 && p.position >> h != 0 {
+        return Err(Error::failed(format!(
+            "position {} does not exist in a tree of height {h}",
+            p.position
+        )));
+    }
+    Ok(())
 }
 
 /// Checks that `proof` puts `user_id`'s balances in the tree whose root `att` signed.
@@ -239,45 +375,22 @@ pub fn verify_inclusion(
     proof: &InclusionProof,
     user_id: &str,
 ) -> Result<Inclusion> {
-    if proof.user_id != user_id {
-        return Err(Error::failed(match near_miss(&proof.user_id, user_id) {
-            Some(how) => format!(
-                "this proof is for user id {:?}, and you typed {user_id:?}: they differ only by {how}. The \
-                 leaf commits to the exact id, so check how your id is written at the exchange and type it exactly",
-                proof.user_id
-            ),
-            None => format!(
-                "this proof is for user id {:?}, not for {user_id:?}: it is someone else's proof",
-                proof.user_id
-            ),
-        }));
+    if att.hidden.is_some() {
+        return Err(wrong_mode(true));
     }
-    if proof.exchange != att.exchange || proof.period != att.period {
-        return Err(Error::failed(format!(
-            "this proof is for {} {}, but the attestation is for {} {}",
-            proof.exchange, proof.period, att.exchange, att.period
-        )));
-    }
-    let k = att.assets.len();
-    if proof.balances.len() != k {
-        return Err(Error::failed(format!(
-            "the proof has {} balances but the attestation lists {k} assets",
-            proof.balances.len()
-        )));
-    }
+    check_header(
+        att,
+        Header {
+            user_id: &proof.user_id,
+            exchange: &proof.exchange,
+            period: &proof.period,
+            balances: proof.balances.len(),
+            path: proof.path.len(),
+            position: proof.position,
+        },
+        user_id,
+    )?;
     let h = att.tree_height as usize;
-    if proof.path.len() != h {
-        return Err(Error::failed(format!(
-            "the proof's path has {} steps, but the tree has height {h}: expected exactly {h}",
-            proof.path.len()
-        )));
-    }
-    if h < 64 && proof.position >> h != 0 {
-        return Err(Error::failed(format!(
-            "position {} does not exist in a tree of height {h}",
-            proof.position
-        )));
-    }
     let leaf = leaf_hash(&user_commitment(user_id, &proof.salt), &proof.balances);
     let (root, sums) =
         fold_path(leaf, &proof.balances, proof.position, &proof.path).map_err(|e| match e {
@@ -314,6 +427,7 @@ pub fn verify_inclusion(
     Ok(Inclusion {
         balances: proof.balances.clone(),
         levels: h,
+        hidden: false,
     })
 }
 

@@ -23,6 +23,7 @@ pub mod encoding;
 pub mod generators;
 pub mod inner_product;
 pub mod node;
+pub mod path;
 pub mod range;
 pub mod transcript;
 

@@ -89,13 +89,45 @@ pub fn leaf_hash(user_commitment: &[u8; 32], commitments: &[Point]) -> [u8; 32] 
 
 /// `H(TAG_HNODE ‖ left.hash ‖ left's commitments ‖ right.hash ‖ right's commitments)`.
 pub fn node_hash(left: &HiddenNode, right: &HiddenNode) -> [u8; 32] {
+    node_hash_parts(
+        &left.hash,
+        &left.commitments,
+        &right.hash,
+        &right.commitments,
+    )
+}
+
+/// [`node_hash`] from the children's hashes and commitments.
+pub fn node_hash_parts(
+    left: &[u8; 32],
+    left_commitments: &[Point],
+    right: &[u8; 32],
+    right_commitments: &[Point],
+) -> [u8; 32] {
+    node_hash_encoded(
+        left,
+        left_commitments.iter().map(point_bytes),
+        right,
+        right_commitments.iter().map(point_bytes),
+    )
+}
+
+/// [`node_hash`] from the children's hashes and encoded commitments.
+pub fn node_hash_encoded(
+    left: &[u8; 32],
+    left_commitments: impl Iterator<Item = [u8; 32]>,
+    right: &[u8; 32],
+    right_commitments: impl Iterator<Item = [u8; 32]>,
+) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(TAG_HNODE);
-    for n in [left, right] {
-        h.update(n.hash);
-        for c in &n.commitments {
-            h.update(point_bytes(c));
-        }
+    h.update(left);
+    for c in left_commitments {
+        h.update(c);
+    }
+    h.update(right);
+    for c in right_commitments {
+        h.update(c);
     }
     h.finalize().into()
 }

@@ -172,6 +172,7 @@ fn main() {
         bindings: Vec::new(),
         history: por_verifier::history::HistoryLink::first(None),
         rotation: None,
+        hidden: None,
         public_key: [0; 32],
         signature: [0; 64],
     };

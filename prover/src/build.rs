@@ -61,6 +61,9 @@ pub struct BuildConfig {
     pub anchor: Option<String>,
     /// The previous key's handover to this key (`por-prove rotate-key`), when the key changed.
     pub rotation: Option<KeyRotation>,
+    /// Build the hidden-sums tree (commitments and range proofs, spec/hidden.md) instead of
+    /// sums in the clear.
+    pub hidden_sums: bool,
 }
 
 /// Reads `history.json`, or starts an empty history when the file does not exist yet.
@@ -279,7 +282,34 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
             "internal error: tree totals differ from the export's totals",
         ));
     }
-    let built = tree;
+    let mut built = tree;
+    let mut hidden = None;
+    let mut blinding_key = None;
+    if cfg.hidden_sums {
+        // The transparent stored tree's root is not the signed one in this mode.
+        let _ = std::fs::remove_file(private.join(TREE_FILE));
+        let key = bytes32()?;
+        let params = por_verifier::tree::TreeParams {
+            height: cfg.height,
+            assets: assets.len(),
+            padding_key,
+        };
+        let committed =
+            crate::hidden::build_tree(&private.join(LEAVES_FILE), &assets, &params, key, n, &[])?;
+        let values: Vec<Amount> = committed
+            .root_units
+            .iter()
+            .map(|o| Amount(o.value))
+            .collect();
+        if values != built.root_sums {
+            return Err(Error::failed(
+                "internal error: the committed tree's totals differ from the export's totals",
+            ));
+        }
+        built.root = committed.root;
+        hidden = Some(crate::hidden::section(&committed.root_units));
+        blinding_key = Some(hex::encode(key));
+    }
 
     let mut att = Attestation {
         exchange: cfg.exchange.clone(),
@@ -295,6 +325,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
             |(_, l)| l.clone(),
         ),
         rotation: cfg.rotation.clone(),
+        hidden,
         public_key: [0; 32],
         signature: [0; 64],
     };
@@ -310,6 +341,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         customers: n,
         clamped_rows: clamped,
         liabilities_sha256: ledger_sha.to_hex(),
+        blinding_key,
     };
     let state_json = serde_json::to_string_pretty(&state).unwrap_or_default();
     write_file(

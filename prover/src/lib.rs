@@ -10,6 +10,7 @@
 pub mod anchor;
 pub mod build;
 pub mod files;
+pub mod hidden;
 pub mod keys;
 pub mod progress;
 pub mod proofs;

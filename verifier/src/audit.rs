@@ -7,16 +7,20 @@
 //! 3. Are the signed totals the ledger's totals, and were positions drawn from the seed?
 
 use crate::amount::Amount;
+use crate::asset::Asset;
 use crate::attestation::Attestation;
+use crate::attestation::{bit_size_for, HiddenSums};
 use crate::error::{Error, Result};
-use crate::hash::{leaf_hash, padding_hash, user_commitment, Hash};
+use crate::hash::Hash;
+use crate::hidden_tree::{Opening, Openings};
 use crate::liabilities::{LiabilitiesReader, Negatives, Totals};
 use crate::state::{
     leaf_prefix, private_path, PositionAssigner, PrivateState, LEAVES_FILE, LEDGER_FILE,
 };
-use crate::tree::{build_between, Level, TreeParams};
+use crate::tree::{
+    build_between_with, root_of, BuildContent, LeafRow, Level, Sibling, Sums, TreeParams,
+};
 use ed25519_dalek::VerifyingKey;
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{BufWriter, Read, Write};
@@ -159,17 +163,43 @@ pub fn audit_with_budget(
     let slice_cap = (size(&leaves_path) / 64 / (1u64 << log_b))
         .saturating_mul(8)
         .max(100_000);
-    let built = tree_from_leaves(
-        &leaves_path,
-        att,
-        &params,
-        log_b,
-        slice_cap,
-        &mut |rec: &SpillRecord| spill.put(&mut leaf_side, rec),
-    )?;
+    let mut put = |rec: &SpillRecord| spill.put(&mut leaf_side, rec);
+    let built = match &att.hidden {
+        None => tree_from_leaves(
+            &leaves_path,
+            &att.assets,
+            &params,
+            &Sums,
+            log_b,
+            slice_cap,
+            &[],
+            &mut put,
+        )?,
+        Some(hs) => {
+            let key = state.blinding_key()?;
+            let hidden = tree_from_leaves(
+                &leaves_path,
+                &att.assets,
+                &params,
+                &Openings::new(key),
+                log_b,
+                slice_cap,
+                &[],
+                &mut put,
+            )?;
+            check_root_opening(&mut found, att, hs, &hidden.root_units)?;
+            Recomputed {
+                root: hidden.root,
+                root_units: hidden.root_units.iter().map(|o| Amount(o.value)).collect(),
+                node_hashes: hidden.node_hashes,
+                leaves: hidden.leaves,
+                paths: Vec::new(),
+            }
+        }
+    };
     spill.close(leaf_side)?;
     rep.leaves = built.leaves;
-    rep.tree_totals = built.totals.clone();
+    rep.tree_totals = built.root_units.clone();
     if built.root != att.root_hash {
         found.add(
             0,
@@ -184,7 +214,7 @@ pub fn audit_with_budget(
         );
     }
     for (i, a) in att.assets.iter().enumerate() {
-        if built.totals[i] != att.liabilities[i] {
+        if built.root_units[i] != att.liabilities[i] {
             found.add(
                 1,
                 "tree_total_mismatch",
@@ -192,7 +222,7 @@ pub fn audit_with_budget(
                 format!(
                     "{}: the tree data adds up to {}, but the attestation signs {}",
                     a.symbol,
-                    built.totals[i].to_decimal(a.decimals),
+                    built.root_units[i].to_decimal(a.decimals),
                     att.liabilities[i].to_decimal(a.decimals)
                 ),
             );
@@ -438,11 +468,15 @@ impl Found {
 }
 
 /// A leaf or ledger row as spilled for the join.
-struct SpillRecord {
-    line: u64,
-    position: u64,
-    user_id: String,
-    balances: Vec<Amount>,
+pub struct SpillRecord {
+    /// The line it was read from.
+    pub line: u64,
+    /// The leaf position (ledger rows: the replayed one).
+    pub position: u64,
+    /// The customer's id.
+    pub user_id: String,
+    /// The balances.
+    pub balances: Vec<Amount>,
 }
 
 /// The join's spill files: one per bucket of user-id hashes and side, in a private directory
@@ -580,23 +614,34 @@ impl Drop for Spill {
 }
 
 /// The tree recomputed from `leaves.csv`.
-struct Recomputed {
-    root: Hash,
-    totals: Vec<Amount>,
-    node_hashes: u64,
-    leaves: u64,
+pub struct Recomputed<U = Amount> {
+    /// The root hash.
+    pub root: Hash,
+    /// The root's content (the totals, or their openings).
+    pub root_units: Vec<U>,
+    /// Node hashes computed.
+    pub node_hashes: u64,
+    /// Leaves read.
+    pub leaves: u64,
+    /// The paths of the targets, in the order asked.
+    pub paths: Vec<Vec<Sibling<U>>>,
 }
 
 /// Reads `leaves.csv` once, in position order, building the tree slice by slice of the
-/// position space (`2^log_b` slices) and handing every leaf to `each`.
-fn tree_from_leaves(
+/// position space (`2^log_b` slices) and handing every leaf to `each`. Collects the paths of
+/// `targets` (leaf positions). The prover builds a hidden-sums tree with this too, so the
+/// auditor's recomputation and the exchange's build are one code path.
+#[allow(clippy::too_many_arguments)]
+pub fn tree_from_leaves<C: BuildContent>(
     path: &Path,
-    att: &Attestation,
+    assets: &[Asset],
     params: &TreeParams,
+    content: &C,
     log_b: u8,
     slice_cap: u64,
+    targets: &[u64],
     each: &mut dyn FnMut(&SpillRecord) -> Result<()>,
-) -> Result<Recomputed> {
+) -> Result<Recomputed<C::Unit>> {
     let name = path.display().to_string();
     let file =
         std::fs::File::open(path).map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
@@ -606,7 +651,7 @@ fn tree_from_leaves(
         Negatives::Reject,
         &["position", "salt"],
     )?;
-    if r.assets() != att.assets.as_slice() {
+    if r.assets() != assets {
         return Err(Error::failed(format!(
             "{name}: the header's assets differ from the attestation's"
         )));
@@ -614,25 +659,36 @@ fn tree_from_leaves(
     let h = params.height;
     let k = params.assets;
     let top_level = h - log_b;
-    let mut tops = Level::with_capacity(1 << log_b, k);
+    let slice_of = |pos: u64| if log_b == 0 { 0 } else { pos >> top_level };
+    let mut lower: Vec<Vec<Sibling<C::Unit>>> = vec![Vec::new(); targets.len()];
+    let mut tops: Level<C::Unit> = Level::with_capacity(1 << log_b, k);
     let mut hashes = 0u64;
-    let mut slice: Vec<(u64, [u8; 32], String, Vec<Amount>)> = Vec::new();
+    let mut slice: Vec<LeafRow> = Vec::new();
     let mut current: Option<u64> = None;
-    let flush = |slice: &mut Vec<(u64, [u8; 32], String, Vec<Amount>)>,
-                 s: u64,
-                 tops: &mut Level,
-                 hashes: &mut u64|
+    let mut flush = |slice: &mut Vec<LeafRow>,
+                     s: u64,
+                     tops: &mut Level<C::Unit>,
+                     hashes: &mut u64|
      -> Result<()> {
-        let level = Level {
-            index: slice.iter().map(|x| x.0).collect(),
-            hash: slice
-                .par_iter()
-                .map(|(_, salt, id, bal)| leaf_hash(&user_commitment(id, salt), bal))
-                .collect(),
-            sums: slice.iter().flat_map(|x| x.3.iter().copied()).collect(),
-        };
+        let level = content.leaf_level(slice, k);
         slice.clear();
-        let part = build_between(params, level, 0, top_level, &[], &mut |_, _| Ok(()))?;
+        let mine: Vec<usize> = (0..targets.len())
+            .filter(|&t| slice_of(targets[t]) == s)
+            .collect();
+        let at: Vec<u64> = mine.iter().map(|&t| targets[t]).collect();
+        let part =
+            build_between_with(
+                params,
+                content,
+                level,
+                0,
+                top_level,
+                &at,
+                &mut |_, _| Ok(()),
+            )?;
+        for (t, p) in mine.into_iter().zip(part.paths) {
+            lower[t] = p;
+        }
         *hashes += part.node_hashes;
         if part.top.len() == 1 {
             tops.index.push(s);
@@ -653,7 +709,7 @@ fn tree_from_leaves(
         }
         prev = Some(pos);
         n += 1;
-        let s = if log_b == 0 { 0 } else { pos >> top_level };
+        let s = slice_of(pos);
         if current.is_some_and(|c| c != s) {
             flush(&mut slice, current.unwrap_or(0), &mut tops, &mut hashes)?;
         }
@@ -677,21 +733,71 @@ fn tree_from_leaves(
     if let Some(c) = current {
         flush(&mut slice, c, &mut tops, &mut hashes)?;
     }
-    let joined = build_between(params, tops, top_level, h, &[], &mut |_, _| Ok(()))?;
+    let upper_targets: Vec<u64> = targets.iter().map(|&t| slice_of(t)).collect();
+    let joined = build_between_with(
+        params,
+        content,
+        tops,
+        top_level,
+        h,
+        &upper_targets,
+        &mut |_, _| Ok(()),
+    )?;
     hashes += joined.node_hashes;
-    let root = match joined.top.len() {
-        1 => (joined.top.hash[0], joined.top.sums),
-        _ => (
-            padding_hash(&params.padding_key, h, 0),
-            vec![Amount::ZERO; k],
-        ),
-    };
+    let paths = lower
+        .into_iter()
+        .zip(joined.paths)
+        .map(|(mut lo, up)| {
+            lo.extend(up);
+            lo
+        })
+        .collect();
+    let (root, root_units) = root_of(params, content, joined.top);
     Ok(Recomputed {
-        root: root.0,
-        totals: root.1,
+        root,
+        root_units,
         node_hashes: hashes,
         leaves: n,
+        paths,
     })
+}
+
+/// The hidden-sums root against the attestation: its blindings are the signed ones, and each
+/// asset's bit size bounds the signed total (so every node of an honest tree fits its range).
+fn check_root_opening(
+    found: &mut Found,
+    att: &Attestation,
+    hs: &HiddenSums,
+    root: &[Opening],
+) -> Result<()> {
+    let signed = crate::hidden::root_blindings(hs)?;
+    for (i, a) in att.assets.iter().enumerate() {
+        if root[i].blinding != signed[i] {
+            found.add(
+                0,
+                "root_opening_mismatch",
+                (i as u64, 0),
+                format!(
+                    "{}: the root's blinding recomputed with the private blinding key is not the signed one",
+                    a.symbol
+                ),
+            );
+        }
+        let need = bit_size_for(att.liabilities[i]);
+        if hs.bit_sizes[i] < need {
+            found.add(
+                0,
+                "bit_size_too_small",
+                (i as u64, 0),
+                format!(
+                    "{}: the signed bit size {} cannot hold the signed total (it needs {need}): honest \
+                     proofs cannot be made for large siblings",
+                    a.symbol, hs.bit_sizes[i]
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 struct HashingReader<R> {

@@ -30,6 +30,7 @@
 pub mod audit;
 pub mod chain;
 pub mod custody;
+pub mod hidden_tree;
 pub mod report;
 pub mod reserves;
 pub mod state;
@@ -38,8 +39,8 @@ pub mod tree;
 pub mod verdict;
 
 pub use por_core::{
-    amount, asset, attestation, binding, chains, customer, encode, error, evm, hash, history,
-    input, liabilities, proof, registry, text, time,
+    amount, asset, attestation, binding, chains, customer, encode, error, evm, hash, hidden,
+    history, input, liabilities, proof, registry, text, time,
 };
 
 pub use amount::Amount;

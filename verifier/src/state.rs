@@ -56,9 +56,24 @@ pub struct PrivateState {
     pub clamped_rows: u64,
     /// Hex SHA-256 of the liabilities export the tree was built from.
     pub liabilities_sha256: String,
+    /// Hex: the key from which the hidden-sums blindings are derived (that mode only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blinding_key: Option<String>,
 }
 
 impl PrivateState {
+    /// The hidden-sums blinding key; an error when the state has none.
+    pub fn blinding_key(&self) -> Result<[u8; 32]> {
+        self.blinding_key
+            .as_deref()
+            .and_then(parse_hex32)
+            .ok_or_else(|| {
+                Error::input(
+                    "the private state has no valid blinding_key, which a hidden-sums attestation needs",
+                )
+            })
+    }
+
     /// Reads `DIR/private/state.json`.
     pub fn read(dir: &Path) -> Result<PrivateState> {
         let path = private_path(dir, STATE_FILE);
@@ -185,7 +200,7 @@ pub fn read_leaves(path: &Path, assets: &[Asset]) -> Result<Leaves> {
 
 /// The `position` and `salt` fields of a `leaves.csv` row at `line`, checked against the
 /// previous row's position: out of order is bad input, the same position a duplicate leaf.
-pub(crate) fn leaf_prefix(
+pub fn leaf_prefix(
     name: &str,
     line: u64,
     prefix: &[String],

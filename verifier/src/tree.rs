@@ -9,25 +9,73 @@
 //! hashed in parallel (rayon). Inclusion paths for chosen leaves are collected during the same
 //! pass, which is how the prover hands out proofs without storing the tree.
 
-use crate::amount::{add_sums, Amount};
+use crate::amount::Amount;
 use crate::error::{Error, Result};
-use crate::hash::{node_hash, padding_hash, Hash};
+use crate::hash::{padding_hash, Hash};
 use rayon::prelude::*;
 
-pub use por_core::tree::{fold_path, FoldError, Sibling, MAX_HEIGHT};
+pub use por_core::tree::{
+    fold_path, fold_path_with, FoldError, NodeContent, Sibling, Sums, MAX_HEIGHT,
+};
+
+/// What a build hands every completed level to.
+pub type Visit<'a, U> = dyn FnMut(u8, &Level<U>) -> Result<()> + 'a;
+
+/// One customer's leaf as the builders read it: position, salt, user id, balances.
+pub type LeafRow = (u64, [u8; 32], String, Vec<Amount>);
+
+/// What building a tree needs of a node content beyond [`NodeContent`]: the content of padding
+/// nodes, and a last pass over each new level's contents (the hidden-sums content normalises
+/// its points there in one batch).
+pub trait BuildContent: NodeContent<Unit: Send + Sync> + Sync {
+    /// The contents of the padding nodes at `indices` of `level`, `assets` units each.
+    fn paddings(&self, level: u8, indices: &[u64], assets: usize) -> Vec<Self::Unit>;
+    /// Called on each chunk of a new level's contents once they are all merged.
+    fn finish(&self, _units: &mut [Self::Unit]) {}
+    /// The leaf level of `rows`, sorted by position, `assets` balances each.
+    fn leaf_level(&self, rows: &[LeafRow], assets: usize) -> Level<Self::Unit>;
+}
+
+impl BuildContent for Sums {
+    fn leaf_level(&self, rows: &[LeafRow], assets: usize) -> Level {
+        let mut level = Level::with_capacity(rows.len(), assets);
+        level.index = rows.iter().map(|r| r.0).collect();
+        level.hash = rows
+            .par_iter()
+            .map(|(_, salt, id, bal)| {
+                crate::hash::leaf_hash(&crate::hash::user_commitment(id, salt), bal)
+            })
+            .collect();
+        level.sums = rows.iter().flat_map(|r| r.3.iter().copied()).collect();
+        level
+    }
+    fn paddings(&self, _level: u8, indices: &[u64], assets: usize) -> Vec<Amount> {
+        vec![Amount::ZERO; indices.len() * assets]
+    }
+}
 
 /// One level of the tree: the occupied nodes, sorted by index.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Level {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Level<U = Amount> {
     /// Node indices within the level, strictly increasing.
     pub index: Vec<u64>,
     /// Node hashes, parallel to `index`.
     pub hash: Vec<Hash>,
-    /// Node sums, `assets` per node, parallel to `index`.
-    pub sums: Vec<Amount>,
+    /// Node contents (sums, or commitments), `assets` per node, parallel to `index`.
+    pub sums: Vec<U>,
 }
 
-impl Level {
+impl<U> Default for Level<U> {
+    fn default() -> Self {
+        Level {
+            index: Vec::new(),
+            hash: Vec::new(),
+            sums: Vec::new(),
+        }
+    }
+}
+
+impl<U> Level<U> {
     /// An empty level with room for `n` nodes of `k` assets.
     pub fn with_capacity(n: usize, k: usize) -> Self {
         Level {
@@ -47,7 +95,7 @@ impl Level {
         self.index.is_empty()
     }
 
-    fn append(&mut self, other: Level) {
+    fn append(&mut self, other: Level<U>) {
         self.index.extend(other.index);
         self.hash.extend(other.hash);
         self.sums.extend(other.sums);
@@ -67,13 +115,13 @@ pub struct TreeParams {
 
 /// What a build produced.
 #[derive(Debug, Clone)]
-pub struct BuiltTree {
+pub struct BuiltTree<U = Amount> {
     /// The root hash.
     pub root: Hash,
-    /// The root sums: total liabilities per asset.
-    pub root_sums: Vec<Amount>,
+    /// The root's content: total liabilities per asset (or their openings).
+    pub root_sums: Vec<U>,
     /// For each requested target, in the order requested, its path from the leaf level up.
-    pub paths: Vec<Vec<Sibling>>,
+    pub paths: Vec<Vec<Sibling<U>>>,
     /// SHA-256 computations made for inner and padding nodes (for benchmarks).
     pub node_hashes: u64,
     /// How many of `node_hashes` were padding hashes (one-block-shorter inputs).
@@ -137,16 +185,19 @@ pub fn build_visiting(
     targets: &[u64],
     visit: &mut dyn FnMut(u8, &Level) -> Result<()>,
 ) -> Result<BuiltTree> {
-    let part = build_levels(params, leaves, targets, params.height, visit)?;
-    let k = params.assets;
-    let (root, root_sums) = match part.top.len() {
-        1 => (part.top.hash[0], part.top.sums),
-        // No customer at all: the root is an empty subtree of full height.
-        _ => (
-            padding_hash(&params.padding_key, params.height, 0),
-            vec![Amount::ZERO; k],
-        ),
-    };
+    build_visiting_with(params, &Sums, leaves, targets, visit)
+}
+
+/// [`build_visiting`] for any node content.
+pub fn build_visiting_with<C: BuildContent>(
+    params: &TreeParams,
+    content: &C,
+    leaves: Level<C::Unit>,
+    targets: &[u64],
+    visit: &mut Visit<'_, C::Unit>,
+) -> Result<BuiltTree<C::Unit>> {
+    let part = build_between_with(params, content, leaves, 0, params.height, targets, visit)?;
+    let (root, root_sums) = root_of(params, content, part.top);
     Ok(BuiltTree {
         root,
         root_sums,
@@ -156,13 +207,29 @@ pub fn build_visiting(
     })
 }
 
+/// The root from the top level of a build: its one node, or (no customer at all) an empty
+/// subtree of full height.
+pub fn root_of<C: BuildContent>(
+    params: &TreeParams,
+    content: &C,
+    top: Level<C::Unit>,
+) -> (Hash, Vec<C::Unit>) {
+    match top.len() {
+        1 => (top.hash[0], top.sums),
+        _ => (
+            padding_hash(&params.padding_key, params.height, 0),
+            content.paddings(params.height, &[0], params.assets),
+        ),
+    }
+}
+
 /// The lower `levels` levels of a tree, built from some of its leaves.
 #[derive(Debug, Clone)]
-pub struct PartialBuild {
+pub struct PartialBuild<U = Amount> {
     /// The occupied nodes of level `levels`.
-    pub top: Level,
+    pub top: Level<U>,
     /// For each target, its siblings at levels `0..levels`.
-    pub paths: Vec<Vec<Sibling>>,
+    pub paths: Vec<Vec<Sibling<U>>>,
     /// Hashes computed (see [`BuiltTree::node_hashes`]).
     pub node_hashes: u64,
     /// Padding hashes among them.
@@ -193,6 +260,19 @@ pub fn build_between(
     targets: &[u64],
     visit: &mut dyn FnMut(u8, &Level) -> Result<()>,
 ) -> Result<PartialBuild> {
+    build_between_with(params, &Sums, nodes, from, to, targets, visit)
+}
+
+/// [`build_between`] for any node content.
+pub fn build_between_with<C: BuildContent>(
+    params: &TreeParams,
+    content: &C,
+    nodes: Level<C::Unit>,
+    from: u8,
+    to: u8,
+    targets: &[u64],
+    visit: &mut Visit<'_, C::Unit>,
+) -> Result<PartialBuild<C::Unit>> {
     let k = params.assets;
     let leaves = nodes;
     if leaves.sums.len() != leaves.len() * k || leaves.hash.len() != leaves.len() {
@@ -210,7 +290,7 @@ pub fn build_between(
         return Err(Error::input("the root level holds one node, at index 0"));
     }
     let levels = to;
-    let mut paths: Vec<Vec<Sibling>> = targets
+    let mut paths: Vec<Vec<Sibling<C::Unit>>> = targets
         .iter()
         .map(|_| Vec::with_capacity(levels as usize))
         .collect();
@@ -225,10 +305,10 @@ pub fn build_between(
     visit(from, &level)?;
     for l in from..levels {
         for (path, pos) in paths.iter_mut().zip(cursor.iter_mut()) {
-            path.push(sibling_of(params, &level, l, *pos ^ 1));
+            path.push(sibling_of(params, content, &level, l, *pos ^ 1));
             *pos >>= 1;
         }
-        let (next, hashes, pads) = next_level(params, &level, l)?;
+        let (next, hashes, pads) = next_level(params, content, &level, l)?;
         node_hashes += hashes;
         padding_hashes += pads;
         level = next;
@@ -242,7 +322,13 @@ pub fn build_between(
     })
 }
 
-fn sibling_of(params: &TreeParams, level: &Level, l: u8, index: u64) -> Sibling {
+fn sibling_of<C: BuildContent>(
+    params: &TreeParams,
+    content: &C,
+    level: &Level<C::Unit>,
+    l: u8,
+    index: u64,
+) -> Sibling<C::Unit> {
     let k = params.assets;
     match level.index.binary_search(&index) {
         Ok(i) => Sibling {
@@ -251,7 +337,7 @@ fn sibling_of(params: &TreeParams, level: &Level, l: u8, index: u64) -> Sibling 
         },
         Err(_) => Sibling {
             hash: padding_hash(&params.padding_key, l, index),
-            sums: vec![Amount::ZERO; k],
+            sums: content.paddings(l, &[index], k),
         },
     }
 }
@@ -276,17 +362,22 @@ fn chunk_bounds(index: &[u64]) -> Vec<usize> {
 
 /// Computes level `l + 1` from level `l`; returns it, the number of hashes computed, and how
 /// many of those were padding hashes.
-fn next_level(params: &TreeParams, cur: &Level, l: u8) -> Result<(Level, u64, u64)> {
+fn next_level<C: BuildContent>(
+    params: &TreeParams,
+    content: &C,
+    cur: &Level<C::Unit>,
+    l: u8,
+) -> Result<(Level<C::Unit>, u64, u64)> {
     if cur.len() < 4096 {
         // A subtree recomputed for one proof: not worth handing to other threads.
-        let (out, hashes) = hash_range(params, cur, l, 0, cur.len())?;
+        let (out, hashes) = hash_range(params, content, cur, l, 0, cur.len())?;
         let pads = hashes - out.len() as u64;
         return Ok((out, hashes, pads));
     }
     let bounds = chunk_bounds(&cur.index);
-    let parts: Vec<Result<(Level, u64)>> = bounds
+    let parts: Vec<Result<(Level<C::Unit>, u64)>> = bounds
         .par_windows(2)
-        .map(|w| hash_range(params, cur, l, w[0], w[1]))
+        .map(|w| hash_range(params, content, cur, l, w[0], w[1]))
         .collect();
     let mut out = Level::with_capacity(cur.len() / 2 + 1, params.assets);
     let mut hashes = 0;
@@ -300,15 +391,29 @@ fn next_level(params: &TreeParams, cur: &Level, l: u8) -> Result<(Level, u64, u6
     Ok((out, hashes, pads))
 }
 
-fn hash_range(
+fn hash_range<C: BuildContent>(
     params: &TreeParams,
-    cur: &Level,
+    content: &C,
+    cur: &Level<C::Unit>,
     l: u8,
     start: usize,
     end: usize,
-) -> Result<(Level, u64)> {
+) -> Result<(Level<C::Unit>, u64)> {
     let k = params.assets;
-    let zeros = vec![Amount::ZERO; k];
+    // The padding siblings this range needs, made in one batch.
+    let mut lone = Vec::new();
+    let mut i = start;
+    while i < end {
+        let idx = cur.index[i];
+        if idx & 1 == 0 && i + 1 < end && cur.index[i + 1] == idx + 1 {
+            i += 2;
+        } else {
+            lone.push(idx ^ 1);
+            i += 1;
+        }
+    }
+    let pads = content.paddings(l, &lone, k);
+    let mut next_pad = 0usize;
     let mut out = Level::with_capacity((end - start) / 2 + 1, k);
     let mut hashes = 0u64;
     let mut i = start;
@@ -316,42 +421,49 @@ fn hash_range(
         let idx = cur.index[i];
         let sums_i = &cur.sums[i * k..(i + 1) * k];
         let paired = idx & 1 == 0 && i + 1 < end && cur.index[i + 1] == idx + 1;
-        if paired {
+        let start_len = out.sums.len();
+        let other = if paired {
             let sums_r = &cur.sums[(i + 1) * k..(i + 2) * k];
             out.hash
-                .push(node_hash(&cur.hash[i], sums_i, &cur.hash[i + 1], sums_r));
-            let start_len = out.sums.len();
-            out.sums.extend_from_slice(sums_i);
-            add_sums(&mut out.sums[start_len..], sums_r).map_err(|a| {
+                .push(content.node_hash(&cur.hash[i], sums_i, &cur.hash[i + 1], sums_r));
+            hashes += 1;
+            i += 2;
+            sums_r
+        } else {
+            let pad = padding_hash(&params.padding_key, l, idx ^ 1);
+            let zeros = &pads[next_pad * k..(next_pad + 1) * k];
+            next_pad += 1;
+            let h = if idx & 1 == 0 {
+                content.node_hash(&cur.hash[i], sums_i, &pad, zeros)
+            } else {
+                content.node_hash(&pad, zeros, &cur.hash[i], sums_i)
+            };
+            out.hash.push(h);
+            hashes += 2;
+            i += 1;
+            zeros
+        };
+        out.sums.extend_from_slice(sums_i);
+        content
+            .merge(&mut out.sums[start_len..], other)
+            .map_err(|a| {
                 Error::failed(format!(
                     "sums overflow at level {} in asset #{}",
                     l + 1,
                     a + 1
                 ))
             })?;
-            hashes += 1;
-            i += 2;
-        } else {
-            let pad = padding_hash(&params.padding_key, l, idx ^ 1);
-            let h = if idx & 1 == 0 {
-                node_hash(&cur.hash[i], sums_i, &pad, &zeros)
-            } else {
-                node_hash(&pad, &zeros, &cur.hash[i], sums_i)
-            };
-            out.hash.push(h);
-            out.sums.extend_from_slice(sums_i);
-            hashes += 2;
-            i += 1;
-        }
         out.index.push(idx >> 1);
     }
+    content.finish(&mut out.sums);
     Ok((out, hashes))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::leaf_hash;
+    use crate::amount::add_sums;
+    use crate::hash::{leaf_hash, node_hash};
 
     fn params(height: u8) -> TreeParams {
         TreeParams {

@@ -8,6 +8,8 @@ use por_prover::progress::Progress;
 use por_prover::proofs::make_proofs;
 use por_verifier::error::{Error, Result};
 use por_verifier::liabilities::Negatives;
+use por_verifier::state::ATTESTATION_FILE;
+use por_verifier::Attestation;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -104,6 +106,11 @@ enum Cmd {
         /// into more slices, spilled to disk under DIR/private and built one after the other.
         #[arg(long, default_value = "1G", value_parser = por_verifier::text::parse_size)]
         memory_budget: u64,
+        /// Hide the sums: every node commits to its per-asset sums (Pedersen commitments on
+        /// BN254) and a proof shows the customer's own balances only, with range proofs for
+        /// the rest (spec/hidden.md). Proofs cost seconds each instead of microseconds.
+        #[arg(long)]
+        hidden_sums: bool,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -339,6 +346,7 @@ fn run(cmd: Cmd) -> Result<()> {
             out,
             force,
             no_ledger_copy,
+            hidden_sums,
             assets,
             bindings,
             registry,
@@ -380,6 +388,7 @@ fn run(cmd: Cmd) -> Result<()> {
                 rotation: rotation.as_deref().map(read_rotation).transpose()?,
                 memory_budget,
                 ledger_copy: !no_ledger_copy,
+                hidden_sums,
             };
             let s = build(&cfg, &key, &Progress::stderr())?;
             let att = &s.attestation;
@@ -446,10 +455,19 @@ fn run(cmd: Cmd) -> Result<()> {
             }
         }
         Cmd::Proof { from, user, out } => {
-            let proof = make_proofs(&from, std::slice::from_ref(&user))?.remove(0);
+            let att = Attestation::read(&from.join(ATTESTATION_FILE))?;
+            let text = if att.hidden.is_some() {
+                por_prover::hidden::make_proofs(&from, &att, std::slice::from_ref(&user))?
+                    .remove(0)
+                    .to_json()
+            } else {
+                make_proofs(&from, std::slice::from_ref(&user))?
+                    .remove(0)
+                    .to_json()
+            };
             match out {
-                Some(path) => write_atomic(&path, proof.to_json().as_bytes())?,
-                None => say_raw!("{}", proof.to_json()),
+                Some(path) => write_atomic(&path, text.as_bytes())?,
+                None => say_raw!("{}", text),
             }
         }
         Cmd::Serve {

@@ -9,7 +9,7 @@ use por_verifier::custody::Threshold;
 use por_verifier::customer;
 use por_verifier::error::{read_file, Error, Result};
 use por_verifier::history::{check_anchors, check_history, fingerprint, Documents, History, Kind};
-use por_verifier::proof::{verify_inclusion, InclusionProof};
+use por_verifier::proof::{verify_proof, Proof};
 use por_verifier::registry::Registry;
 use por_verifier::report::{amount_json, amount_lines, Report};
 use por_verifier::reserves::bitcoin::verify as verify_bitcoin;
@@ -616,7 +616,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
     let mut months = Vec::new();
     for (att_path, proof_path) in a.attestations.iter().zip(a.proofs) {
         let att = Attestation::read(att_path)?;
-        let proof = InclusionProof::read(proof_path)?;
+        let proof = Proof::read(proof_path)?;
         months.push((att, proof));
     }
     let stmt = a.reserves.map(ReservesStatement::read).transpose()?;
@@ -643,7 +643,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
         att.verify_signature(&key)?;
         rep.ok(customer::signature_line(att, &words));
         rep.ok(customer::fingerprint_line(att));
-        let inc = verify_inclusion(att, proof, user_id)?;
+        let inc = verify_proof(att, proof, user_id)?;
         rep.ok(customer::inclusion_line(att, &inc));
         if let Some(s) = store.as_mut() {
             if let Some(how) = pin {

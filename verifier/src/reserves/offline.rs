@@ -255,6 +255,7 @@ pub(crate) mod tests {
             bindings,
             history: crate::history::HistoryLink::first(None),
             rotation: None,
+            hidden: None,
             public_key: [0; 32],
             signature: [0; 64],
         }
