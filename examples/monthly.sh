@@ -5,8 +5,17 @@
 # (examples/wallets.rs) use demonstration keys and illustrative UTXOs, so the reserves are
 # checked offline here (signatures and bindings); tests/reserves_chain.rs checks balances and
 # snapshot times against real nodes.
+#
+# `bash examples/monthly.sh --hidden-sums` runs the same months in the hidden-sums mode
+# (spec/hidden.md): proofs show the customer's own balances only, and cost seconds to make.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=()
+case "${1:-}" in
+  "") ;;
+  --hidden-sums) MODE=(--hidden-sums) ;;
+  *) echo "usage: bash examples/monthly.sh [--hidden-sums]" >&2; exit 2 ;;
+esac
 echo "Building the tools (release)..."
 cargo build --release --quiet -p por-prover -p por-verifier
 cargo build --release --quiet -p por-e2e --example wallets
@@ -28,13 +37,13 @@ step "Last month: the exchange built and signed October, starting its public his
   "$BIN/por-prove" build --liabilities "$OUT/october.csv" \
   --key "$OUT/exchange.key" --exchange "Example Exchange" --period 2026-10 \
   --snapshot-time 2026-10-31T23:59:59Z --assets BTC:8,ETH:18,USDT:6,USDC:6,DAI:18 --out "$OUT/2026-10" \
-  --history "$OUT/history.json"
+  --history "$OUT/history.json" ${MODE[@]+"${MODE[@]}"}
 
 step "This month: the exchange builds and signs November, chained to October in the history" \
   "$BIN/por-prove" build --liabilities examples/example-exchange/liabilities.csv \
   --key "$OUT/exchange.key" --exchange "Example Exchange" --period 2026-11 \
   --snapshot-time 2026-11-30T23:59:59Z --assets BTC:8,ETH:18,USDT:6,USDC:6,DAI:18 --out "$OUT/2026-11" \
-  --history "$OUT/history.json"
+  --history "$OUT/history.json" ${MODE[@]+"${MODE[@]}"}
 
 step "The exchange gets the exact message its Bitcoin and Ethereum reserve addresses must sign" \
   "$BIN/por-prove" reserves challenge --attestation "$OUT/2026-11/attestation.json" \

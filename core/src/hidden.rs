@@ -339,7 +339,19 @@ pub fn verify_hidden_inclusion(
         proof.position,
         &proof.path,
     )
-    .map_err(|e| Error::failed(format!("the path cannot be folded: {e:?}")))?;
+    .map_err(|e| match e {
+        crate::tree::FoldError::SumsLength {
+            level,
+            found,
+            expected,
+        } => Error::failed(format!(
+            "path[{level}] has {found} commitments, expected {expected} (one per asset)"
+        )),
+        // Adding commitments cannot overflow.
+        crate::tree::FoldError::Overflow { level, .. } => {
+            Error::failed(format!("the path cannot be folded at level {level}"))
+        }
+    })?;
     if root != att.root_hash {
         return Err(Error::failed(format!(
             "the root computed from this proof ({root}) is not the root the exchange signed ({}): \
