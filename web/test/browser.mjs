@@ -17,13 +17,13 @@ const browser = await chromium.launch({
 let passed = 0, failed = 0;
 const requests = [];
 
-async function run(name, { proof, user, key, history }, expect) {
+async function run(name, { proof, user, key, history, att }, expect) {
   const page = await browser.newPage();
   page.on("request", (r) => requests.push(r.url()));
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(PAGE);
-  await page.setInputFiles("#attestation", env("ATT"));
+  await page.setInputFiles("#attestation", att || env("ATT"));
   await page.setInputFiles("#proof", proof);
   if (history) await page.setInputFiles("#history", history);
   await page.fill("#user", user);
@@ -52,6 +52,11 @@ await run("wrong-user-id", { proof: env("PROOF"), user: "Alice", key }, { words:
 await run("wrong-key", { proof: env("PROOF"), user: "alice", key: env("OTHER_KEY") }, { words: "NOT VERIFIED", cls: "fail", contains: "not by the exchange key you gave" });
 await run("with-history", { proof: env("PROOF"), user: "alice", key, history: env("HISTORY") }, { words: "VERIFIED", cls: "pass", details: "history: lists this attestation" });
 await run("history-without-it", { proof: env("PROOF"), user: "alice", key, history: env("OTHER_HISTORY") }, { words: "NOT VERIFIED", cls: "fail", contains: "not in the published history" });
+// The hidden-sums mode: commitments, range proofs, the root's opening, all in WebAssembly.
+await run("hidden-sums", { proof: env("HIDDEN_PROOF"), user: "alice", key, att: env("HIDDEN_ATT") },
+  { words: "VERIFIED", cls: "pass", details: "hidden sums" });
+await run("hidden-sums-tampered", { proof: env("HIDDEN_TAMPERED"), user: "alice", key, att: env("HIDDEN_ATT") },
+  { words: "NOT VERIFIED", cls: "fail", contains: "root computed" });
 await run("not-a-proof", { proof: env("ATT"), user: "alice", key }, { words: "CANNOT CHECK", cls: "error", contains: "this is an attestation, not an inclusion proof" });
 
 const foreign = requests.filter((u) => !u.startsWith("file://") && !u.startsWith("data:"));

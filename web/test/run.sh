@@ -16,8 +16,15 @@ printf 'user_id,BTC:8,ETH:18\nalice,1.5,2\nbob,3,0\ncarol,0.25,7\n' > "$T/l.csv"
 "$BIN/por-prove" build --liabilities "$T/l.csv" --key "$T/k" --exchange "Browser Exchange" --period 2026-11 \
   --snapshot-time 2026-11-30T13:00:00Z --out "$T/m2" --history "$T/other-history.json" > /dev/null
 "$BIN/por-prove" proof --from "$T/m" --user alice --out "$T/proof.json"
+# The same customers in the hidden-sums mode.
+"$BIN/por-prove" build --liabilities "$T/l.csv" --key "$T/k" --exchange "Browser Exchange" --period 2026-11 \
+  --snapshot-time 2026-11-30T12:00:00Z --out "$T/h" --hidden-sums > /dev/null
+"$BIN/por-prove" proof --from "$T/h" --user alice --out "$T/hidden.json"
+sed -E 's/^"balances":\["150000000"/"balances":["15000000"/' "$T/hidden.json" > "$T/hidden-tampered.json"
+cmp -s "$T/hidden.json" "$T/hidden-tampered.json" && { echo "run.sh: tampering did not change the hidden proof" >&2; exit 1; }
 # The exchange lowers alice's BTC balance in her proof.
 sed -E 's/^"balances":\["150000000"/"balances":["15000000"/' "$T/proof.json" > "$T/tampered.json"
 cmp -s "$T/proof.json" "$T/tampered.json" && { echo "run.sh: tampering did not change the proof" >&2; exit 1; }
 PAGE="$PWD/web/dist/verify.html" OUT="$PWD/web/test/out" ATT="$T/m/attestation.json" PROOF="$T/proof.json" \
-  TAMPERED="$T/tampered.json" HISTORY="$T/history.json" OTHER_HISTORY="$T/other-history.json" KEY=$(cat "$T/pub") OTHER_KEY=$(cat "$T/pub2") node web/test/browser.mjs
+  TAMPERED="$T/tampered.json" HIDDEN_ATT="$T/h/attestation.json" HIDDEN_PROOF="$T/hidden.json" \
+  HIDDEN_TAMPERED="$T/hidden-tampered.json" HISTORY="$T/history.json" OTHER_HISTORY="$T/other-history.json" KEY=$(cat "$T/pub") OTHER_KEY=$(cat "$T/pub2") node web/test/browser.mjs
