@@ -372,3 +372,84 @@ fn malformed_points_and_scalars_are_bad_input() {
     let r = ex.verify(&ex.attestation(), &f, "bob").expect(2);
     assert!(r.all().contains("range_proofs[0]"), "{}", r.all());
 }
+
+#[test]
+fn hidden_proofs_come_from_the_stored_tree_which_is_checked() {
+    let ex = exchange();
+    let tree = ex.out.join("private").join("tree.bin");
+    let bytes = std::fs::read(&tree).unwrap();
+    assert_eq!(&bytes[8..12], &2u32.to_le_bytes(), "layout version 2");
+    // Batch proofs, one JSON line each, all verifying.
+    let users = ex.path("users.txt");
+    std::fs::write(&users, "alice\nbob\nnobody\n").unwrap();
+    let lines = ex.path("proofs.jsonl");
+    por_e2e::run(
+        "por-prove",
+        &[
+            "proofs",
+            "--from",
+            por_e2e::path_str(&ex.out),
+            "--users",
+            por_e2e::path_str(&users),
+            "--jsonl",
+            por_e2e::path_str(&lines),
+        ],
+    );
+    let text = std::fs::read_to_string(&lines).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    for (line, user) in text.lines().zip(["alice", "bob"]) {
+        let p = ex.path(&format!("line-{user}.json"));
+        std::fs::write(&p, line).unwrap();
+        ex.verify(&ex.attestation(), &p, user).expect(0);
+    }
+    // Every node of the cut level changed (one byte of each hash), then the root's last
+    // blinding: each time the proof is refused as a corrupt stored tree.
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+    let (h, cut, k) = (bytes[12] as u32, bytes[13] as u32, bytes[14] as usize);
+    let (n, ids) = (u64_at(16) as usize, u64_at(24) as usize);
+    let levels_at = 64 + n * (52 + 16 * k + 16) + ids;
+    let nb = 32 + 48 * k;
+    let mut bad = bytes.clone();
+    for slot in 0..(1usize << (h - cut)) {
+        bad[levels_at + slot * nb] ^= 1;
+    }
+    std::fs::write(&tree, &bad).unwrap();
+    let r = por_e2e::run(
+        "por-prove",
+        &[
+            "proof",
+            "--from",
+            por_e2e::path_str(&ex.out),
+            "--user",
+            "alice",
+        ],
+    )
+    .expect(2);
+    assert!(r.all().contains("corrupt stored tree"), "{}", r.all());
+    let mut bad = bytes.clone();
+    let at = bad.len() - 20;
+    bad[at] ^= 1;
+    std::fs::write(&tree, &bad).unwrap();
+    let r = por_e2e::run(
+        "por-prove",
+        &[
+            "proof",
+            "--from",
+            por_e2e::path_str(&ex.out),
+            "--user",
+            "alice",
+        ],
+    )
+    .expect(2);
+    assert!(r.all().contains("corrupt stored tree"), "{}", r.all());
+    // store-tree writes it anew from leaves.csv and the state: the same bytes.
+    std::fs::remove_file(&tree).unwrap();
+    por_e2e::run(
+        "por-prove",
+        &["store-tree", "--from", por_e2e::path_str(&ex.out)],
+    )
+    .expect(0);
+    assert!(std::fs::read(&tree).unwrap() == bytes);
+    ex.verify(&ex.attestation(), &ex.proof("carol"), "carol")
+        .expect(0);
+}

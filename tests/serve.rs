@@ -218,3 +218,21 @@ fn idle_connections_are_bounded_and_closed() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn a_hidden_sums_month_is_served_from_its_stored_tree() {
+    let ex = Exchange::build(
+        "user_id,BTC:8\nalice,1.5\nbob,0.25\ncarol,3\n",
+        &["--hidden-sums", "--height", "8"],
+    );
+    let (mut child, addr) = start(&ex, &[]);
+    let a = get(&addr, "/proof/bob");
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body.contains("por-proof-hidden-v1"));
+    let p = ex.path("served-bob.json");
+    std::fs::write(&p, &a.body).unwrap();
+    ex.verify(&ex.attestation(), &p, "bob").expect(0);
+    assert_eq!(get(&addr, "/proof/dave").status, 404);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -180,6 +180,13 @@ impl HiddenProof {
         })
     }
 
+    /// The JSON form on one line, ending in a newline (for JSON-lines files).
+    pub fn to_json_line(&self) -> String {
+        let mut s: String = self.to_json().split('\n').collect();
+        s.push('\n');
+        s
+    }
+
     /// Serialises to JSON, one field and one path step per line.
     pub fn to_json(&self) -> String {
         let step = |s: &Sibling<Point>| {

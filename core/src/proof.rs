@@ -274,6 +274,22 @@ impl Proof {
         Proof::from_json(&path.display().to_string(), &bytes)
     }
 
+    /// The JSON form, one field and one path step per line.
+    pub fn to_json(&self) -> String {
+        match self {
+            Proof::Transparent(p) => p.to_json(),
+            Proof::Hidden(p) => p.to_json(),
+        }
+    }
+
+    /// The JSON form on one line, ending in a newline (for JSON-lines files).
+    pub fn to_json_line(&self) -> String {
+        match self {
+            Proof::Transparent(p) => p.to_json_line(),
+            Proof::Hidden(p) => p.to_json_line(),
+        }
+    }
+
     /// The id written in the proof.
     pub fn user_id(&self) -> &str {
         match self {

@@ -286,16 +286,13 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
     let mut hidden = None;
     let mut blinding_key = None;
     if cfg.hidden_sums {
-        // The transparent stored tree's root is not the signed one in this mode.
-        let _ = std::fs::remove_file(private.join(TREE_FILE));
         let key = bytes32()?;
         let params = por_verifier::tree::TreeParams {
             height: cfg.height,
             assets: assets.len(),
             padding_key,
         };
-        let committed =
-            crate::hidden::build_tree(&private.join(LEAVES_FILE), &assets, &params, key, n, &[])?;
+        let committed = crate::hidden::build_and_store(&private, &assets, &params, key, n)?;
         let values: Vec<Amount> = committed
             .root_units
             .iter()

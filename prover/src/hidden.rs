@@ -3,10 +3,9 @@
 //! the opened content), and a customer's proof carries their leaf's opening, each sibling's
 //! commitments and the range proofs of the siblings' values.
 //!
-//! Proofs are made by rebuilding the tree with the requested customers' paths collected on
-//! the way (one pass over `leaves.csv` for any number of customers); the range proofs, the
-//! expensive part, are then made in parallel, one customer per core. The stored tree
-//! (`tree.bin`) keeps sums in the clear and is not written in this mode.
+//! The build stores the committed tree (`tree.bin`, layout version 2: each dense node's hash,
+//! values and blindings), so a proof reads its path as in the transparent mode, recomputes the
+//! commitments of its siblings, and then makes the range proofs, the expensive part.
 
 use por_hidden::encoding::scalar_bytes;
 use por_hidden::generators::Generators;
@@ -16,14 +15,13 @@ use por_verifier::asset::Asset;
 use por_verifier::attestation::{bit_size_for, Attestation, HiddenSums};
 use por_verifier::audit::{tree_from_leaves, Recomputed};
 use por_verifier::error::{Error, Result};
+use por_verifier::hash::padding_hash;
 use por_verifier::hidden::HiddenProof;
 use por_verifier::hidden_tree::{Opening, Openings};
-use por_verifier::liabilities::{LiabilitiesReader, Negatives};
-use por_verifier::state::{leaf_prefix, private_path, PrivateState, LEAVES_FILE};
-use por_verifier::tree::{Sibling, TreeParams};
+use por_verifier::state::LEAVES_FILE;
+use por_verifier::tree::{Level, Sibling, TreeParams};
 use por_verifier::Amount;
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::path::Path;
 
 /// Slices of about this many leaves: the opened content is about 150 bytes per asset and leaf.
@@ -56,6 +54,7 @@ pub fn build_tree(
         u64::MAX,
         targets,
         &mut |_| Ok(()),
+        &mut |_, _, _, _| Ok(()),
     )
 }
 
@@ -68,66 +67,29 @@ pub fn section(root: &[Opening]) -> HiddenSums {
     }
 }
 
-/// The hidden-sums proofs of `users`, in the order given; an unknown user is an error. Each is
-/// verified against the attestation before it is returned.
-pub fn make_proofs(dir: &Path, att: &Attestation, users: &[String]) -> Result<Vec<HiddenProof>> {
-    let hs = att
-        .hidden
-        .as_ref()
-        .ok_or_else(|| Error::input("the attestation is not of the hidden-sums mode"))?;
-    let state = PrivateState::read(dir)?;
-    let key = state.blinding_key()?;
-    let params = state.tree_params()?;
-    let leaves_path = private_path(dir, LEAVES_FILE);
-    let rows = find_rows(&leaves_path, users)?;
-    let mut targets = Vec::with_capacity(users.len());
-    for u in users {
-        let (pos, _, _) = rows.get(u.as_str()).ok_or_else(|| {
-            Error::input(format!(
-                "user {u:?} is not in the tree of {}",
-                dir.display()
-            ))
-        })?;
-        targets.push(*pos);
-    }
-    let built = build_tree(
-        &leaves_path,
-        &att.assets,
-        &params,
-        key,
-        state.customers,
-        &targets,
-    )?;
-    if built.root != att.root_hash {
-        return Err(Error::failed(format!(
-            "{}: the committed tree rebuilt from it has root {}, not the signed {}",
-            leaves_path.display(),
-            built.root,
-            att.root_hash
-        )));
-    }
-    let h = usize::from(params.height);
-    let gens = Generators::at_least(path::generators_needed(&hs.bit_sizes, h));
+/// The hidden-sums proofs of `users`, in the order given, from the stored tree; an unknown
+/// user is an error. Each is checked against the attestation before it is returned.
+pub fn make_proofs(dir: &Path, users: &[String]) -> Result<Vec<HiddenProof>> {
+    let tree = crate::stored::StoredTree::open(dir)?;
     users
         .par_iter()
-        .zip(built.paths)
-        .map(|(u, siblings)| {
-            let (pos, salt, balances) = &rows[u.as_str()];
-            let proof = prove_one(&gens, att, hs, u, *pos, *salt, balances, key, &siblings)?;
-            por_verifier::hidden::verify_hidden_inclusion(att, &proof, u).map_err(|e| {
-                Error::failed(format!(
-                    "internal error: the proof made for {u:?} does not verify: {}",
-                    e.message()
-                ))
-            })?;
-            Ok(proof)
+        .map(|u| {
+            tree.hidden_proof_with_row(u)?
+                .map(|(_, p)| p)
+                .ok_or_else(|| {
+                    Error::input(format!(
+                        "user {u:?} is not in the tree of {}",
+                        dir.display()
+                    ))
+                })
         })
         .collect()
 }
 
+/// A customer's hidden-sums proof from the openings of their path's siblings: the range proofs
+/// are made here (fresh randomness), then the proof is checked against the attestation.
 #[allow(clippy::too_many_arguments)]
-fn prove_one(
-    gens: &Generators,
+pub(crate) fn prove_one(
     att: &Attestation,
     hs: &HiddenSums,
     user: &str,
@@ -137,6 +99,8 @@ fn prove_one(
     key: [u8; 32],
     siblings: &[Sibling<Opening>],
 ) -> Result<HiddenProof> {
+    let gens = Generators::at_least(path::generators_needed(&hs.bit_sizes, siblings.len()));
+    let gens = &*gens;
     let values: Vec<Vec<u128>> = siblings
         .iter()
         .map(|s| s.sums.iter().map(|o| o.value).collect())
@@ -153,7 +117,7 @@ fn prove_one(
     };
     let range_proofs = path::prove(gens, &ctx, &hs.bit_sizes, &values, &blinds)
         .map_err(|e| Error::failed(format!("cannot prove the path of {user:?}: {}", e.0)))?;
-    Ok(HiddenProof {
+    let proof = HiddenProof {
         exchange: att.exchange.clone(),
         period: att.period.clone(),
         user_id: user.to_string(),
@@ -171,32 +135,120 @@ fn prove_one(
             })
             .collect(),
         range_proofs,
-    })
+    };
+    por_verifier::hidden::verify_hidden_inclusion(att, &proof, user).map_err(|e| {
+        Error::failed(format!(
+            "internal error: the proof made for {user:?} does not verify: {}",
+            e.message()
+        ))
+    })?;
+    Ok(proof)
 }
 
-type Row = (u64, [u8; 32], Vec<Amount>);
-
-/// The leaves of `users` (position, salt, balances), by one pass over `leaves.csv`.
-fn find_rows(path: &Path, users: &[String]) -> Result<HashMap<String, Row>> {
-    let name = path.display().to_string();
-    let file =
-        std::fs::File::open(path).map_err(|e| Error::input(format!("{name}: cannot open: {e}")))?;
-    let mut r = LiabilitiesReader::with_prefix(
-        &name,
-        std::io::BufReader::with_capacity(1 << 20, file),
-        Negatives::Reject,
-        &["position", "salt"],
-    )?;
-    let wanted: std::collections::HashSet<&str> = users.iter().map(String::as_str).collect();
-    let mut out = HashMap::new();
-    let mut prefix = Vec::new();
-    let mut prev = None;
-    while let Some(row) = r.next_row_with_prefix(&mut prefix)? {
-        let (pos, salt) = leaf_prefix(&name, row.line, &prefix, prev)?;
-        prev = Some(pos);
-        if wanted.contains(row.user_id.as_str()) {
-            out.insert(row.user_id, (pos, salt, row.balances));
+/// Slots `first .. first + count` of level `l` of the committed tree as stored: per slot the
+/// hash and, per asset, `u128 value ‖ blinding`; padding slots hold the padding hash, zero and
+/// the padding node's blinding.
+fn hidden_slots(
+    padding_key: &[u8; 32],
+    key: &[u8; 32],
+    k: usize,
+    lvl: &Level<Opening>,
+    l: u8,
+    first: u64,
+    count: u64,
+) -> Vec<u8> {
+    let nb = 32 + 48 * k;
+    let mut out = vec![0u8; count as usize * nb];
+    out.par_chunks_mut(nb).enumerate().for_each(|(i, slot)| {
+        let idx = first + i as u64;
+        let put = |slot: &mut [u8], a: usize, value: u128, blind: &por_hidden::Scalar| {
+            let at = 32 + 48 * a;
+            slot[at..at + 16].copy_from_slice(&value.to_le_bytes());
+            slot[at + 16..at + 48].copy_from_slice(&scalar_bytes(blind));
+        };
+        match lvl.index.binary_search(&idx) {
+            Ok(j) => {
+                slot[..32].copy_from_slice(&lvl.hash[j].0);
+                for (a, o) in lvl.sums[j * k..(j + 1) * k].iter().enumerate() {
+                    put(slot, a, o.value, &o.blinding);
+                }
+            }
+            Err(_) => {
+                slot[..32].copy_from_slice(&padding_hash(padding_key, l, idx).0);
+                for a in 0..k {
+                    put(slot, a, 0, &blinding(key, l, idx, a as u16));
+                }
+            }
         }
-    }
-    Ok(out)
+    });
+    out
+}
+
+/// Builds the committed tree over `private/leaves.csv` and stores it as `private/tree.bin`
+/// (layout version 2, spec/audit.md), replacing the transparent stored tree the streamed build
+/// wrote: its leaf records, id index and ids are kept, its dense levels replaced by the
+/// committed tree's. The file is written beside and renamed into place.
+pub fn build_and_store(
+    private: &Path,
+    assets: &[Asset],
+    params: &TreeParams,
+    key: [u8; 32],
+    customers: u64,
+) -> Result<Recomputed<Opening>> {
+    use crate::stored::{parse_header, write_all_at, HEADER_BYTES, HIDDEN_UNIT, TREE_FILE};
+    let target = private.join(TREE_FILE);
+    let io = |p: &Path, e: std::io::Error| Error::input(format!("{}: {e}", p.display()));
+    let mut src = std::fs::File::open(&target).map_err(|e| io(&target, e))?;
+    let mut head = [0u8; HEADER_BYTES as usize];
+    std::io::Read::read_exact(&mut src, &mut head).map_err(|e| io(&target, e))?;
+    let mut layout = parse_header(&head)
+        .ok_or_else(|| Error::input(format!("{}: not a stored tree", target.display())))?;
+    layout.unit = HIDDEN_UNIT;
+    let total = layout
+        .total()
+        .ok_or_else(|| Error::input(format!("{}: the tree cannot be stored", target.display())))?;
+    let tmp = crate::files::sibling_temp(&target);
+    let mut write = || -> Result<Recomputed<Opening>> {
+        let mut out = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        std::io::Seek::seek(&mut src, std::io::SeekFrom::Start(0)).map_err(|e| io(&target, e))?;
+        // Header (rewritten below), leaf records, id index and ids: as the streamed build wrote.
+        let prefix = layout.levels_at();
+        let copied = std::io::copy(&mut std::io::Read::take(&mut src, prefix), &mut out)
+            .map_err(|e| io(&tmp, e))?;
+        if copied != prefix {
+            return Err(Error::input(format!(
+                "{}: shorter than its header",
+                target.display()
+            )));
+        }
+        out.set_len(total).map_err(|e| io(&tmp, e))?;
+        let k = params.assets;
+        let nb = layout.node_bytes();
+        let (cut, pk) = (layout.cut, params.padding_key);
+        let built = tree_from_leaves(
+            &private.join(LEAVES_FILE),
+            assets,
+            params,
+            &Openings::new(key),
+            slice_bits(customers, params.height),
+            u64::MAX,
+            &[],
+            &mut |_| Ok(()),
+            &mut |l, first, count, lvl| {
+                if l < cut {
+                    return Ok(());
+                }
+                let bytes = hidden_slots(&pk, &key, k, lvl, l, first, count);
+                write_all_at(&out, &bytes, layout.level_at(l) + first * nb).map_err(|e| io(&tmp, e))
+            },
+        )?;
+        layout.root = built.root;
+        write_all_at(&out, &layout.header(), 0).map_err(|e| io(&tmp, e))?;
+        out.sync_all().map_err(|e| io(&tmp, e))?;
+        std::fs::rename(&tmp, &target).map_err(|e| io(&target, e))?;
+        Ok(built)
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }

@@ -3,7 +3,7 @@
 
 use crate::stored::StoredTree;
 use por_verifier::error::{Error, Result};
-use por_verifier::proof::InclusionProof;
+use por_verifier::proof::{InclusionProof, Proof};
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -57,7 +57,7 @@ pub fn batch_proofs(
     users: &[String],
     chunk: usize,
     progress: &crate::progress::Progress,
-    render: &(dyn Fn(&InclusionProof) -> String + Sync),
+    render: &(dyn Fn(&Proof) -> String + Sync),
     sink: &mut Sink<'_>,
 ) -> Result<BatchSummary> {
     type Answers = Vec<Result<Option<(u64, String)>>>;
@@ -76,7 +76,7 @@ pub fn batch_proofs(
                 if por_verifier::liabilities::validate_user_id(u).is_err() {
                     return Ok(None);
                 }
-                Ok(tree.proof_with_row(u)?.map(|(row, p)| (row, render(&p))))
+                Ok(tree.any_proof(u)?.map(|(row, p)| (row, render(&p))))
             })
             .collect()
     };

@@ -287,7 +287,7 @@ async fn proof(shared: &Shared, raw: &str) -> Response<Full<Bytes>> {
     let tree = Arc::clone(&shared.tree);
     let Ok((made, took)) = tokio::task::spawn_blocking(move || {
         let t = Instant::now();
-        let made = tree.proof(&id);
+        let made = tree.any_proof(&id).map(|p| p.map(|(_, p)| p));
         (made, t.elapsed())
     })
     .await

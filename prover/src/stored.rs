@@ -34,11 +34,17 @@
 use por_verifier::amount::Amount;
 use por_verifier::attestation::Attestation;
 use por_verifier::error::{Error, Result};
-use por_verifier::hash::{leaf_hash, padding_hash, user_commitment, Hash};
+use por_verifier::hash::{padding_hash, Hash};
+use por_verifier::hidden::HiddenProof;
+use por_verifier::hidden_tree::{Opening, Openings};
 use por_verifier::liabilities::MAX_USER_ID_LEN;
 use por_verifier::proof::InclusionProof;
+use por_verifier::proof::Proof;
 use por_verifier::state::{private_path, PrivateState, ATTESTATION_FILE};
-use por_verifier::tree::{build_levels, fold_path, Level, Sibling, TreeParams};
+use por_verifier::tree::{
+    build_between_with, build_levels, fold_path, fold_path_with, BuildContent, LeafRow, Level,
+    Sibling, Sums, TreeParams,
+};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -48,8 +54,11 @@ use std::path::{Path, PathBuf};
 pub const TREE_FILE: &str = "tree.bin";
 /// The file's first 8 bytes.
 pub const MAGIC: [u8; 8] = *b"PORTREE\0";
-/// The layout version this code reads and writes.
+/// The layout version of a transparent tree: a node record holds `k` sums.
 pub const VERSION: u32 = 1;
+/// The layout version of a hidden-sums tree: a node record holds `k` openings (value and
+/// blinding; commitments are recomputed from them when a proof is made).
+pub const VERSION_HIDDEN: u32 = 2;
 /// Bytes before the first leaf record.
 pub const HEADER_BYTES: u64 = 64;
 /// How many levels below `ceil(log2 n)` the cut lies: between 1 and 2 leaves expected under
@@ -60,6 +69,8 @@ pub const HEADER_BYTES: u64 = 64;
 pub const DENSE_SHIFT: u8 = 1;
 /// At most this many leaves under one node at the cut are read for a proof.
 const MAX_SUBTREE_LEAVES: u64 = 1 << 16;
+/// Bytes per asset of a hidden-sums node record: `u128 value ‖ blinding (32)`.
+pub(crate) const HIDDEN_UNIT: u64 = 48;
 /// At most this many dense slots in all (2^40 nodes would be terabytes).
 const MAX_DENSE_SLOTS: u128 = 1 << 40;
 
@@ -74,6 +85,8 @@ pub fn cut_level(height: u8, n: u64, shift: u8) -> u8 {
 /// Where each part of the file lies (every number checked against the file's size).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Layout {
+    /// Bytes per asset in a node record: 16 (a sum) or 48 (a value and a blinding).
+    pub(crate) unit: u64,
     pub(crate) height: u8,
     pub(crate) cut: u8,
     pub(crate) assets: usize,
@@ -87,7 +100,10 @@ impl Layout {
         8 + 32 + 8 + 4 + 16 * self.assets as u64
     }
     pub(crate) fn node_bytes(&self) -> u64 {
-        32 + 16 * self.assets as u64
+        32 + self.unit * self.assets as u64
+    }
+    pub(crate) fn hidden(&self) -> bool {
+        self.unit == HIDDEN_UNIT
     }
     pub(crate) fn leaves_at(&self) -> u64 {
         HEADER_BYTES
@@ -98,7 +114,7 @@ impl Layout {
     pub(crate) fn ids_at(&self) -> u64 {
         self.index_at() + self.leaves * 16
     }
-    fn levels_at(&self) -> u64 {
+    pub(crate) fn levels_at(&self) -> u64 {
         self.ids_at() + self.id_bytes
     }
     /// Offset of dense level `l` (cut ≤ l ≤ height).
@@ -123,7 +139,12 @@ impl Layout {
     pub(crate) fn header(&self) -> [u8; HEADER_BYTES as usize] {
         let mut h = [0u8; HEADER_BYTES as usize];
         h[0..8].copy_from_slice(&MAGIC);
-        h[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        let version = if self.hidden() {
+            VERSION_HIDDEN
+        } else {
+            VERSION
+        };
+        h[8..12].copy_from_slice(&version.to_le_bytes());
         h[12] = self.height;
         h[13] = self.cut;
         h[14..16].copy_from_slice(&(self.assets as u16).to_le_bytes());
@@ -132,6 +153,28 @@ impl Layout {
         h[32..64].copy_from_slice(&self.root.0);
         h
     }
+}
+
+/// The layout a header describes, with its version; `None` for a version this code does not
+/// know. Nothing else is checked here.
+pub(crate) fn parse_header(h: &[u8]) -> Option<Layout> {
+    if h.len() < HEADER_BYTES as usize || h[0..8] != MAGIC {
+        return None;
+    }
+    let unit = match u32::from_le_bytes([h[8], h[9], h[10], h[11]]) {
+        VERSION => 16,
+        VERSION_HIDDEN => HIDDEN_UNIT,
+        _ => return None,
+    };
+    Some(Layout {
+        unit,
+        height: h[12],
+        cut: h[13],
+        assets: usize::from(u16::from_le_bytes([h[14], h[15]])),
+        leaves: u64_at(h, 16),
+        id_bytes: u64_at(h, 24),
+        root: Hash(h[32..64].try_into().unwrap_or([0; 32])),
+    })
 }
 
 pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
@@ -228,6 +271,7 @@ impl TreeWriter {
             .map_err(|e| Error::input(format!("{}: cannot create: {e}", path.display())))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         let mut layout = Layout {
+            unit: 16,
             height: params.height,
             cut: cut.min(params.height),
             assets: params.assets,
@@ -367,7 +411,8 @@ pub fn store_tree(dir: &Path) -> Result<()> {
             por_verifier::tree::build_visiting(&params, level.clone(), &[], &mut |l, lv| {
                 store.level(l, lv)
             })?;
-        if built.root != att.root_hash {
+        // A hidden-sums tree is stored from the transparent one's leaf records (below).
+        if built.root != att.root_hash && att.hidden.is_none() {
             return Err(Error::failed(format!(
                 "{}: the leaves do not give the signed root; was the private state modified?",
                 dir.display()
@@ -375,7 +420,25 @@ pub fn store_tree(dir: &Path) -> Result<()> {
         }
         store.finish(built.root)?;
         std::fs::rename(&tmp, &target)
-            .map_err(|e| Error::input(format!("{}: cannot write: {e}", target.display())))
+            .map_err(|e| Error::input(format!("{}: cannot write: {e}", target.display())))?;
+        if let Some(hs) = &att.hidden {
+            let built = crate::hidden::build_and_store(
+                &dir.join(por_verifier::state::PRIVATE_DIR),
+                &att.assets,
+                &params,
+                state.blinding_key()?,
+                n,
+            )?;
+            let blinds: Vec<_> = built.root_units.iter().map(|o| o.blinding).collect();
+            if built.root != att.root_hash || blinds != por_verifier::hidden::root_blindings(hs)? {
+                let _ = std::fs::remove_file(&target);
+                return Err(Error::failed(format!(
+                    "{}: the leaves do not give the signed root; was the private state modified?",
+                    dir.display()
+                )));
+            }
+        }
+        Ok(())
     };
     write().inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
@@ -395,6 +458,8 @@ pub struct StoredTree {
     /// Whether every dense level is in the cache and was checked, node by node, to hash up to
     /// the signed root: then a proof's part above the cut needs no fold of its own.
     dense_checked: bool,
+    /// In the hidden-sums mode: the committed content, with the attestation's blinding key.
+    openings: Option<Openings>,
 }
 
 /// Bytes of the upper levels [`StoredTree::open`] keeps in memory: one read, cheap enough for
@@ -446,6 +511,7 @@ impl StoredTree {
             file,
             path,
             layout: Layout {
+                unit: 16,
                 height: 0,
                 cut: 0,
                 assets: 0,
@@ -458,6 +524,7 @@ impl StoredTree {
             cache: Vec::new(),
             cached_from: 0,
             dense_checked: false,
+            openings: None,
         };
         let mut h = [0u8; HEADER_BYTES as usize];
         if size < HEADER_BYTES {
@@ -468,12 +535,22 @@ impl StoredTree {
             return Err(tree.corrupt("not a stored tree (wrong magic bytes)".into()));
         }
         let version = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
-        if version != VERSION {
-            return Err(tree.corrupt(format!(
-                "layout version {version}; this por-prove reads version {VERSION}"
-            )));
-        }
+        let unit = match version {
+            VERSION if tree.att.hidden.is_none() => 16,
+            VERSION_HIDDEN if tree.att.hidden.is_some() => HIDDEN_UNIT,
+            VERSION | VERSION_HIDDEN => {
+                return Err(tree.corrupt(format!(
+                    "layout version {version} is not for the attestation's mode"
+                )))
+            }
+            _ => {
+                return Err(tree.corrupt(format!(
+                    "layout version {version}; this por-prove reads versions {VERSION} and {VERSION_HIDDEN}"
+                )))
+            }
+        };
         let layout = Layout {
+            unit,
             height: h[12],
             cut: h[13],
             assets: usize::from(u16::from_le_bytes([h[14], h[15]])),
@@ -524,6 +601,21 @@ impl StoredTree {
         tree.read_at(start, &mut cache)?;
         tree.cache = cache;
         tree.cached_from = from;
+        if let Some(hs) = &tree.att.hidden {
+            let root = tree.opened_node(layout.height, 0)?;
+            let signed = por_verifier::hidden::root_blindings(hs)?;
+            let values: Vec<Amount> = root.1.iter().map(|o| Amount(o.0)).collect();
+            let blinds: Vec<_> = root.1.iter().map(|o| o.1).collect();
+            if root.0 != tree.att.root_hash || values != tree.att.liabilities || blinds != signed {
+                return Err(tree.corrupt(
+                    "its root node is not the signed root, totals and root blindings".into(),
+                ));
+            }
+            tree.openings = Some(Openings::new(state.blinding_key()?));
+            // A hidden-sums node's hash needs its children's commitments: each proof's path is
+            // folded to the signed root instead of checking every dense node at open.
+            return Ok(tree);
+        }
         let root = tree.node(layout.height, 0)?;
         if root.hash != tree.att.root_hash || root.sums != tree.att.liabilities {
             return Err(tree.corrupt("its root node is not the signed root and totals".into()));
@@ -606,6 +698,178 @@ impl StoredTree {
 
     /// As [`StoredTree::proof`], with the leaf's row (distinct users have distinct rows).
     pub fn proof_with_row(&self, user_id: &str) -> Result<Option<(u64, InclusionProof)>> {
+        if self.openings.is_some() {
+            return Err(Error::input(
+                "this tree hides its sums: its proofs are hidden-sums proofs (any_proof)",
+            ));
+        }
+        let Some((row, mut rows, mine)) = self.subtree(user_id)? else {
+            return Ok(None);
+        };
+        let l = &self.layout;
+        let cut = l.cut;
+        let leaf = &rows[mine];
+        let position = leaf.0;
+        let level = Sums.leaf_level(&rows, l.assets);
+        let part = build_levels(&self.params, level, &[position], cut, &mut |_, _| Ok(()))
+            .map_err(|e| self.corrupt(format!("below the cut: {}", e.message())))?;
+        let top = position.checked_shr(u32::from(cut)).unwrap_or(0);
+        let stored = self.node(cut, top)?;
+        if part.top.len() != 1
+            || part.top.index[0] != top
+            || part.top.hash[0] != stored.hash
+            || part.top.sums != stored.sums
+        {
+            return Err(self.corrupt(format!(
+                "the leaves under node {top} of level {cut} do not give the stored node"
+            )));
+        }
+        let mut path = part.paths.into_iter().next().unwrap_or_default();
+        for lvl in cut..l.height {
+            let idx = position.checked_shr(u32::from(lvl)).unwrap_or(0) ^ 1;
+            path.push(self.node(lvl, idx)?);
+        }
+        // The part below the cut was just computed from the leaf records; the part above is
+        // read. Folding the recomputed node at the cut through the read siblings to the signed
+        // root and totals is what makes the whole proof verify (tests check every proof with
+        // the verifier too); it costs half of a full verification.
+        // When every dense node was checked at open, the stored node at the cut (equal to the
+        // recomputed one, above) is the signed tree's, and so is the whole path.
+        let upper = &path[usize::from(cut)..];
+        if !self.dense_checked {
+            match fold_path(part.top.hash[0], &part.top.sums, top, upper) {
+                Ok((root, sums)) if root == self.att.root_hash && sums == self.att.liabilities => {}
+                _ => {
+                    return Err(self.corrupt(format!(
+                        "the path of leaf record {row} does not lead to the signed root"
+                    )))
+                }
+            }
+        }
+        let (position, salt, user_id, balances) = rows.swap_remove(mine);
+        let proof = InclusionProof {
+            exchange: self.att.exchange.clone(),
+            period: self.att.period.clone(),
+            user_id,
+            salt,
+            position,
+            balances,
+            path,
+        };
+        Ok(Some((row, proof)))
+    }
+
+    /// Whether this tree hides its sums (its attestation has section 5).
+    pub fn is_hidden(&self) -> bool {
+        self.openings.is_some()
+    }
+
+    /// The proof of `user_id` in this tree's mode, with its row; `None` if the user is not in
+    /// this tree. A hidden-sums proof costs its range proofs (seconds: spec/hidden.md).
+    pub fn any_proof(&self, user_id: &str) -> Result<Option<(u64, Proof)>> {
+        if self.openings.is_none() {
+            return Ok(self
+                .proof_with_row(user_id)?
+                .map(|(r, p)| (r, Proof::Transparent(p))));
+        }
+        Ok(self
+            .hidden_proof_with_row(user_id)?
+            .map(|(r, p)| (r, Proof::Hidden(p))))
+    }
+
+    /// The hidden-sums proof of `user_id`, checked against the signed attestation.
+    pub fn hidden_proof_with_row(&self, user_id: &str) -> Result<Option<(u64, HiddenProof)>> {
+        let (Some(openings), Some(hs)) = (&self.openings, &self.att.hidden) else {
+            return Err(Error::input(
+                "this tree shows its sums: its proofs are transparent",
+            ));
+        };
+        let Some((row, rows, mine)) = self.subtree(user_id)? else {
+            return Ok(None);
+        };
+        let l = &self.layout;
+        let (cut, k) = (l.cut, l.assets);
+        let (position, salt, id, balances) = rows[mine].clone();
+        let level = openings.leaf_level(&rows, k);
+        let part = build_between_with(
+            &self.params,
+            openings,
+            level,
+            0,
+            cut,
+            &[position],
+            &mut |_, _| Ok(()),
+        )
+        .map_err(|e| self.corrupt(format!("below the cut: {}", e.message())))?;
+        let top = position.checked_shr(u32::from(cut)).unwrap_or(0);
+        let (stored_hash, stored) = self.opened_node(cut, top)?;
+        let same = part.top.len() == 1
+            && part.top.index[0] == top
+            && part.top.hash[0] == stored_hash
+            && part
+                .top
+                .sums
+                .iter()
+                .zip(&stored)
+                .all(|(o, s)| (o.value, o.blinding) == *s);
+        if !same {
+            return Err(self.corrupt(format!(
+                "the leaves under node {top} of level {cut} do not give the stored node"
+            )));
+        }
+        // The siblings above the cut: openings read, commitments made in one batch.
+        let mut upper = Vec::with_capacity(usize::from(l.height - cut));
+        for lvl in cut..l.height {
+            let idx = position.checked_shr(u32::from(lvl)).unwrap_or(0) ^ 1;
+            upper.push(self.opened_node(lvl, idx)?);
+        }
+        let flat: Vec<(u128, por_hidden::Scalar)> =
+            upper.iter().flat_map(|(_, u)| u.iter().copied()).collect();
+        let units = openings.open(&flat);
+        let upper: Vec<Sibling<Opening>> = upper
+            .iter()
+            .zip(units.chunks(k.max(1)))
+            .map(|((hash, _), u)| Sibling {
+                hash: *hash,
+                sums: u.to_vec(),
+            })
+            .collect();
+        // Folded from the recomputed node at the cut through the read siblings: the signed
+        // root, totals and root blindings, or the file is not this month's tree.
+        let signed = por_verifier::hidden::root_blindings(hs)?;
+        match fold_path_with(openings, part.top.hash[0], &part.top.sums, top, &upper) {
+            Ok((root, units))
+                if root == self.att.root_hash
+                    && units.iter().map(|o| Amount(o.value)).eq(self
+                        .att
+                        .liabilities
+                        .iter()
+                        .copied())
+                    && units.iter().map(|o| o.blinding).eq(signed.iter().copied()) => {}
+            _ => {
+                return Err(self.corrupt(format!(
+                    "the path of leaf record {row} does not lead to the signed root"
+                )))
+            }
+        }
+        let mut path = part.paths.into_iter().next().unwrap_or_default();
+        path.extend(upper);
+        let proof = crate::hidden::prove_one(
+            &self.att,
+            hs,
+            &id,
+            position,
+            salt,
+            &balances,
+            openings.key(),
+            &path,
+        )?;
+        Ok(Some((row, proof)))
+    }
+
+    /// The row of `user_id`, the leaf records under the same node of the cut level (as
+    /// position, salt, id, balances, in position order) and which of them is the user's.
+    fn subtree(&self, user_id: &str) -> Result<Option<(u64, Vec<LeafRow>, usize)>> {
         let Some((row, leaf)) = self.find(user_id)? else {
             return Ok(None);
         };
@@ -666,11 +930,9 @@ impl StoredTree {
         }
         let mut ids = vec![0u8; (ids_hi - ids_lo) as usize];
         self.read_at(l.ids_at() + ids_lo, &mut ids)?;
-        let k = l.assets;
-        let mut level = Level::with_capacity(records.len(), k);
-        // The proof is made of the bytes hashed here, not of the earlier read that found the
+        // The proof is made of the bytes read here, not of the earlier read that found the
         // row: a file changed in between cannot mix two versions into one proof.
-        let mut mine: Option<Leaf> = None;
+        let mut rows: Vec<LeafRow> = Vec::with_capacity(records.len());
         for (i, rec) in records.iter().enumerate() {
             let (a, b) = span(rec);
             let id = std::str::from_utf8(&ids[(a - ids_lo) as usize..(b - ids_lo) as usize])
@@ -680,74 +942,15 @@ impl StoredTree {
                         first + i as u64
                     ))
                 })?;
-            let balances = amounts(&rec[52..]);
-            level.index.push(u64_at(rec, 0));
             let mut salt = [0u8; 32];
             salt.copy_from_slice(&rec[8..40]);
-            level
-                .hash
-                .push(leaf_hash(&user_commitment(id, &salt), &balances));
-            level.sums.extend_from_slice(&balances);
-            if first + i as u64 == row {
-                mine = Some(Leaf {
-                    position: u64_at(rec, 0),
-                    salt,
-                    user_id: id.to_string(),
-                    balances,
-                });
-            }
+            rows.push((u64_at(rec, 0), salt, id.to_string(), amounts(&rec[52..])));
         }
-        let leaf = match mine {
-            Some(m) if m.user_id == user_id && m.position == leaf.position => m,
-            _ => return Err(self.corrupt(format!("leaf record {row} changed while it was read"))),
-        };
-        let part = build_levels(&self.params, level, &[leaf.position], cut, &mut |_, _| {
-            Ok(())
-        })
-        .map_err(|e| self.corrupt(format!("below the cut: {}", e.message())))?;
-        let top = leaf.position.checked_shr(u32::from(cut)).unwrap_or(0);
-        let stored = self.node(cut, top)?;
-        if part.top.len() != 1
-            || part.top.index[0] != top
-            || part.top.hash[0] != stored.hash
-            || part.top.sums != stored.sums
-        {
-            return Err(self.corrupt(format!(
-                "the leaves under node {top} of level {cut} do not give the stored node"
-            )));
+        let mine = (row - first) as usize;
+        if rows[mine].2 != user_id || rows[mine].0 != leaf.position {
+            return Err(self.corrupt(format!("leaf record {row} changed while it was read")));
         }
-        let mut path = part.paths.into_iter().next().unwrap_or_default();
-        for lvl in cut..l.height {
-            let idx = leaf.position.checked_shr(u32::from(lvl)).unwrap_or(0) ^ 1;
-            path.push(self.node(lvl, idx)?);
-        }
-        // The part below the cut was just computed from the leaf records; the part above is
-        // read. Folding the recomputed node at the cut through the read siblings to the signed
-        // root and totals is what makes the whole proof verify (tests check every proof with
-        // the verifier too); it costs half of a full verification.
-        // When every dense node was checked at open, the stored node at the cut (equal to the
-        // recomputed one, above) is the signed tree's, and so is the whole path.
-        let upper = &path[usize::from(cut)..];
-        if !self.dense_checked {
-            match fold_path(part.top.hash[0], &part.top.sums, top, upper) {
-                Ok((root, sums)) if root == self.att.root_hash && sums == self.att.liabilities => {}
-                _ => {
-                    return Err(self.corrupt(format!(
-                        "the path of leaf record {row} does not lead to the signed root"
-                    )))
-                }
-            }
-        }
-        let proof = InclusionProof {
-            exchange: self.att.exchange.clone(),
-            period: self.att.period.clone(),
-            user_id: leaf.user_id,
-            salt: leaf.salt,
-            position: leaf.position,
-            balances: leaf.balances,
-            path,
-        };
-        Ok(Some((row, proof)))
+        Ok(Some((row, rows, mine)))
     }
 
     /// The leaf row of `user_id`, if any.
@@ -851,11 +1054,8 @@ impl StoredTree {
 
     fn parse_leaf(&self, row: u64, rec: &[u8]) -> Result<Leaf> {
         let position = u64_at(rec, 0);
-        let mut salt = [0u8; 32];
-        salt.copy_from_slice(&rec[8..40]);
         let off = u64_at(rec, 40);
         let len = u64::from(u32::from_le_bytes([rec[48], rec[49], rec[50], rec[51]]));
-        let balances = amounts(&rec[52..]);
         if off
             .checked_add(len)
             .is_none_or(|e| e > self.layout.id_bytes)
@@ -867,15 +1067,38 @@ impl StoredTree {
         self.read_at(self.layout.ids_at() + off, &mut id)?;
         let user_id = String::from_utf8(id)
             .map_err(|_| self.corrupt(format!("leaf record {row}: its id is not UTF-8")))?;
-        Ok(Leaf {
-            position,
-            salt,
-            user_id,
-            balances,
-        })
+        Ok(Leaf { position, user_id })
     }
 
     fn node(&self, l: u8, idx: u64) -> Result<Sibling> {
+        let b = self.node_bytes(l, idx)?;
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(&b[..32]);
+        Ok(Sibling {
+            hash: Hash(hash),
+            sums: amounts(&b[32..]),
+        })
+    }
+
+    /// A hidden-sums dense node: its hash and, per asset, its value and blinding.
+    fn opened_node(&self, l: u8, idx: u64) -> Result<(Hash, Vec<(u128, por_hidden::Scalar)>)> {
+        let b = self.node_bytes(l, idx)?;
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(&b[..32]);
+        let units = b[32..]
+            .chunks_exact(HIDDEN_UNIT as usize)
+            .map(|u| {
+                let mut v = [0u8; 16];
+                v.copy_from_slice(&u[..16]);
+                let blind = por_hidden::encoding::decode_scalar(&u[16..], "blinding")
+                    .map_err(|e| self.corrupt(format!("node {idx} of level {l}: {}", e.0)))?;
+                Ok((u128::from_le_bytes(v), blind))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((Hash(hash), units))
+    }
+
+    fn node_bytes(&self, l: u8, idx: u64) -> Result<Vec<u8>> {
         let nb = self.layout.node_bytes();
         let at = self.layout.level_at(l) + idx * nb;
         let mut b = vec![0u8; nb as usize];
@@ -885,12 +1108,7 @@ impl StoredTree {
         } else {
             self.read_at(at, &mut b)?;
         }
-        let mut hash = [0u8; 32];
-        hash.copy_from_slice(&b[..32]);
-        Ok(Sibling {
-            hash: Hash(hash),
-            sums: amounts(&b[32..]),
-        })
+        Ok(b)
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
@@ -912,9 +1130,7 @@ impl StoredTree {
 
 struct Leaf {
     position: u64,
-    salt: [u8; 32],
     user_id: String,
-    balances: Vec<Amount>,
 }
 
 #[cfg(unix)]

@@ -195,6 +195,7 @@ impl StreamedBuilder {
             padding_key,
         };
         let layout = Layout {
+            unit: 16,
             height: self.height,
             cut: cut.min(self.height),
             assets: k,

@@ -174,6 +174,7 @@ pub fn audit_with_budget(
             slice_cap,
             &[],
             &mut put,
+            &mut |_, _, _, _| Ok(()),
         )?,
         Some(hs) => {
             let key = state.blinding_key()?;
@@ -186,6 +187,7 @@ pub fn audit_with_budget(
                 slice_cap,
                 &[],
                 &mut put,
+                &mut |_, _, _, _| Ok(()),
             )?;
             check_root_opening(&mut found, att, hs, &hidden.root_units)?;
             Recomputed {
@@ -627,10 +629,17 @@ pub struct Recomputed<U = Amount> {
     pub paths: Vec<Vec<Sibling<U>>>,
 }
 
+/// What [`tree_from_leaves`] hands each part of a level to: `(level, first, count, nodes)`,
+/// the nodes (indices within the level) of slots `first .. first + count`. Every slot of every
+/// level is covered exactly once, in increasing order within a level; a part with no node is
+/// empty (padding).
+pub type LevelParts<'a, U> = dyn FnMut(u8, u64, u64, &Level<U>) -> Result<()> + 'a;
+
 /// Reads `leaves.csv` once, in position order, building the tree slice by slice of the
-/// position space (`2^log_b` slices) and handing every leaf to `each`. Collects the paths of
-/// `targets` (leaf positions). The prover builds a hidden-sums tree with this too, so the
-/// auditor's recomputation and the exchange's build are one code path.
+/// position space (`2^log_b` slices) and handing every leaf to `each` and every level, part
+/// by part, to `parts`. Collects the paths of `targets` (leaf positions). The prover builds
+/// (and stores) a hidden-sums tree with this too, so the auditor's recomputation and the
+/// exchange's build are one code path.
 #[allow(clippy::too_many_arguments)]
 pub fn tree_from_leaves<C: BuildContent>(
     path: &Path,
@@ -641,6 +650,7 @@ pub fn tree_from_leaves<C: BuildContent>(
     slice_cap: u64,
     targets: &[u64],
     each: &mut dyn FnMut(&SpillRecord) -> Result<()>,
+    parts: &mut LevelParts<'_, C::Unit>,
 ) -> Result<Recomputed<C::Unit>> {
     let name = path.display().to_string();
     let file =
@@ -665,10 +675,23 @@ pub fn tree_from_leaves<C: BuildContent>(
     let mut hashes = 0u64;
     let mut slice: Vec<LeafRow> = Vec::new();
     let mut current: Option<u64> = None;
+    // Slot range of slice `s` at level `l` (below `top_level`).
+    let range = |s: u64, l: u8| (s << (top_level - l), 1u64 << (top_level - l));
+    let gaps = |parts: &mut LevelParts<'_, C::Unit>, from: u64, to: u64| -> Result<()> {
+        let empty = Level::default();
+        for g in from..to {
+            for l in 0..top_level {
+                let (first, count) = range(g, l);
+                parts(l, first, count, &empty)?;
+            }
+        }
+        Ok(())
+    };
     let mut flush = |slice: &mut Vec<LeafRow>,
                      s: u64,
                      tops: &mut Level<C::Unit>,
-                     hashes: &mut u64|
+                     hashes: &mut u64,
+                     parts: &mut LevelParts<'_, C::Unit>|
      -> Result<()> {
         let level = content.leaf_level(slice, k);
         slice.clear();
@@ -676,16 +699,14 @@ pub fn tree_from_leaves<C: BuildContent>(
             .filter(|&t| slice_of(targets[t]) == s)
             .collect();
         let at: Vec<u64> = mine.iter().map(|&t| targets[t]).collect();
-        let part =
-            build_between_with(
-                params,
-                content,
-                level,
-                0,
-                top_level,
-                &at,
-                &mut |_, _| Ok(()),
-            )?;
+        let mut visit = |l: u8, lv: &Level<C::Unit>| -> Result<()> {
+            if l < top_level {
+                let (first, count) = range(s, l);
+                parts(l, first, count, lv)?;
+            }
+            Ok(())
+        };
+        let part = build_between_with(params, content, level, 0, top_level, &at, &mut visit)?;
         for (t, p) in mine.into_iter().zip(part.paths) {
             lower[t] = p;
         }
@@ -697,6 +718,7 @@ pub fn tree_from_leaves<C: BuildContent>(
         }
         Ok(())
     };
+    let mut next_slice = 0u64;
     let mut prefix = Vec::new();
     let mut prev: Option<u64> = None;
     let mut n = 0u64;
@@ -710,8 +732,10 @@ pub fn tree_from_leaves<C: BuildContent>(
         prev = Some(pos);
         n += 1;
         let s = slice_of(pos);
-        if current.is_some_and(|c| c != s) {
-            flush(&mut slice, current.unwrap_or(0), &mut tops, &mut hashes)?;
+        if let Some(c) = current.filter(|&c| c != s) {
+            gaps(parts, next_slice, c)?;
+            flush(&mut slice, c, &mut tops, &mut hashes, parts)?;
+            next_slice = c + 1;
         }
         current = Some(s);
         each(&SpillRecord {
@@ -731,8 +755,11 @@ pub fn tree_from_leaves<C: BuildContent>(
         slice.push((pos, salt, row.user_id, row.balances));
     }
     if let Some(c) = current {
-        flush(&mut slice, c, &mut tops, &mut hashes)?;
+        gaps(parts, next_slice, c)?;
+        flush(&mut slice, c, &mut tops, &mut hashes, parts)?;
+        next_slice = c + 1;
     }
+    gaps(parts, next_slice, 1u64 << log_b)?;
     let upper_targets: Vec<u64> = targets.iter().map(|&t| slice_of(t)).collect();
     let joined = build_between_with(
         params,
@@ -741,7 +768,7 @@ pub fn tree_from_leaves<C: BuildContent>(
         top_level,
         h,
         &upper_targets,
-        &mut |_, _| Ok(()),
+        &mut |l, lv| parts(l, 0, 1u64 << (h - l), lv),
     )?;
     hashes += joined.node_hashes;
     let paths = lower
@@ -810,5 +837,95 @@ impl<R: Read> Read for HashingReader<R> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `tree_from_leaves` hands every slot of every level exactly once, in order, with the
+    /// nodes of a one-piece build, and gives its root, whatever the number of slices.
+    #[test]
+    fn level_parts_tile_every_level() {
+        let dir = std::env::temp_dir().join(format!("por-audit-parts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("leaves.csv");
+        let positions = [1u64, 2, 3, 40, 41, 77, 128, 200, 255];
+        let mut csv = String::from("position,salt,user_id,BTC:8\n");
+        for p in positions {
+            csv.push_str(&format!(
+                "{p},{},u{p},0.{p:08}\n",
+                hex::encode([p as u8; 32])
+            ));
+        }
+        std::fs::write(&path, csv).unwrap();
+        let assets = vec![Asset {
+            symbol: "BTC".into(),
+            decimals: 8,
+        }];
+        let params = TreeParams {
+            height: 8,
+            assets: 1,
+            padding_key: [3; 32],
+        };
+        let rows: Vec<LeafRow> = positions
+            .iter()
+            .map(|&p| {
+                (
+                    p,
+                    [p as u8; 32],
+                    format!("u{p}"),
+                    vec![Amount(u128::from(p))],
+                )
+            })
+            .collect();
+        let mut whole: Vec<Level> = Vec::new();
+        let one = build_between_with(
+            &params,
+            &Sums,
+            Sums.leaf_level(&rows, 1),
+            0,
+            8,
+            &[],
+            &mut |_, lv| {
+                whole.push(lv.clone());
+                Ok(())
+            },
+        )
+        .unwrap();
+        for log_b in [0u8, 1, 3, 5] {
+            let mut next = [0u64; 9];
+            let got = tree_from_leaves(
+                &path,
+                &assets,
+                &params,
+                &Sums,
+                log_b,
+                u64::MAX,
+                &[],
+                &mut |_| Ok(()),
+                &mut |l, first, count, lv| {
+                    let l = usize::from(l);
+                    assert_eq!(first, next[l], "level {l} out of order (log_b {log_b})");
+                    next[l] = first + count;
+                    let expect: Vec<u64> = whole[l]
+                        .index
+                        .iter()
+                        .copied()
+                        .filter(|i| (first..first + count).contains(i))
+                        .collect();
+                    assert_eq!(lv.index, expect, "level {l} (log_b {log_b})");
+                    Ok(())
+                },
+            )
+            .unwrap();
+            for (l, n) in next.iter().enumerate() {
+                assert_eq!(*n, 1u64 << (8 - l), "level {l} covered (log_b {log_b})");
+            }
+            assert_eq!(got.root, one.top.hash[0]);
+            assert_eq!(got.root_units, one.top.sums);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

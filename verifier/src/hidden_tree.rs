@@ -67,6 +67,27 @@ impl Openings {
         }
     }
 
+    /// The blinding key.
+    pub fn key(&self) -> [u8; 32] {
+        self.key
+    }
+
+    /// Openings of `(value, blinding)` pairs, their commitments made in one batch.
+    pub fn open(&self, pairs: &[(u128, Scalar)]) -> Vec<Opening> {
+        let values: Vec<u128> = pairs.iter().map(|p| p.0).collect();
+        let blinds: Vec<Scalar> = pairs.iter().map(|p| p.1).collect();
+        let points = self.commit(&values, &blinds);
+        pairs
+            .iter()
+            .zip(points)
+            .map(|(&(value, blinding), point)| Opening {
+                value,
+                blinding,
+                point,
+            })
+            .collect()
+    }
+
     /// `values[i]·G + blindings[i]·H`, normalised.
     fn commit(&self, values: &[u128], blindings: &[Scalar]) -> Vec<G1Projective> {
         let vs: Vec<Scalar> = values.iter().map(|v| Scalar::from(*v)).collect();

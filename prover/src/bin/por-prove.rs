@@ -457,7 +457,7 @@ fn run(cmd: Cmd) -> Result<()> {
         Cmd::Proof { from, user, out } => {
             let att = Attestation::read(&from.join(ATTESTATION_FILE))?;
             let text = if att.hidden.is_some() {
-                por_prover::hidden::make_proofs(&from, &att, std::slice::from_ref(&user))?
+                por_prover::hidden::make_proofs(&from, std::slice::from_ref(&user))?
                     .remove(0)
                     .to_json()
             } else {
