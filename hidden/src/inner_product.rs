@@ -245,3 +245,34 @@ pub fn verification_scalars(
 }
 
 use ark_ff::Zero;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generators::hash_to_point;
+
+    /// The shared-scalar fold equals the plain `base + k·point`, for scalars whose GLV halves
+    /// take either sign, the scalars 0, 1 and −1, and the identity as a point.
+    #[test]
+    fn fold_is_base_plus_scalar_times_point() {
+        use ark_ec::AffineRepr;
+        let mut points: Vec<Point> = (0..7).map(|i| hash_to_point(b"test p", i)).collect();
+        let mut base: Vec<Point> = (0..7).map(|i| hash_to_point(b"test b", i)).collect();
+        points.push(Point::zero());
+        base.push(hash_to_point(b"test b", 99));
+        let mut scalars = vec![Scalar::zero(), Scalar::one(), -Scalar::one()];
+        let mut x = Scalar::from(0x1234_5678_9abc_def0u64);
+        for _ in 0..20 {
+            x = x * x + Scalar::from(7u64);
+            scalars.push(x);
+        }
+        for k in scalars {
+            let got = fold(&points, k, &base);
+            for j in 0..points.len() {
+                let want = (G1Projective::from(base[j]) + G1Projective::from(points[j]) * k)
+                    .into_affine();
+                assert_eq!(got[j], want, "k = {k}, point {j}");
+            }
+        }
+    }
+}
