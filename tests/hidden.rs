@@ -222,6 +222,17 @@ fn range_proofs_for_other_commitments_or_another_path_are_caught() {
         ),
         "range proofs",
     );
+    // A range proof left out.
+    let mut fewer = alice.clone();
+    fewer.range_proofs.pop();
+    failed_with(
+        ex.verify(
+            &ex.attestation(),
+            &write_proof(&ex, "fewer.json", &fewer),
+            "alice",
+        ),
+        "range proofs, expected",
+    );
     // The groups' proofs swapped.
     let mut swapped = alice.clone();
     swapped.range_proofs.reverse();
@@ -261,6 +272,12 @@ fn a_root_that_does_not_open_to_the_signed_totals_is_caught() {
         hs.root_blindings[1] = [1; 32];
     });
     failed_with(ex.verify(&other_blinding, &p, "carol"), "do not open");
+    // A root blinding at or above the group order is bad input in the attestation itself.
+    let non_canonical = ex.forge_attestation(|a| {
+        a.hidden.as_mut().unwrap().root_blindings[0] = [0xff; 32];
+    });
+    let r = ex.verify(&non_canonical, &p, "carol").expect(2);
+    assert!(r.all().contains("root_blindings[0]"), "{}", r.all());
 }
 
 #[test]

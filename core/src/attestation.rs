@@ -157,7 +157,9 @@ impl Attestation {
         }
         if let Some(hs) = &self.hidden {
             let mut body = Vec::new();
-            put_u32(&mut body, hs.bit_sizes.len() as u32);
+            // The pairs written are the pairs counted (the parser refuses unequal lengths).
+            let pairs = hs.bit_sizes.len().min(hs.root_blindings.len());
+            put_u32(&mut body, pairs as u32);
             for (bits, blinding) in hs.bit_sizes.iter().zip(&hs.root_blindings) {
                 body.push(*bits);
                 body.extend_from_slice(blinding);
@@ -355,11 +357,11 @@ fn parse_hidden(j: HiddenSumsJson, k: usize, field: &str) -> Result<HiddenSums> 
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            crate::hash::parse_hex32(t).ok_or_else(|| {
-                Error::input(format!(
-                    "{field}.root_blindings[{i}]: expected 64 hex characters"
-                ))
-            })
+            let what = format!("{field}.root_blindings[{i}]");
+            let bytes = crate::hash::parse_hex32(t)
+                .ok_or_else(|| Error::input(format!("{what}: expected 64 hex characters")))?;
+            por_hidden::encoding::decode_scalar(&bytes, &what).map_err(|e| Error::input(e.0))?;
+            Ok(bytes)
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(HiddenSums {

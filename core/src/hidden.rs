@@ -331,6 +331,20 @@ pub fn verify_hidden_inclusion(
     }
     let root_blind = root_blindings(hs)?;
     let h = proof.path.len();
+    // Counts first: the generators are made only for a proof of the right shape.
+    let expected = path::proof_count(&hs.bit_sizes, h);
+    if proof.range_proofs.len() != expected {
+        return Err(Error::failed(format!(
+            "the proof has {} range proofs, expected {expected} (one per group of assets of one bit size)",
+            proof.range_proofs.len()
+        )));
+    }
+    if let Some(l) = proof.path.iter().position(|s| s.sums.len() != k) {
+        return Err(Error::failed(format!(
+            "path[{l}] has {} commitments, expected {k} (one per asset)",
+            proof.path[l].sums.len()
+        )));
+    }
     let gens = Generators::at_least(path::generators_needed(&hs.bit_sizes, h));
     let (leaf, leaf_commitments) = leaf_of(
         &gens,

@@ -215,7 +215,10 @@ pub fn verification_scalars(
     transcript: &mut Transcript,
 ) -> Result<VerificationScalars, ProofError> {
     let rounds = proof.l.len();
-    if !n.is_power_of_two() || n != 1 << rounds || proof.r.len() != rounds {
+    if !n.is_power_of_two()
+        || Some(n) != 1usize.checked_shl(rounds as u32)
+        || proof.r.len() != rounds
+    {
         return Err(ProofError(format!(
             "inner product: {rounds} rounds do not fit vectors of length {n}"
         )));
@@ -269,8 +272,8 @@ mod tests {
         for k in scalars {
             let got = fold(&points, k, &base);
             for j in 0..points.len() {
-                let want = (G1Projective::from(base[j]) + G1Projective::from(points[j]) * k)
-                    .into_affine();
+                let want =
+                    (G1Projective::from(base[j]) + G1Projective::from(points[j]) * k).into_affine();
                 assert_eq!(got[j], want, "k = {k}, point {j}");
             }
         }

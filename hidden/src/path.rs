@@ -25,6 +25,7 @@ pub struct Group {
 
 /// How many assets of `bits` bits fit one proof over a path of `height` siblings.
 pub fn group_capacity(bits: usize, height: usize) -> usize {
+    let bits = bits.max(1);
     let mut g = 1usize;
     while bits * ((g + 1) * height).next_power_of_two() <= CAPACITY {
         g += 1;
@@ -112,6 +113,11 @@ pub fn prove(
         .collect()
 }
 
+/// How many range proofs a path of `height` siblings has for these bit sizes.
+pub fn proof_count(bit_sizes: &[u8], height: usize) -> usize {
+    groups(bit_sizes, height).len()
+}
+
 /// The generators a path's proofs need (to warm a cache before timing, or to size one).
 pub fn generators_needed(bit_sizes: &[u8], height: usize) -> usize {
     groups(bit_sizes, height)
@@ -130,6 +136,14 @@ pub fn verify(
     siblings: &[Vec<Point>],
     proofs: &[RangeProof],
 ) -> Result<(), ProofError> {
+    if let Some(b) = bit_sizes
+        .iter()
+        .find(|b| !crate::range::BIT_SIZES.contains(&usize::from(**b)))
+    {
+        return Err(ProofError(format!(
+            "a bit size of {b}: range proofs are for 8, 16, 32, 64 or 128 bits"
+        )));
+    }
     let gs = groups(bit_sizes, siblings.len());
     if proofs.len() != gs.len() {
         return Err(ProofError(format!(

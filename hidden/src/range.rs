@@ -338,6 +338,13 @@ pub fn verify_batch(gens: &Generators, items: Vec<ToVerify<'_>>) -> Result<(), P
             batch.append_point(b"V", v);
         }
         batch.append_message(b"proof", &it.proof.to_bytes());
+        // What the proof's own transcript was bound to before it started (for a path: the
+        // exchange, period, root, position and group), as a challenge of a copy of it.
+        let mut context = [0u8; 32];
+        it.transcript
+            .clone()
+            .challenge_bytes(b"batch context", &mut context);
+        batch.append_message(b"context", &context);
     }
     for mut it in items {
         let weight = batch.challenge_scalar(b"weight");
@@ -435,8 +442,13 @@ fn add_terms(
     let w = transcript.challenge_scalar(b"w");
     let vs = inner_product::verification_scalars(&proof.ipp, nm, transcript)?;
     // The t-equation gets its own weight inside this proof's, drawn after every message of
-    // the proof: a proof cannot be fitted to it.
+    // the proof (the argument's last scalars too): a proof cannot be fitted to it.
+    transcript.append_scalar(b"ipp a", &proof.ipp.a);
+    transcript.append_scalar(b"ipp b", &proof.ipp.b);
     let c = transcript.challenge_scalar(b"t weight");
+    if [z, x, w, c, weight].iter().any(|v| v.is_zero()) {
+        return Err(ProofError("a zero challenge".into()));
+    }
 
     let y_inv = y
         .inverse()
