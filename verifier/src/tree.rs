@@ -28,6 +28,9 @@ pub type LeafRow = (u64, [u8; 32], String, Vec<Amount>);
 /// nodes, and a last pass over each new level's contents (the hidden-sums content normalises
 /// its points there in one batch).
 pub trait BuildContent: NodeContent<Unit: Send + Sync> + Sync {
+    /// Whether every padding node has the same content (then it is made once per chunk, not
+    /// once per padding node).
+    const UNIFORM_PADDING: bool = false;
     /// The contents of the padding nodes at `indices` of `level`, `assets` units each.
     fn paddings(&self, level: u8, indices: &[u64], assets: usize) -> Vec<Self::Unit>;
     /// Called on each chunk of a new level's contents once they are all merged.
@@ -37,6 +40,7 @@ pub trait BuildContent: NodeContent<Unit: Send + Sync> + Sync {
 }
 
 impl BuildContent for Sums {
+    const UNIFORM_PADDING: bool = true;
     fn leaf_level(&self, rows: &[LeafRow], assets: usize) -> Level {
         let mut level = Level::with_capacity(rows.len(), assets);
         level.index = rows.iter().map(|r| r.0).collect();
@@ -400,16 +404,20 @@ fn hash_range<C: BuildContent>(
     end: usize,
 ) -> Result<(Level<C::Unit>, u64)> {
     let k = params.assets;
-    // The padding siblings this range needs, made in one batch.
+    // The padding siblings this range needs, made in one batch (or once, when all are alike).
     let mut lone = Vec::new();
-    let mut i = start;
-    while i < end {
-        let idx = cur.index[i];
-        if idx & 1 == 0 && i + 1 < end && cur.index[i + 1] == idx + 1 {
-            i += 2;
-        } else {
-            lone.push(idx ^ 1);
-            i += 1;
+    if C::UNIFORM_PADDING {
+        lone.push(0);
+    } else {
+        let mut i = start;
+        while i < end {
+            let idx = cur.index[i];
+            if idx & 1 == 0 && i + 1 < end && cur.index[i + 1] == idx + 1 {
+                i += 2;
+            } else {
+                lone.push(idx ^ 1);
+                i += 1;
+            }
         }
     }
     let pads = content.paddings(l, &lone, k);
@@ -432,7 +440,9 @@ fn hash_range<C: BuildContent>(
         } else {
             let pad = padding_hash(&params.padding_key, l, idx ^ 1);
             let zeros = &pads[next_pad * k..(next_pad + 1) * k];
-            next_pad += 1;
+            if !C::UNIFORM_PADDING {
+                next_pad += 1;
+            }
             let h = if idx & 1 == 0 {
                 content.node_hash(&cur.hash[i], sums_i, &pad, zeros)
             } else {
