@@ -426,39 +426,21 @@ fn hidden_proofs_come_from_the_stored_tree_which_is_checked() {
     let (n, ids) = (u64_at(16) as usize, u64_at(24) as usize);
     let levels_at = 64 + n * (52 + 16 * k + 16) + ids;
     let nb = 32 + 48 * k;
+    let refused = |bad: &[u8]| {
+        std::fs::write(&tree, bad).unwrap();
+        let out = por_e2e::path_str(&ex.out);
+        let r = por_e2e::run("por-prove", &["proof", "--from", out, "--user", "alice"]).expect(2);
+        assert!(r.all().contains("corrupt stored tree"), "{}", r.all());
+    };
     let mut bad = bytes.clone();
     for slot in 0..(1usize << (h - cut)) {
         bad[levels_at + slot * nb] ^= 1;
     }
-    std::fs::write(&tree, &bad).unwrap();
-    let r = por_e2e::run(
-        "por-prove",
-        &[
-            "proof",
-            "--from",
-            por_e2e::path_str(&ex.out),
-            "--user",
-            "alice",
-        ],
-    )
-    .expect(2);
-    assert!(r.all().contains("corrupt stored tree"), "{}", r.all());
+    refused(&bad);
     let mut bad = bytes.clone();
     let at = bad.len() - 20;
     bad[at] ^= 1;
-    std::fs::write(&tree, &bad).unwrap();
-    let r = por_e2e::run(
-        "por-prove",
-        &[
-            "proof",
-            "--from",
-            por_e2e::path_str(&ex.out),
-            "--user",
-            "alice",
-        ],
-    )
-    .expect(2);
-    assert!(r.all().contains("corrupt stored tree"), "{}", r.all());
+    refused(&bad);
     // store-tree writes it anew from leaves.csv and the state: the same bytes.
     std::fs::remove_file(&tree).unwrap();
     por_e2e::run(

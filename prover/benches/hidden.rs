@@ -13,35 +13,18 @@
 use por_hidden::generators::Generators;
 use por_hidden::path::{self, Context};
 use por_hidden::Scalar;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 use std::time::Instant;
 
 const BIN: &str = env!("CARGO_BIN_EXE_por-prove");
 
+mod support;
+
+/// Runs `por-prove ARGS` under GNU time when present: (wall seconds, peak MiB if known).
 fn timed(args: &[&str]) -> (f64, Option<f64>) {
-    let gnu = Path::new("/usr/bin/time").exists();
-    let start = Instant::now();
-    let out = if gnu {
-        Command::new("/usr/bin/time")
-            .args(["-f", "PEAK_KB %M"])
-            .arg(BIN)
-            .args(args)
-            .stdout(Stdio::null())
-            .output()
-    } else {
-        Command::new(BIN).args(args).stdout(Stdio::null()).output()
-    }
-    .expect("run por-prove");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "por-prove {args:?} failed: {err}");
-    let peak = err
-        .lines()
-        .filter_map(|l| l.strip_prefix("PEAK_KB "))
-        .next_back()
-        .and_then(|kb| kb.trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0);
-    (start.elapsed().as_secs_f64(), peak)
+    let out = support::run_timed(BIN, args);
+    assert!(out.ok, "por-prove {args:?} failed: {}", out.stderr);
+    (out.secs, out.peak_mib)
 }
 
 /// Bit sizes of the example assets' totals at exchange scale: 8-decimal and 6-decimal assets

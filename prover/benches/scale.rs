@@ -19,34 +19,17 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_por-prove");
 
+mod support;
+
 /// Runs `por-prove ARGS` under GNU time when present: (wall seconds, peak MiB if known).
 fn timed(args: &[&str]) -> (f64, Option<f64>) {
-    let gnu = Path::new("/usr/bin/time").exists();
-    let start = Instant::now();
-    let out = if gnu {
-        Command::new("/usr/bin/time")
-            .args(["-f", "PEAK_KB %M"])
-            .arg(BIN)
-            .args(args)
-            .stdout(Stdio::null())
-            .output()
-    } else {
-        Command::new(BIN).args(args).stdout(Stdio::null()).output()
-    }
-    .expect("run por-prove");
-    let secs = start.elapsed().as_secs_f64();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let out = support::run_timed(BIN, args);
     assert!(
-        out.status.success() || args[0] == "proofs",
-        "por-prove {args:?} failed: {err}"
+        out.ok || args[0] == "proofs",
+        "por-prove {args:?} failed: {}",
+        out.stderr
     );
-    let peak = err
-        .lines()
-        .filter_map(|l| l.strip_prefix("PEAK_KB "))
-        .next_back()
-        .and_then(|kb| kb.trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0);
-    (secs, peak)
+    (out.secs, out.peak_mib)
 }
 
 fn du(path: &Path) -> u64 {

@@ -157,15 +157,12 @@ fn hidden_slots(
     first: u64,
     count: u64,
 ) -> Vec<u8> {
-    let nb = 32 + 48 * k;
-    let mut out = vec![0u8; count as usize * nb];
-    out.par_chunks_mut(nb).enumerate().for_each(|(i, slot)| {
-        let idx = first + i as u64;
-        let put = |slot: &mut [u8], a: usize, value: u128, blind: &por_hidden::Scalar| {
-            let at = 32 + 48 * a;
-            slot[at..at + 16].copy_from_slice(&value.to_le_bytes());
-            slot[at + 16..at + 48].copy_from_slice(&scalar_bytes(blind));
-        };
+    let put = |slot: &mut [u8], a: usize, value: u128, blind: &por_hidden::Scalar| {
+        let at = 32 + 48 * a;
+        slot[at..at + 16].copy_from_slice(&value.to_le_bytes());
+        slot[at + 16..at + 48].copy_from_slice(&scalar_bytes(blind));
+    };
+    crate::stored::fill_slots(first, count, 32 + 48 * k, |idx, slot| {
         match lvl.index.binary_search(&idx) {
             Ok(j) => {
                 slot[..32].copy_from_slice(&lvl.hash[j].0);
@@ -180,8 +177,7 @@ fn hidden_slots(
                 }
             }
         }
-    });
-    out
+    })
 }
 
 /// Builds the committed tree over `private/leaves.csv` and stores it as `private/tree.bin`

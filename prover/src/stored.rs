@@ -201,8 +201,24 @@ pub(crate) fn id_key(user_id: &str) -> u64 {
     u64::from_be_bytes(a)
 }
 
+/// `count` node records of `nb` bytes for slots `first ..`, each filled by `fill(index, slot)`
+/// in parallel (the stored tree's writers of both modes lay levels out with this).
+pub(crate) fn fill_slots(
+    first: u64,
+    count: u64,
+    nb: usize,
+    fill: impl Fn(u64, &mut [u8]) + Sync,
+) -> Vec<u8> {
+    use rayon::prelude::*;
+    let mut out = vec![0u8; count as usize * nb];
+    out.par_chunks_mut(nb)
+        .enumerate()
+        .for_each(|(i, slot)| fill(first + i as u64, slot));
+    out
+}
+
 /// Slots `first .. first + count` of level `l` as stored: the level's nodes where it has them,
-/// padding nodes elsewhere (both writers of the stored tree lay levels out with this).
+/// padding nodes elsewhere.
 pub(crate) fn dense_slots(
     padding_key: &[u8; 32],
     k: usize,
@@ -211,11 +227,7 @@ pub(crate) fn dense_slots(
     first: u64,
     count: u64,
 ) -> Vec<u8> {
-    use rayon::prelude::*;
-    let nb = 32 + 16 * k;
-    let mut out = vec![0u8; count as usize * nb];
-    out.par_chunks_mut(nb).enumerate().for_each(|(i, slot)| {
-        let idx = first + i as u64;
+    fill_slots(first, count, 32 + 16 * k, |idx, slot| {
         match lvl.index.binary_search(&idx) {
             Ok(j) => {
                 slot[..32].copy_from_slice(&lvl.hash[j].0);
@@ -225,8 +237,7 @@ pub(crate) fn dense_slots(
             }
             Err(_) => slot[..32].copy_from_slice(&padding_hash(padding_key, l, idx).0),
         }
-    });
-    out
+    })
 }
 
 /// Writes a stored tree. Feed it the leaves (in position order), then every level of the
