@@ -278,6 +278,21 @@ fn a_root_that_does_not_open_to_the_signed_totals_is_caught() {
     });
     let r = ex.verify(&non_canonical, &p, "carol").expect(2);
     assert!(r.all().contains("root_blindings[0]"), "{}", r.all());
+    // A bit size that is not one of 8, 16, 32, 64, 128 is bad input too.
+    let odd_bits = ex.forge_attestation(|a| a.hidden.as_mut().unwrap().bit_sizes[0] = 7);
+    let r = ex.verify(&odd_bits, &p, "carol").expect(2);
+    assert!(r.all().contains("bit_sizes[0]"), "{}", r.all());
+}
+
+#[test]
+fn the_auditor_flags_a_bit_size_too_small_for_its_total() {
+    // BTC's total (about 19 BTC in satoshi) needs 32 bits: a signed 8 would leave honest
+    // siblings unprovable.
+    let ex = exchange();
+    let small = ex.forge_attestation(|a| a.hidden.as_mut().unwrap().bit_sizes[0] = 8);
+    let r = ex.audit(&small, &[]).expect(1);
+    assert!(r.all().contains("bit_size_too_small"), "{}", r.all());
+    ex.audit(&ex.attestation(), &[]).expect(0);
 }
 
 #[test]

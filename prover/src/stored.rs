@@ -770,11 +770,6 @@ impl StoredTree {
         Ok(Some((row, proof)))
     }
 
-    /// Whether this tree hides its sums (its attestation has section 5).
-    pub fn is_hidden(&self) -> bool {
-        self.openings.is_some()
-    }
-
     /// The proof of `user_id` in this tree's mode, with its row; `None` if the user is not in
     /// this tree. A hidden-sums proof costs its range proofs (seconds: spec/hidden.md).
     pub fn any_proof(&self, user_id: &str) -> Result<Option<(u64, Proof)>> {

@@ -7,7 +7,6 @@
 //! fixed-base tables for `G` and `H` (one table lookup and addition per window of the scalar)
 //! and normalised in one batch per chunk of a level, so each costs one field inversion's share.
 
-use crate::amount::Amount;
 use crate::hash::{user_commitment, Hash};
 use crate::tree::{BuildContent, Level, NodeContent};
 use ark_bn254::{G1Affine, G1Projective};
@@ -196,22 +195,10 @@ impl BuildContent for Openings {
     }
 }
 
-/// The hidden-sums leaf of one customer, opened (for tests and vectors).
-pub fn leaf_opening(
-    content: &Openings,
-    position: u64,
-    salt: &[u8; 32],
-    user_id: &str,
-    balances: &[Amount],
-) -> (Hash, Vec<Opening>) {
-    let row = (position, *salt, user_id.to_string(), balances.to_vec());
-    let l = content.leaves(std::slice::from_ref(&row), balances.len());
-    (l.hash[0], l.sums)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::amount::Amount;
     use crate::hidden::Commitments;
     use crate::tree::{build_visiting_with, fold_path_with, Sibling, TreeParams};
 
