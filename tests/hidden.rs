@@ -94,6 +94,11 @@ fn prove_with(
     hpath::prove(gens, &ctx, bits, values, blindings).unwrap()
 }
 
+/// The customer's check of an edited proof against the exchange's own attestation.
+fn verify_edited(ex: &Exchange, name: &str, proof: &HiddenProof, user: &str) -> Run {
+    ex.verify(&ex.attestation(), &write_proof(ex, name, proof), user)
+}
+
 fn failed_with(r: Run, words: &str) {
     let r = r.expect(1);
     assert!(
@@ -215,22 +220,14 @@ fn range_proofs_for_other_commitments_or_another_path_are_caught() {
     let mut replay = alice.clone();
     replay.range_proofs = bob.range_proofs.clone();
     failed_with(
-        ex.verify(
-            &ex.attestation(),
-            &write_proof(&ex, "replay.json", &replay),
-            "alice",
-        ),
+        verify_edited(&ex, "replay.json", &replay, "alice"),
         "range proofs",
     );
     // A range proof left out.
     let mut fewer = alice.clone();
     fewer.range_proofs.pop();
     failed_with(
-        ex.verify(
-            &ex.attestation(),
-            &write_proof(&ex, "fewer.json", &fewer),
-            "alice",
-        ),
+        verify_edited(&ex, "fewer.json", &fewer, "alice"),
         "range proofs, expected",
     );
     // The groups' proofs swapped.
@@ -238,11 +235,7 @@ fn range_proofs_for_other_commitments_or_another_path_are_caught() {
     swapped.range_proofs.reverse();
     if swapped.range_proofs != alice.range_proofs {
         failed_with(
-            ex.verify(
-                &ex.attestation(),
-                &write_proof(&ex, "swapped.json", &swapped),
-                "alice",
-            ),
+            verify_edited(&ex, "swapped.json", &swapped, "alice"),
             "range proofs",
         );
     }
@@ -305,11 +298,7 @@ fn a_leaf_opening_that_is_not_the_customers_balances_is_caught() {
     assert_eq!(proof.balances[0], Amount(1));
     proof.balances[0] = Amount(777);
     failed_with(
-        ex.verify(
-            &ex.attestation(),
-            &write_proof(&ex, "erin.json", &proof),
-            "erin",
-        ),
+        verify_edited(&ex, "erin.json", &proof, "erin"),
         "not the root the exchange signed",
     );
 }
@@ -352,11 +341,7 @@ fn the_maxwell_trick_on_commitments_is_caught() {
     assert_eq!(fold(&moved).1, fold(&honest).1);
     assert_ne!(fold(&moved).0, fold(&honest).0);
     failed_with(
-        ex.verify(
-            &ex.attestation(),
-            &write_proof(&ex, "maxwell.json", &moved),
-            "frank",
-        ),
+        verify_edited(&ex, "maxwell.json", &moved, "frank"),
         "not the root the exchange signed",
     );
 }

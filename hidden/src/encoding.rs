@@ -15,11 +15,10 @@ pub const SCALAR_BYTES: usize = 32;
 
 /// The 32-byte encoding of a point.
 pub fn point_bytes(p: &Point) -> [u8; POINT_BYTES] {
-    let mut out = Vec::with_capacity(POINT_BYTES);
-    // Writing to a Vec cannot fail.
-    let _ = p.serialize_compressed(&mut out);
+    // Written in place (the tree build encodes every commitment): a compressed point is
+    // exactly 32 bytes, so writing cannot fail.
     let mut b = [0u8; POINT_BYTES];
-    b.copy_from_slice(&out[..POINT_BYTES]);
+    let _ = p.serialize_compressed(&mut b[..]);
     b
 }
 

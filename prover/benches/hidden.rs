@@ -13,7 +13,6 @@
 use por_hidden::generators::Generators;
 use por_hidden::path::{self, Context};
 use por_hidden::Scalar;
-use std::path::PathBuf;
 use std::time::Instant;
 
 const BIN: &str = env!("CARGO_BIN_EXE_por-prove");
@@ -89,10 +88,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let dir = std::env::var_os("POR_SCALE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("por-scale-bench"));
-    std::fs::create_dir_all(&dir).expect("bench dir");
+    let dir = support::scale_dir();
     println!(
         "hidden-sums benchmark, {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())

@@ -13,7 +13,7 @@
 //! `POR_SCALE_BUDGET` passes `--memory-budget` to the build.
 
 use por_prover::stored::{StoredTree, LARGE_CACHE};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -81,10 +81,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(8);
-    let dir = std::env::var_os("POR_SCALE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("por-scale-bench"));
-    std::fs::create_dir_all(&dir).expect("scale dir");
+    let dir = support::scale_dir();
     let key = dir.join("bench.key");
     if !key.exists() {
         timed(&["keygen", "--out", key.to_str().unwrap()]);

@@ -395,6 +395,12 @@ fn next_level<C: BuildContent>(
     Ok((out, hashes, pads))
 }
 
+/// Whether node `i` of `cur` is a left child whose sibling is the next node (within `..end`).
+fn paired<U>(cur: &Level<U>, i: usize, end: usize) -> bool {
+    let idx = cur.index[i];
+    idx & 1 == 0 && i + 1 < end && cur.index[i + 1] == idx + 1
+}
+
 fn hash_range<C: BuildContent>(
     params: &TreeParams,
     content: &C,
@@ -412,7 +418,7 @@ fn hash_range<C: BuildContent>(
         let mut i = start;
         while i < end {
             let idx = cur.index[i];
-            if idx & 1 == 0 && i + 1 < end && cur.index[i + 1] == idx + 1 {
+            if paired(cur, i, end) {
                 i += 2;
             } else {
                 lone.push(idx ^ 1);
@@ -428,9 +434,8 @@ fn hash_range<C: BuildContent>(
     while i < end {
         let idx = cur.index[i];
         let sums_i = &cur.sums[i * k..(i + 1) * k];
-        let paired = idx & 1 == 0 && i + 1 < end && cur.index[i + 1] == idx + 1;
         let start_len = out.sums.len();
-        let other = if paired {
+        let other = if paired(cur, i, end) {
             let sums_r = &cur.sums[(i + 1) * k..(i + 2) * k];
             out.hash
                 .push(content.node_hash(&cur.hash[i], sums_i, &cur.hash[i + 1], sums_r));

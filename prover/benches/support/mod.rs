@@ -1,6 +1,6 @@
 //! Shared by the benchmarks: running a tool under GNU time.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -45,4 +45,14 @@ pub fn run_timed(bin: &str, args: &[&str]) -> Timed {
         ok: out.status.success(),
         stderr,
     }
+}
+
+/// Where the benchmarks keep their inputs between runs: `POR_SCALE_DIR`, or a directory under
+/// the system's temporary directory.
+pub fn scale_dir() -> PathBuf {
+    let dir = std::env::var_os("POR_SCALE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("por-scale-bench"));
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    dir
 }
