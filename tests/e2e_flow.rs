@@ -25,7 +25,7 @@ fn csv() -> String {
 fn build_proof_verify_audit() {
     let ex = Exchange::build(&csv(), &[]);
     let att = read_json(&ex.attestation());
-    assert_eq!(att["format"], "por-attestation-v2");
+    assert_eq!(att["format"], "por-attestation-v3");
     assert_eq!(att["tree_height"], 32);
     assert_eq!(att["public_key"], ex.pubkey.as_str());
     // BTC total: sum of (i%3) + i*7e-8 over 20 customers.

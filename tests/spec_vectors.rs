@@ -182,13 +182,14 @@ fn vectors() -> Value {
     };
     let mut msg = Vec::new();
     for s in [
-        "por-attestation-v2",
+        "por-attestation-v3",
         "Vector Exchange",
         "2026-11",
         "2026-11-30T23:59:59Z",
     ] {
         put(&mut msg, s);
     }
+    msg.extend(key.verifying_key().to_bytes()); // the signer, in the signed bytes
     msg.extend(3u32.to_be_bytes()); // three sections
     let mut liab = Vec::new();
     liab.extend(2u32.to_be_bytes());
@@ -214,8 +215,8 @@ fn vectors() -> Value {
     msg.extend((bind.len() as u32).to_be_bytes());
     msg.extend(&bind);
     // Section 3, the history link of a first attestation without an anchor: no previous
-    // attestation, an empty log (size 0, root of 32 zero bytes), no anchor outpoint.
-    let link = [&[0u8][..], &0u64.to_be_bytes(), &[0u8; 32], &[0u8]].concat();
+    // attestation, an empty log (size 0, root of 32 zero bytes), no genesis, no restart.
+    let link = [&[0u8][..], &0u64.to_be_bytes(), &[0u8; 32], &[0u8], &[0u8]].concat();
     msg.extend(3u16.to_be_bytes());
     msg.extend((link.len() as u32).to_be_bytes());
     msg.extend(&link);
@@ -284,10 +285,11 @@ fn vectors() -> Value {
     };
     stmt.signature = key.sign(&stmt.signing_message()).to_bytes();
     let mut rmsg = Vec::new();
-    for s in ["por-reserves-v2", "Vector Exchange", "2026-11"] {
+    for s in ["por-reserves-v3", "Vector Exchange", "2026-11"] {
         put(&mut rmsg, s);
     }
     rmsg.extend(digest.0);
+    rmsg.extend(key.verifying_key().to_bytes()); // the signer
     rmsg.extend(1u32.to_be_bytes()); // sequence
     rmsg.extend(1u32.to_be_bytes()); // one section
     let mut body = Vec::new();
@@ -339,7 +341,7 @@ fn vectors() -> Value {
     labelled.entries[1].storage = Some("hot".into());
     labelled.signature = key.sign(&labelled.signing_message()).to_bytes();
     let mut lmsg = rmsg.clone();
-    let sections_at = 4 + 15 + 4 + 15 + 4 + 7 + 32 + 4;
+    let sections_at = 4 + 15 + 4 + 15 + 4 + 7 + 32 + 32 + 4;
     lmsg[sections_at..sections_at + 4].copy_from_slice(&2u32.to_be_bytes());
     let mut labels = Vec::new();
     labels.extend(2u32.to_be_bytes());
@@ -434,30 +436,30 @@ fn vectors() -> Value {
         tagged("por-log-leaf-v1", 2, &stmt_digest),
         tagged("por-log-leaf-v1", 1, &later),
     ];
-    let mut h = por_verifier::history::History::new("Vector Exchange");
+    // A history with a genesis: every attestation of it signs the outpoint (txid as written,
+    // then u32be(vout)).
+    let genesis_text = format!("{}:1", "77".repeat(32));
+    let genesis = por_verifier::outpoint::Outpoint::parse(&genesis_text).unwrap();
+    let mut h = por_verifier::history::History::new("Vector Exchange", Some(genesis));
+    let vk = key.verifying_key().to_bytes();
     h.append(
         por_verifier::history::Kind::Attestation,
         "2026-11",
-        None,
         &digest,
-        &key.verifying_key().to_bytes(),
-        None,
+        &vk,
     );
     h.append(
         por_verifier::history::Kind::Reserves,
         "2026-11",
-        Some(1),
         &Hash(stmt_digest),
-        &key.verifying_key().to_bytes(),
-        None,
-    );
+        &vk,
+    )
+    .sequence = Some(1);
     h.append(
         por_verifier::history::Kind::Attestation,
         "2026-12",
-        None,
         &Hash(later),
-        &key.verifying_key().to_bytes(),
-        None,
+        &vk,
     );
     assert_eq!(
         h.root_at(1),
@@ -478,6 +480,9 @@ fn vectors() -> Value {
         &later,
         &3u64.to_be_bytes(),
         &h.root_at(3).0,
+        &[1u8],
+        &[0x77u8; 32],
+        &1u32.to_be_bytes(),
         &[0u8],
     ]
     .concat();
@@ -588,6 +593,7 @@ fn vectors() -> Value {
             "log_leaves": log_leaves.iter().map(hex::encode).collect::<Vec<_>>(),
             "roots": (0..=3).map(|n| h.root_at(n).to_hex()).collect::<Vec<_>>(),
             "history_json": serde_json::from_str::<Value>(&h.to_json()).unwrap(),
+            "genesis": genesis_text,
             "next_link_section": hex::encode(&link_bytes),
             "rotation": {"old_key_seed": hex::encode([0x55u8; 32]), "new_key_seed": hex::encode([0x66u8; 32]),
                          "message": hex::encode(&rot_msg), "signature": hex::encode(rotation_sig)},

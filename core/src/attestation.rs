@@ -20,9 +20,11 @@ use crate::text::{validate_exchange, validate_period, validate_timestamp};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-/// The format string of version 2 attestations; also the kind string that opens the signed
-/// message.
-pub const ATTESTATION_FORMAT: &str = "por-attestation-v2";
+/// The format string of version 3 attestations; also the kind string that opens the signed
+/// message. Version 3 signs the public key itself (after the header's strings), so the digest,
+/// the fingerprint and every log leaf name the signer: two copies of one attestation signed by
+/// different keys never look alike.
+pub const ATTESTATION_FORMAT: &str = "por-attestation-v3";
 /// Section type of the liabilities.
 pub const SECTION_LIABILITIES: u16 = 1;
 /// Section type of the asset bindings.
@@ -131,6 +133,7 @@ impl Attestation {
         put_str(&mut m, &self.exchange);
         put_str(&mut m, &self.period);
         put_str(&mut m, &self.snapshot_time);
+        m.extend_from_slice(&self.public_key);
         let mut sections = Sections::default();
         let mut l = Vec::new();
         put_u32(&mut l, self.assets.len() as u32);
@@ -419,8 +422,8 @@ mod tests {
     fn message_is_a_header_and_sections() {
         let a = att();
         let m = a.signing_message();
-        let header_len = 4 + 18 + 4 + 2 + 4 + 7 + 4 + 20;
-        assert_eq!(&m[4..22], b"por-attestation-v2");
+        let header_len = 4 + 18 + 4 + 2 + 4 + 7 + 4 + 20 + 32;
+        assert_eq!(&m[4..22], b"por-attestation-v3");
         let sections = read_sections(&m[header_len..]).unwrap();
         assert_eq!(sections.len(), 3);
         assert_eq!(sections[0].0, SECTION_LIABILITIES);
@@ -428,7 +431,7 @@ mod tests {
         assert_eq!(sections[2].0, SECTION_HISTORY);
         assert_eq!(
             sections[2].1,
-            [&[0u8][..], &[0; 8], &[0; 32], &[0]].concat()
+            [&[0u8][..], &[0; 8], &[0; 32], &[0], &[0]].concat()
         );
         // 4 + str("BTC") + u8 + u8(height) + root + u128
         assert_eq!(sections[0].1.len(), 4 + 7 + 1 + 1 + 32 + 16);
@@ -454,5 +457,9 @@ mod tests {
         let mut b = a.clone();
         b.bindings[0].decimals = 2;
         assert_ne!(a.digest(), b.digest());
+        // The signer is in the digest: the same content re-signed by another key differs.
+        let mut c = a.clone();
+        c.public_key = [1; 32];
+        assert_ne!(a.digest(), c.digest());
     }
 }

@@ -126,8 +126,7 @@ pub fn check_with_history(
     ];
     if let Some(h) = history {
         let h = crate::history::History::from_json("history", h)?;
-        let bad = crate::history::check_for_customer(&h, &att, &[]);
-        if !bad.is_empty() {
+        if let Err(bad) = crate::history::check_for_customer(&h, &att, &[]) {
             return Err(crate::error::Error::failed(format!(
                 "your balances are included, BUT {}",
                 bad.join("; ")

@@ -51,6 +51,7 @@ pub mod hidden;
 pub mod history;
 pub mod input;
 pub mod liabilities;
+pub mod outpoint;
 pub mod proof;
 pub mod registry;
 pub mod reserves;

@@ -2,12 +2,38 @@
 
 use crate::error::{Error, Result};
 
-/// Checks an exchange name: 1 to 128 characters, no control characters.
+/// Checks an exchange name: 1 to 128 characters, in NFC, without control, format, line- or
+/// paragraph-separator characters (Unicode Cc, Cf, Zl, Zp). A name is what a customer's store
+/// is keyed by and what a customer reads: an invisible character (`"Ex\u{200b}"`) or another
+/// normal form of the same letters would be a second exchange that looks like the first.
 pub fn validate_exchange(name: &str) -> Result<()> {
-    if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
-        return Err(Error::input(format!(
-            "exchange name {name:?}: expected 1 to 128 characters without control characters"
-        )));
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    let bad = |why: &str| {
+        Err(Error::input(format!(
+            "exchange name {name:?}: {why}; expected 1 to 128 characters in Unicode NFC without control, format or \
+             separator characters"
+        )))
+    };
+    if name.is_empty() || name.chars().count() > 128 {
+        return bad("wrong length");
+    }
+    if let Some(c) = name.chars().find(|c| {
+        matches!(
+            c.general_category(),
+            GeneralCategory::Control
+                | GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+    }) {
+        return bad(&format!(
+            "it holds the invisible character U+{:04X}",
+            c as u32
+        ));
+    }
+    if !name.chars().eq(name.nfc()) {
+        return bad("it is not in Unicode normal form C");
     }
     Ok(())
 }
@@ -92,6 +118,13 @@ mod tests {
         assert!(validate_timestamp("2026-11-30 23:59:59").is_err());
         assert!(validate_exchange("Ex").is_ok());
         assert!(validate_exchange("a\nb").is_err());
+        assert!(validate_exchange("Hist Exchange\u{200b}").is_err());
+        assert!(validate_exchange("Ex\u{2028}").is_err());
+        assert!(validate_exchange("Ex\u{2029}").is_err());
+        assert!(validate_exchange("Ex\u{202e}").is_err());
+        // "é" as e + combining acute is not NFC; the precomposed letter is.
+        assert!(validate_exchange("Caf\u{65}\u{301}").is_err());
+        assert!(validate_exchange("Caf\u{e9}").is_ok());
     }
 
     #[test]

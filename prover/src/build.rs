@@ -14,6 +14,7 @@ use por_verifier::error::{Error, Result};
 use por_verifier::hash::Hash;
 use por_verifier::history::{History, HistoryLink, KeyRotation, Kind};
 use por_verifier::liabilities::{LiabilitiesReader, Negatives, Totals};
+use por_verifier::outpoint::Outpoint;
 use por_verifier::registry::Registry;
 use por_verifier::state::{
     PrivateState, ATTESTATION_FILE, LEAVES_FILE, LEDGER_FILE, PRIVATE_DIR, STATE_FORMAT,
@@ -57,10 +58,16 @@ pub struct BuildConfig {
     pub registry: Registry,
     /// The public `history.json` to chain this attestation to and append it to.
     pub history: Option<PathBuf>,
-    /// For an exchange's first attestation: the Bitcoin outpoint its first anchor will spend.
-    pub anchor: Option<String>,
+    /// For an exchange's first attestation: the Bitcoin outpoint its first anchor will spend
+    /// (the history's genesis, signed in every later attestation too).
+    pub anchor: Option<Outpoint>,
+    /// After the anchor chain broke: the outpoint a new anchor chain starts from.
+    pub restart: Option<Outpoint>,
     /// The previous key's handover to this key (`por-prove rotate-key`), when the key changed.
     pub rotation: Option<KeyRotation>,
+    /// The old key is lost: sign with a new key without its handover. Every customer must then
+    /// re-pin the new key by hand (`por-verify pin`), after checking the exchange's announcement.
+    pub key_lost: bool,
     /// Build the hidden-sums tree (commitments and range proofs, spec/hidden.md) instead of
     /// sums in the clear.
     pub hidden_sums: bool,
@@ -69,7 +76,7 @@ pub struct BuildConfig {
 /// Reads `history.json`, or starts an empty history when the file does not exist yet.
 pub fn read_or_new_history(path: &Path, exchange: &str) -> Result<History> {
     if !path.exists() {
-        return Ok(History::new(exchange));
+        return Ok(History::new(exchange, None));
     }
     let h = History::read(path)?;
     if h.exchange != exchange {
@@ -89,14 +96,15 @@ fn link_history(
     key: &SigningKey,
     snapshot_time: &str,
 ) -> Result<Option<(History, HistoryLink)>> {
-    if let Some(a) = &cfg.anchor {
-        a.parse::<bitcoin::OutPoint>()
-            .map_err(|_| Error::input(format!("--anchor {a:?}: expected TXID:VOUT")))?;
-    }
     let Some(path) = &cfg.history else {
+        if cfg.restart.is_some() {
+            return Err(Error::input(
+                "--restart-anchor continues a history: give --history",
+            ));
+        }
         return Ok(None);
     };
-    let h = read_or_new_history(path, &cfg.exchange)?;
+    let mut h = read_or_new_history(path, &cfg.exchange)?;
     let last = h.entries.iter().rev().find(|e| e.kind == Kind::Attestation);
     if let Some(last) = last {
         if last.period >= cfg.period {
@@ -109,7 +117,8 @@ fn link_history(
         }
         if cfg.anchor.is_some() {
             return Err(Error::input(
-                "--anchor names the first anchor; only the first attestation has one",
+                "--anchor names the history's genesis, which only the first attestation sets (later ones sign it \
+                 too); after a broken anchor chain, give --restart-anchor",
             ));
         }
         // The previous attestation, where the history's hint finds it: its snapshot must be
@@ -136,15 +145,20 @@ fn link_history(
                 }
             }
         }
-        let last_key = por_verifier::hash::parse_hex32(&last.public_key).unwrap_or([0; 32]);
+        let last_key = last.public_key;
         let new_key = key.verifying_key().to_bytes();
         if last_key != new_key {
             let Some(rot) = &cfg.rotation else {
+                if cfg.key_lost {
+                    let link = h.link(cfg.restart);
+                    return Ok(Some((h, link)));
+                }
                 return Err(Error::input(format!(
                     "{}: the last attestation was signed by {}; a new key needs --rotation signed by the old key \
-                     (por-prove rotate-key)",
+                     (por-prove rotate-key), or --key-lost if that key is lost (every customer must then re-pin by \
+                     hand)",
                     path.display(),
-                    last.public_key
+                    hex::encode(last.public_key)
                 )));
             };
             let msg = por_verifier::history::rotation_message(&cfg.exchange, &cfg.period, &new_key);
@@ -157,12 +171,22 @@ fn link_history(
             if !valid {
                 return Err(Error::input(format!(
                     "--rotation: not a handover of {:?} for {} from the last key {} to this key",
-                    cfg.exchange, cfg.period, last.public_key
+                    cfg.exchange,
+                    cfg.period,
+                    hex::encode(last.public_key)
                 )));
             }
         }
+    } else {
+        if cfg.restart.is_some() {
+            return Err(Error::input(
+                "--restart-anchor starts a new anchor chain after a broken one; the first attestation names its \
+                 genesis with --anchor",
+            ));
+        }
+        h.genesis = cfg.anchor;
     }
-    let link = h.link(cfg.anchor.clone());
+    let link = h.link(cfg.restart);
     Ok(Some((h, link)))
 }
 
@@ -317,10 +341,9 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         root_hash: built.root,
         liabilities: built.root_sums,
         bindings,
-        history: history.as_ref().map_or_else(
-            || HistoryLink::first(cfg.anchor.clone()),
-            |(_, l)| l.clone(),
-        ),
+        history: history
+            .as_ref()
+            .map_or_else(|| HistoryLink::first(cfg.anchor), |(_, l)| l.clone()),
         rotation: cfg.rotation.clone(),
         hidden,
         public_key: [0; 32],
@@ -352,14 +375,15 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
     stage.commit()?;
     if let (Some((mut h, _)), Some(path)) = (history, &cfg.history) {
         let file = relative_to(path, &cfg.out.join(ATTESTATION_FILE));
-        h.append(
+        let e = h.append(
             Kind::Attestation,
             &att.period,
-            None,
             &att.digest(),
             &att.public_key,
-            file,
         );
+        e.file = file;
+        e.key_rotation = att.rotation.clone();
+        e.restart = att.history.restart;
         crate::files::write_atomic(path, h.to_json().as_bytes())?;
     }
     Ok(BuildSummary {

@@ -118,7 +118,7 @@ pub fn add_reserves(
         Some(hp) => {
             let h = crate::build::read_or_new_history(hp, &att.exchange)?;
             let last = h.entries.iter().rev().find(|e| e.kind == Kind::Attestation);
-            if last.map(|e| e.digest.as_str()) != Some(att.digest().to_hex().as_str()) {
+            if last.map(|e| e.digest) != Some(att.digest()) {
                 return Err(Error::input(format!(
                     "{}: its last attestation is not {}: add reserves to the month the history ends with",
                     hp.display(),
@@ -137,14 +137,9 @@ pub fn add_reserves(
         let digest =
             por_verifier::hash::Hash(por_verifier::encode::digest(&stmt.signing_message()));
         let file = crate::build::relative_to(hp, &out);
-        h.append(
-            Kind::Reserves,
-            &att.period,
-            Some(stmt.sequence),
-            &digest,
-            &stmt.public_key,
-            file,
-        );
+        let e = h.append(Kind::Reserves, &att.period, &digest, &stmt.public_key);
+        e.sequence = Some(stmt.sequence);
+        e.file = file;
         write_atomic(hp, h.to_json().as_bytes())?;
     }
     Ok(Added {

@@ -117,6 +117,12 @@ impl Bitcoind {
         serde_json::from_value(self.call("generatetoaddress", json!([n, address]))).expect("hashes")
     }
 
+    /// Sets the node's clock (regtest's `setmocktime`): blocks mined next carry this time, so a
+    /// test can mine in the month it attests and later, as an exchange's anchors would be.
+    pub fn set_time(&self, unix: i64) {
+        self.call("setmocktime", json!([unix]));
+    }
+
     /// The coinbase txid of a block.
     pub fn coinbase(&self, blockhash: &str) -> String {
         self.call("getblock", json!([blockhash]))["tx"][0]

@@ -31,6 +31,7 @@ pub mod audit;
 pub mod chain;
 pub mod custody;
 pub mod hidden_tree;
+pub mod identity;
 pub mod report;
 pub mod reserves;
 pub mod state;
@@ -40,7 +41,7 @@ pub mod verdict;
 
 pub use por_core::{
     amount, asset, attestation, binding, chains, customer, encode, error, evm, hash, hidden,
-    history, input, liabilities, proof, registry, text, time,
+    history, input, liabilities, outpoint, proof, registry, text, time,
 };
 
 pub use amount::Amount;

@@ -12,7 +12,8 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 /// The format string of reserves statements and the kind string of their signed message.
-pub const RESERVES_FORMAT: &str = "por-reserves-v2";
+/// Version 3 signs the public key (after the cited attestation's digest), as attestations do.
+pub const RESERVES_FORMAT: &str = "por-reserves-v3";
 /// Section type of the entries.
 pub const SECTION_ENTRIES: u16 = 1;
 /// Section type of the declared custody labels; present only when an entry has a label, so a
@@ -145,6 +146,7 @@ impl ReservesStatement {
         put_str(&mut m, &self.exchange);
         put_str(&mut m, &self.period);
         m.extend_from_slice(&self.attestation.0);
+        m.extend_from_slice(&self.public_key);
         put_u32(&mut m, self.sequence);
         let mut body = Vec::new();
         put_u32(&mut body, self.entries.len() as u32);
@@ -294,7 +296,7 @@ mod tests {
         };
         let m = base.signing_message();
         let mut edits: Vec<ReservesStatement> = Vec::new();
-        for f in 0..10 {
+        for f in 0..11 {
             let mut s = base.clone();
             let e = &mut s.entries[0];
             match f {
@@ -307,6 +309,7 @@ mod tests {
                 6 => e.balance = "010".into(),
                 7 => e.storage = Some("cold".into()),
                 8 => e.custodian = Some(String::new()),
+                9 => s.public_key = [1; 32],
                 _ => e.signatures.clear(),
             }
             edits.push(s);

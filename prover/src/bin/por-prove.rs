@@ -33,6 +33,8 @@ struct Cli {
     cmd: Cmd,
 }
 
+// One value, parsed once per run: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Cmd {
     /// Generate the ed25519 attestation key; prints the public key (64 hex characters).
@@ -89,12 +91,23 @@ enum Cmd {
         /// append the new attestation to.
         #[arg(long)]
         history: Option<PathBuf>,
-        /// First attestation only: the Bitcoin outpoint TXID:VOUT the first anchor will spend.
-        #[arg(long)]
+        /// First attestation only: the history's genesis, the Bitcoin outpoint TXID:VOUT the first
+        /// anchor will spend. Every later attestation signs it too. Publish it beside your key:
+        /// customers pin both and compare them with your page and mirrors.
+        #[arg(long, value_name = "TXID:VOUT")]
         anchor: Option<String>,
+        /// After the anchor chain broke (its last output spent by a transaction that commits
+        /// nothing): the outpoint a new anchor chain starts from, signed in this attestation.
+        #[arg(long, value_name = "TXID:VOUT")]
+        restart_anchor: Option<String>,
         /// The old key's handover to this key (written by `rotate-key`), when the key changed.
         #[arg(long)]
         rotation: Option<PathBuf>,
+        /// The last attestation's key is lost or stolen and cannot sign a handover: sign with
+        /// this key anyway. Every customer sees KEY CHANGED and must re-pin by hand
+        /// (`por-verify pin`) after checking your announcement; announce the new key first.
+        #[arg(long, conflicts_with = "rotation")]
+        key_lost: bool,
         /// Where each asset's reserves may be held (JSON: {"bindings": [{"asset", "chain",
         /// "token"?, "decimals"}]}); signed with the liabilities. Default: each asset the built-in
         /// registry knows, on its mainnet chain or contract.
@@ -352,10 +365,22 @@ fn run(cmd: Cmd) -> Result<()> {
             registry,
             history,
             anchor,
+            restart_anchor,
             rotation,
+            key_lost,
             memory_budget,
             json,
         } => {
+            let outpoint = |flag: &str, v: Option<String>| {
+                v.as_deref()
+                    .map(|t| {
+                        por_verifier::outpoint::Outpoint::parse(t)
+                            .map_err(|m| Error::input(format!("{flag} {m}")))
+                    })
+                    .transpose()
+            };
+            let anchor = outpoint("--anchor", anchor)?;
+            let restart = outpoint("--restart-anchor", restart_anchor)?;
             let key = read_key(&key)?;
             let registry = registry.load()?;
             let bindings = bindings
@@ -385,7 +410,9 @@ fn run(cmd: Cmd) -> Result<()> {
                 registry,
                 history,
                 anchor,
+                restart,
                 rotation: rotation.as_deref().map(read_rotation).transpose()?,
+                key_lost,
                 memory_budget,
                 ledger_copy: !no_ledger_copy,
                 hidden_sums,
@@ -423,6 +450,20 @@ fn run(cmd: Cmd) -> Result<()> {
                 say!("  root hash:     {}", att.root_hash);
                 say!("  signed by:     {}", hex::encode(att.public_key));
                 say!("  digest:        {}", att.digest());
+                say!(
+                    "  fingerprint:   {}",
+                    por_verifier::history::fingerprint(&att.digest())
+                );
+                match att.history.genesis {
+                    Some(g) => say!(
+                        "  genesis:       {g} (publish it beside your key: customers pin both and compare them with \
+                         your page and mirrors)"
+                    ),
+                    None => say!(
+                        "  genesis:       none: this history is anchored nowhere, so nothing on chain shows that every \
+                         customer is given the same one (start the first month with --anchor TXID:VOUT)"
+                    ),
+                }
                 say!("  reserves may be held:");
                 for b in &att.bindings {
                     if b.chain == por_verifier::chains::OFF_CHAIN {

@@ -8,14 +8,19 @@ use por_verifier::chains::Chain;
 use por_verifier::custody::Threshold;
 use por_verifier::customer;
 use por_verifier::error::{read_file, Error, Result};
-use por_verifier::history::{check_anchors, check_history, fingerprint, Documents, History, Kind};
+use por_verifier::history::{
+    check_anchors, check_for_customer, check_history, check_statement, fingerprint,
+    future_snapshot, AnchorPolicy, ChainFollowed, Documents, History, Kind, Trust,
+};
+use por_verifier::identity::{check_genesis, check_links, choose_key, HOW_MANUAL};
+use por_verifier::outpoint::Outpoint;
 use por_verifier::proof::{verify_proof, Proof};
 use por_verifier::registry::Registry;
 use por_verifier::report::{amount_json, amount_lines, Report};
 use por_verifier::reserves::bitcoin::verify as verify_bitcoin;
 use por_verifier::reserves::ethereum::verify as verify_ethereum;
 use por_verifier::reserves::ReservesStatement;
-use por_verifier::store::{Seeing, Store};
+use por_verifier::store::{now_secs, Store};
 use por_verifier::verdict::{evaluate, Options, Outcome, Verdict, DEFAULT_WINDOW_SECS};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -73,6 +78,47 @@ impl StoreArgs {
     }
 }
 
+/// Who the exchange is to you: its key and its history's genesis, and how anchors are judged.
+#[derive(clap::Args)]
+struct IdentityArgs {
+    /// The exchange's public key (64 hex characters), from a source you trust. Needed the
+    /// first time; then it is pinned in your store (trust on first use).
+    #[arg(long, value_name = "HEX")]
+    exchange_key: Option<String>,
+    /// The exchange's genesis: the Bitcoin outpoint TXID:VOUT its history's first anchor
+    /// spends, as the exchange publishes it beside its key. Without it, the genesis is pinned on
+    /// first use and printed for you to compare.
+    #[arg(long, value_name = "TXID:VOUT")]
+    genesis: Option<String>,
+    /// How long after a month's snapshot time its first anchor may be mined (your setting, not
+    /// the exchange's), in days.
+    #[arg(long, value_name = "DAYS", default_value_t = por_verifier::history::ANCHOR_WINDOW_DAYS)]
+    anchor_window_days: u32,
+}
+
+impl IdentityArgs {
+    fn key(&self) -> Result<Option<[u8; 32]>> {
+        self.exchange_key
+            .as_deref()
+            .map(|k| parse_public_key(k).map(|k| k.to_bytes()))
+            .transpose()
+    }
+
+    fn genesis(&self) -> Result<Option<Outpoint>> {
+        self.genesis
+            .as_deref()
+            .map(|g| Outpoint::parse(g).map_err(|m| Error::input(format!("--genesis {m}"))))
+            .transpose()
+    }
+
+    fn policy(&self) -> AnchorPolicy {
+        AnchorPolicy {
+            window_secs: i64::from(self.anchor_window_days) * 86_400,
+            ..AnchorPolicy::default()
+        }
+    }
+}
+
 /// How to check reserves: your nodes, your registry, how strict.
 #[derive(clap::Args)]
 struct ReservesArgs {
@@ -121,10 +167,8 @@ enum Cmd {
         /// Your inclusion proof (JSON), as the exchange gave it to you; one per --attestation.
         #[arg(long, required = true)]
         proof: Vec<PathBuf>,
-        /// The exchange's public key (64 hex characters), from a source you trust. Needed the
-        /// first time; then it is pinned in your store (trust on first use).
-        #[arg(long)]
-        exchange_key: Option<String>,
+        #[command(flatten)]
+        identity: IdentityArgs,
         /// Your user id at the exchange, exactly as the exchange writes it.
         #[arg(long)]
         user_id: String,
@@ -132,7 +176,8 @@ enum Cmd {
         #[arg(long)]
         reserves: Option<PathBuf>,
         /// The exchange's published history.json: checks that it lists this attestation and
-        /// every one you verified before.
+        /// every one you verified before, and the reserves statement is the latest it lists; with
+        /// your Bitcoin node (--node bitcoin=URL), that the month is anchored on chain in time.
         #[arg(long)]
         history: Option<PathBuf>,
         #[command(flatten)]
@@ -150,9 +195,8 @@ enum Cmd {
         /// The published history.json.
         #[arg(long)]
         history: PathBuf,
-        /// The exchange's public key (default: the key pinned in your store).
-        #[arg(long)]
-        exchange_key: Option<String>,
+        #[command(flatten)]
+        identity: IdentityArgs,
         /// Where the signed attestations and reserves statements are (default: beside the history).
         #[arg(long)]
         attestations: Option<PathBuf>,
@@ -198,9 +242,14 @@ enum Cmd {
         /// The published reserves statement (reserves.json).
         #[arg(long)]
         reserves: PathBuf,
-        /// The exchange's public key (64 hex characters).
+        #[command(flatten)]
+        identity: IdentityArgs,
+        /// The exchange's published history.json: the statement must be the latest it lists for
+        /// the month (and, with your Bitcoin node, committed by an anchor).
         #[arg(long)]
-        exchange_key: String,
+        history: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
         #[command(flatten)]
         how: ReservesArgs,
         /// Print the result as JSON.
@@ -271,7 +320,7 @@ fn main() -> ExitCode {
         Cmd::Proof {
             attestation,
             proof,
-            exchange_key,
+            identity,
             user_id,
             reserves,
             history,
@@ -284,7 +333,7 @@ fn main() -> ExitCode {
                 &ProofArgs {
                     attestations: &attestation,
                     proofs: &proof,
-                    key: exchange_key.as_deref(),
+                    identity: &identity,
                     user_id: &user_id,
                     reserves: reserves.as_deref(),
                     history: history.as_deref(),
@@ -296,7 +345,7 @@ fn main() -> ExitCode {
         ),
         Cmd::History {
             history,
-            exchange_key,
+            identity,
             attestations,
             allow_gaps,
             compare,
@@ -308,7 +357,7 @@ fn main() -> ExitCode {
             cmd_history(
                 &mut rep,
                 &history,
-                exchange_key.as_deref(),
+                &identity,
                 attestations.as_deref(),
                 allow_gaps,
                 &compare,
@@ -327,11 +376,21 @@ fn main() -> ExitCode {
         Cmd::Reserves {
             attestation,
             reserves,
-            exchange_key,
+            identity,
+            history,
+            store,
             how,
             json,
         } => (
-            cmd_reserves(&mut rep, &attestation, &reserves, &exchange_key, &how),
+            cmd_reserves(
+                &mut rep,
+                &attestation,
+                &reserves,
+                &identity,
+                history.as_deref(),
+                &store,
+                &how,
+            ),
             json,
         ),
         Cmd::Signature {
@@ -444,17 +503,94 @@ fn report_verdict(rep: &mut Report, v: &Verdict) {
     rep.set("reserves", v.to_json());
 }
 
+/// The user's Bitcoin node for anchors: the first Bitcoin-family node of those given.
+fn anchor_node<'a>(
+    nodes: impl IntoIterator<Item = (&'a Chain, &'a String)>,
+) -> Result<Option<por_verifier::chain::bitcoin::BitcoinNode>> {
+    let Some((net, url)) = nodes.into_iter().find_map(|(c, u)| match c {
+        Chain::Bitcoin(n) => Some((*n, u.clone())),
+        Chain::Evm(_) => None,
+    }) else {
+        return Ok(None);
+    };
+    por_verifier::chain::bitcoin::BitcoinNode::connect(
+        &url,
+        por_verifier::reserves::holding::network(net),
+    )
+    .map(Some)
+}
+
+/// Follows every anchor chain a history names (its genesis and each restart), in order.
+fn follow_chains(
+    node: &por_verifier::chain::bitcoin::BitcoinNode,
+    h: &History,
+) -> Result<Vec<ChainFollowed>> {
+    h.starts()
+        .into_iter()
+        .map(|(_, start)| node.follow_anchors(start))
+        .collect()
+}
+
+/// Ends a run: commits the store when nothing failed, and says whether the run was remembered.
+fn settle_store(rep: &mut Report, store: Option<&mut Store>, failed: bool) {
+    let Some(s) = store else { return };
+    if failed {
+        rep.section(
+            "Your store:",
+            vec![format!(
+                "nothing of this run was remembered ({}): a run that fails changes no pinned key and records no month",
+                s.dir().display()
+            )],
+        );
+        return;
+    }
+    match s.commit() {
+        Ok(()) => rep.ok(format!("remembered in your store ({})", s.dir().display())),
+        Err(e) => rep.section(
+            "Your store:",
+            vec![format!(
+                "NOT REMEMBERED: {}; later runs will not know this run's months or keys",
+                e.message()
+            )],
+        ),
+    }
+}
+
+/// The key of another exchange name, among those an attestation involves.
+fn other_name(store: Option<&Store>, keys: &[Option<[u8; 32]>], exchange: &str) -> Option<String> {
+    let s = store?;
+    keys.iter()
+        .flatten()
+        .find_map(|k| s.other_name_of(k, exchange))
+        .map(String::from)
+}
+
+fn verifying_key(k: &[u8; 32]) -> Result<ed25519_dalek::VerifyingKey> {
+    ed25519_dalek::VerifyingKey::from_bytes(k).map_err(|_| {
+        Error::failed(format!(
+            "the key {} is not a valid ed25519 key",
+            hex::encode(k)
+        ))
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 fn cmd_reserves(
     rep: &mut Report,
     att_path: &Path,
     res_path: &Path,
-    key: &str,
+    identity: &IdentityArgs,
+    history: Option<&Path>,
+    store_args: &StoreArgs,
     how: &ReservesArgs,
 ) -> Result<String> {
-    let key = parse_public_key(key)?;
+    let given = identity.key()?;
+    let given_genesis = identity.genesis()?;
     let opts = options(how)?;
+    let mut store = store_args.open()?;
     let att = Attestation::read(att_path)?;
     let stmt = ReservesStatement::read(res_path)?;
+    let history = history.map(History::read).transpose()?;
     rep.title = format!(
         "Reserves of {} for {} (statement #{})",
         att.exchange, att.period, stmt.sequence
@@ -462,138 +598,153 @@ fn cmd_reserves(
     rep.fail_word = Some("NOT PROVEN");
     rep.set("exchange", json!(att.exchange));
     rep.set("period", json!(att.period));
+    rep.set("statement", json!(stmt.sequence));
+    let pinned = store
+        .as_ref()
+        .and_then(|s| s.pinned(&att.exchange))
+        .cloned();
+    let other = other_name(
+        store.as_ref(),
+        &[given, Some(att.public_key)],
+        &att.exchange,
+    );
+    let choice = choose_key(
+        given,
+        &att,
+        pinned.as_ref(),
+        store.is_some(),
+        other.as_deref(),
+        history.as_ref(),
+    )?;
+    let key = verifying_key(&choice.key)?;
     att.verify_signature(&key)?;
     rep.ok(format!(
-        "attestation signature: valid ed25519 signature by the key you gave ({})",
-        hex::encode(att.public_key)
+        "attestation signature: valid ed25519 signature by {} ({})",
+        hex::encode(att.public_key),
+        choice.words
     ));
+    let mut problems = Vec::new();
+    let mut pending = Vec::new();
+    if let Some(why) = future_snapshot(&att, now_secs()) {
+        problems.push(why);
+    }
+    match check_genesis(
+        att.history.genesis,
+        given_genesis,
+        pinned.as_ref().map(|p| p.genesis).unwrap_or_default(),
+        store.is_some(),
+    ) {
+        Ok(w) => rep.ok(w),
+        Err(f) => problems.push(f),
+    }
+    let stmt_digest = por_verifier::Hash(por_verifier::encode::digest(&stmt.signing_message()));
+    statement_in_history(
+        rep,
+        history.as_ref(),
+        &att,
+        &stmt,
+        &stmt_digest,
+        &opts,
+        identity,
+        &mut problems,
+        &mut pending,
+    )?;
+    if let Some(s) = store.as_mut() {
+        if let Some(how) = choice.pin {
+            s.pin(&att.exchange, &att.public_key, how);
+        }
+        for r in choice.rotations {
+            s.record_rotation(&att.exchange, r);
+        }
+        s.pin_genesis(&att.exchange, att.history.genesis);
+    }
     let v = evaluate(&att, &stmt, &key, &opts)?;
     report_verdict(rep, &v);
-    match v.outcome {
-        Outcome::Pass => Ok(v.summary()),
-        Outcome::Fail => Err(Error::failed(v.summary())),
-        Outcome::Unverified => Err(Error::unverified(v.summary())),
+    for p in &problems {
+        rep.checks.push((false, p.clone()));
     }
+    let failed = !problems.is_empty() || v.outcome == Outcome::Fail;
+    settle_store(rep, store.as_mut(), failed);
+    if !problems.is_empty() {
+        return Err(Error::failed(problems.join("; ")));
+    }
+    match v.outcome {
+        Outcome::Pass if pending.is_empty() => Ok(v.summary()),
+        Outcome::Fail => Err(Error::failed(v.summary())),
+        _ => {
+            rep.section("Not checked:", pending.clone());
+            Err(Error::unverified(
+                [v.summary()]
+                    .into_iter()
+                    .chain(pending)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ))
+        }
+    }
+}
+
+/// The statement rule: with a history, the statement must be the latest it lists for the month
+/// (and, with a Bitcoin node, committed by an anchor buried deep enough, else pending); without
+/// one, the report names the statement checked and says a later one may exist.
+#[allow(clippy::too_many_arguments)]
+fn statement_in_history(
+    rep: &mut Report,
+    history: Option<&History>,
+    att: &Attestation,
+    stmt: &ReservesStatement,
+    digest: &por_verifier::Hash,
+    opts: &Options,
+    identity: &IdentityArgs,
+    problems: &mut Vec<String>,
+    pending: &mut Vec<String>,
+) -> Result<()> {
+    let Some(h) = history else {
+        rep.section(
+            "Reserves statement:",
+            vec![format!(
+                "statement #{} was checked; the exchange may have published a later one for {} (a correction): give \
+                 its history (--history history.json) to check that this is the latest",
+                stmt.sequence, att.period
+            )],
+        );
+        return Ok(());
+    };
+    match check_statement(h, &att.period, digest, stmt.sequence) {
+        Err(f) => problems.push(f),
+        Ok(j) => {
+            rep.ok(format!(
+                "reserves statement #{}: the latest the history lists for {} (entry {j})",
+                stmt.sequence, att.period
+            ));
+            match anchor_node(&opts.nodes)? {
+                None => rep.section(
+                    "Anchors:",
+                    vec!["not checked: give your Bitcoin node (--node bitcoin=URL) to check that the statement is \
+                          anchored on chain"
+                        .into()],
+                ),
+                Some(node) => {
+                    let chains = follow_chains(&node, h)?;
+                    let a = check_anchors(h, &chains, &[(j, None)], &identity.policy());
+                    problems.extend(a.failures);
+                    pending.extend(a.pending);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The inputs of `por-verify proof`.
 struct ProofArgs<'a> {
     attestations: &'a [PathBuf],
     proofs: &'a [PathBuf],
-    key: Option<&'a str>,
+    identity: &'a IdentityArgs,
     user_id: &'a str,
     reserves: Option<&'a Path>,
     history: Option<&'a Path>,
     store: &'a StoreArgs,
-}
-
-/// Which key verifies `att`: the one given, or the one pinned, with a rotation signed by the
-/// pinned key accepted. Returns the key, words for the report, and how to (re)pin it.
-fn resolve_key(
-    given: Option<ed25519_dalek::VerifyingKey>,
-    att: &Attestation,
-    store: Option<&Store>,
-) -> Result<(ed25519_dalek::VerifyingKey, String, Option<&'static str>)> {
-    let pinned = store.and_then(|s| s.pinned(&att.exchange)).cloned();
-    let Some(p) = pinned else {
-        let key = given.ok_or_else(|| {
-            Error::input(format!(
-                "no key is pinned for {:?} yet: give --exchange-key HEX this first time, from a source you trust \
-                 (the exchange's website, a mirror)",
-                att.exchange
-            ))
-        })?;
-        // The same key already stands for another name in the store: a renamed exchange (or one
-        // with a look-alike name) would escape the memory of what was verified under the first.
-        if let Some(other) = store.and_then(|s| s.pinned_by_key(&key.to_bytes())) {
-            return Err(Error::failed(format!(
-                "this key is pinned for the exchange {:?}, but the attestation calls the exchange {:?}: the same \
-                 signer under another name escapes the memory of what you verified. If the exchange really renamed \
-                 itself, re-pin knowingly: por-verify pin --exchange {:?} --key {}",
-                other,
-                att.exchange,
-                att.exchange,
-                hex::encode(key.to_bytes())
-            )));
-        }
-        // The key given may have handed over to the attestation's key.
-        if att.public_key != key.to_bytes() {
-            if let Some(rot) = &att.rotation {
-                if rot.verify(att, &key.to_bytes()).is_ok() {
-                    let vk = parse_public_key(&hex::encode(att.public_key))?;
-                    return Ok((
-                        vk,
-                        format!(
-                            "a NEW KEY, handed over by the key you gave ({}) in a signed rotation",
-                            hex::encode(key.to_bytes())
-                        ),
-                        store.map(|_| "rotation signed by the old key"),
-                    ));
-                }
-            }
-        }
-        let words = if store.is_some() {
-            "pinned on first use: later runs need no --exchange-key, and another key is refused unless the old key \
-             signs the handover"
-        } else {
-            "not pinned (--no-store)"
-        };
-        return Ok((key, words.into(), store.map(|_| "first use")));
-    };
-    let pinned_key = por_verifier::hash::parse_hex32(&p.key).unwrap_or([0; 32]);
-    // A handover signed by the pinned key moves the pin to the attestation's key, whether the
-    // user named the old key, the new one, or none.
-    if att.public_key != pinned_key {
-        let named_ok =
-            given.is_none_or(|g| g.to_bytes() == pinned_key || g.to_bytes() == att.public_key);
-        if let Some(rot) = &att.rotation {
-            if named_ok && rot.verify(att, &pinned_key).is_ok() {
-                let vk = parse_public_key(&hex::encode(att.public_key))?;
-                return Ok((
-                    vk,
-                    format!("a NEW KEY, handed over by the pinned key {} in a signed rotation; re-pinned", p.key),
-                    Some("rotation signed by the old key"),
-                ));
-            }
-        }
-    }
-    let wanted = given.map(|k| k.to_bytes()).unwrap_or(att.public_key);
-    if wanted == pinned_key {
-        let vk = parse_public_key(&p.key)?;
-        return Ok((
-            vk,
-            format!(
-                "the key pinned for {:?} on {} ({})",
-                att.exchange, p.pinned_at, p.how
-            ),
-            None,
-        ));
-    }
-    // An attestation verified before stays verifiable with the key that signed it, even after
-    // a rotation moved the pin on.
-    if given.is_none_or(|g| g.to_bytes() == att.public_key) {
-        let digest = att.digest().to_hex();
-        if store.is_some_and(|s| s.seen(&att.exchange).iter().any(|x| x.digest == digest)) {
-            let vk = parse_public_key(&hex::encode(att.public_key))?;
-            return Ok((
-                vk,
-                "the key that signed it when you verified it before".into(),
-                None,
-            ));
-        }
-    }
-    Err(Error::failed(format!(
-        "KEY CHANGED: you pinned {} for {:?} on {} ({}), but this attestation needs {} and carries no handover \
-         signed by the pinned key. If the exchange announced a new key because its old one was lost or stolen, \
-         check the announcement, then re-pin knowingly: por-verify pin --exchange {:?} --key {}",
-        p.key,
-        att.exchange,
-        p.pinned_at,
-        p.how,
-        hex::encode(wanted),
-        att.exchange,
-        hex::encode(wanted)
-    )))
 }
 
 fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<String> {
@@ -609,7 +760,8 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
             "--reserves and --history check one month: give them with a single --attestation",
         ));
     }
-    let mut given_key = a.key.map(parse_public_key).transpose()?;
+    let mut given_key = a.identity.key()?;
+    let given_genesis = a.identity.genesis()?;
     let mut opts = options(how)?;
     let mut store = a.store.open()?;
     let user_id = a.user_id;
@@ -634,81 +786,164 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let now = now_secs();
     let mut problems: Vec<String> = Vec::new();
+    let mut pending: Vec<String> = Vec::new();
     let mut by_month = Vec::new();
     let mut last_key = None;
+    let mut history_index = None;
     for (att, proof) in &months {
-        let (key, words, pin) = resolve_key(given_key, att, store.as_ref())?;
-        let verified_key = key;
+        let pinned = store
+            .as_ref()
+            .and_then(|s| s.pinned(&att.exchange))
+            .cloned();
+        let other = other_name(
+            store.as_ref(),
+            &[given_key, Some(att.public_key)],
+            &att.exchange,
+        );
+        let choice = choose_key(
+            given_key,
+            att,
+            pinned.as_ref(),
+            store.is_some(),
+            other.as_deref(),
+            history.as_ref(),
+        )?;
+        let key = verifying_key(&choice.key)?;
         att.verify_signature(&key)?;
-        rep.ok(customer::signature_line(att, &words));
+        rep.ok(customer::signature_line(att, &choice.words));
         rep.ok(customer::fingerprint_line(att));
         let inc = verify_proof(att, proof, user_id)?;
         rep.ok(customer::inclusion_line(att, &inc));
+        if let Some(why) = future_snapshot(att, now) {
+            problems.push(why);
+        }
+        match check_genesis(
+            att.history.genesis,
+            given_genesis,
+            pinned.as_ref().map(|p| p.genesis).unwrap_or_default(),
+            store.is_some(),
+        ) {
+            Ok(w) => rep.ok(w),
+            Err(f) => problems.push(f),
+        }
+        let digest = att.digest();
         if let Some(s) = store.as_mut() {
-            if let Some(how) = pin {
-                s.pin(&att.exchange, &att.public_key, how);
+            let seen = s.seen(&att.exchange).to_vec();
+            if let Some(earlier) = seen
+                .iter()
+                .find(|x| x.period == att.period && x.digest != digest.0)
+            {
+                let evidence = match s.write_evidence(&earlier.digest, att, &a.store.evidence(s)) {
+                    Ok(paths) => format!(
+                        "Evidence: {}",
+                        paths
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Err(e) => format!(
+                        "The evidence could not be written ({}); keep both files yourself",
+                        e.message()
+                    ),
+                };
+                problems.push(format!(
+                    "EQUIVOCATION: you verified another attestation for {} before ({}); two signed attestations for one \
+                     period prove the exchange shows different customers different books. {evidence}",
+                    att.period,
+                    por_verifier::Hash(earlier.digest)
+                ));
             }
-            if let Some(anchor) = &att.history.anchor {
-                if let Err(why) = s.pin_anchor(&att.exchange, anchor) {
-                    problems.push(why);
-                }
-            }
-            let seen_before: Vec<(String, String)> = s
-                .seen(&att.exchange)
-                .into_iter()
-                .map(|x| (x.period, x.digest))
-                .collect();
-            // The attestation signs the digest of the one before it: if you verified the previous
-            // month, it must be that one.
-            if let Some(prev) = por_verifier::time::previous_period(&att.period) {
-                if let Some((_, d)) = seen_before.iter().find(|(p, _)| *p == prev) {
-                    let links = att.history.previous.map(|h| h.to_hex());
-                    if links.as_deref() != Some(d.as_str()) {
-                        problems.push(format!(
-                            "EQUIVOCATION: this attestation follows {} for {prev}, but you verified {d} for {prev}: \
-                             the exchange keeps two books",
-                            links.as_deref().unwrap_or("no attestation")
+            problems.extend(check_links(&seen, att));
+            if let Some(h) = &history {
+                let pairs: Vec<(String, por_verifier::Hash)> = seen
+                    .iter()
+                    .map(|x| (x.period.clone(), por_verifier::Hash(x.digest)))
+                    .collect();
+                match check_for_customer(h, att, &pairs) {
+                    Ok(i) => {
+                        history_index = Some(i);
+                        rep.ok(format!(
+                            "history: lists this attestation where its signed log says, and every attestation of {} you \
+                             verified before ({})",
+                            att.exchange,
+                            pairs.len()
                         ));
                     }
+                    Err(bad) => problems.extend(bad),
                 }
             }
-            if let Some(h) = &history {
-                let bad = por_verifier::history::check_for_customer(h, att, &seen_before);
-                if bad.is_empty() {
-                    rep.ok(format!(
-                        "history: lists this attestation where its signed log says, and every attestation of {} you \
-                         verified before ({})",
-                        att.exchange,
-                        seen_before.len()
-                    ));
-                }
-                problems.extend(bad);
+            if let Some(how) = choice.pin {
+                s.pin(&att.exchange, &att.public_key, how);
             }
-            match s.see(att, &a.store.evidence(s))? {
-                Seeing::New => rep.ok(format!("{}: remembered in your store ({})", att.period, s.dir().display())),
-                Seeing::Again => rep.ok(format!("{}: the same attestation you verified before", att.period)),
-                Seeing::Equivocation { earlier, evidence } => problems.push(format!(
-                    "EQUIVOCATION: you verified another attestation for {} before ({earlier}); two signed attestations \
-                     for one period prove the exchange shows different customers different books. Evidence: {}",
-                    att.period,
-                    evidence.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-                )),
+            for r in choice.rotations.clone() {
+                s.record_rotation(&att.exchange, r);
             }
+            s.pin_genesis(&att.exchange, att.history.genesis);
+            s.record_seen(att);
         } else if let Some(h) = &history {
-            problems.extend(por_verifier::history::check_for_customer(h, att, &[]));
+            match check_for_customer(h, att, &[]) {
+                Ok(i) => history_index = Some(i),
+                Err(bad) => problems.extend(bad),
+            }
         }
         by_month.push((att.period.clone(), inc.balances.clone()));
         last_key = Some(key);
         // Months are checked in the order given: a handover in a later month is from this key.
         if store.is_none() {
-            given_key = Some(verified_key);
+            given_key = Some(choice.key);
         }
     }
-    if let Some(s) = &store {
-        s.save()?;
-    }
     let (att, _) = &months[months.len() - 1];
+    // The month's anchors, with the customer's own Bitcoin node: as `history` follows them.
+    let mut required: Vec<(usize, Option<i64>)> = Vec::new();
+    if let (Some(_), Some(i)) = (&history, history_index) {
+        required.push((i, por_verifier::time::unix_seconds(&att.snapshot_time)));
+    }
+    if let (Some(stmt), true) = (&stmt, problems.is_empty()) {
+        let d = por_verifier::Hash(por_verifier::encode::digest(&stmt.signing_message()));
+        match &history {
+            Some(h) => match check_statement(h, &att.period, &d, stmt.sequence) {
+                Ok(j) => {
+                    rep.ok(format!(
+                        "reserves statement #{}: the latest the history lists for {} (entry {j})",
+                        stmt.sequence, att.period
+                    ));
+                    required.push((j, None));
+                }
+                Err(f) => problems.push(f),
+            },
+            None => rep.section(
+                "Reserves statement:",
+                vec![format!(
+                    "statement #{} was checked; the exchange may have published a later one for {}: give its history \
+                     (--history history.json) to check that this is the latest",
+                    stmt.sequence, att.period
+                )],
+            ),
+        }
+    }
+    if let (Some(h), false) = (&history, required.is_empty()) {
+        match anchor_node(&opts.nodes)? {
+            None => rep.section(
+                "Anchors:",
+                vec!["not checked on chain: with your Bitcoin node (--node bitcoin=URL), this run also checks that the \
+                      month is anchored in time, so that every customer is shown this one history"
+                    .into()],
+            ),
+            Some(node) => {
+                let chains = follow_chains(&node, h)?;
+                let r = check_anchors(h, &chains, &required, &a.identity.policy());
+                for p in r.passed {
+                    rep.ok(p);
+                }
+                problems.extend(r.failures);
+                pending.extend(r.pending);
+            }
+        }
+    }
     let balances = &by_month[by_month.len() - 1].1;
     if months.len() > 1 {
         let mut lines = vec![format!(
@@ -744,6 +979,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
     );
     rep.set("inclusion", json!("verified"));
     rep.set("fingerprint", json!(fingerprint(&att.digest())));
+    rep.set("genesis", json!(att.history.genesis.map(|g| g.to_string())));
     rep.set("balances", amount_json(&att.assets, balances));
     rep.set(
         "months",
@@ -759,6 +995,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
         for p in &problems {
             rep.checks.push((false, p.clone()));
         }
+        settle_store(rep, store.as_mut(), true);
         rep.fail_word = Some("PROBLEM");
         return Err(Error::failed(format!(
             "{included}, BUT {}",
@@ -766,6 +1003,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
         )));
     }
     let Some(stmt) = stmt else {
+        settle_store(rep, store.as_mut(), false);
         rep.section(
             "Reserves:",
             vec![
@@ -776,6 +1014,13 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
             ],
         );
         rep.set("reserves", json!(null));
+        if !pending.is_empty() {
+            rep.section("Not checked yet:", pending.clone());
+            return Err(Error::unverified(format!(
+                "{included}, but {}",
+                pending.join("; ")
+            )));
+        }
         return Ok(customer::VERIFIED_NO_RESERVES.into());
     };
     let key = last_key.ok_or_else(|| Error::input("no attestation given"))?;
@@ -786,13 +1031,11 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
     }
     let v = evaluate(att, &stmt, &key, &opts)?;
     report_verdict(rep, &v);
+    settle_store(rep, store.as_mut(), v.outcome == Outcome::Fail);
+    if !pending.is_empty() {
+        rep.section("Not checked yet:", pending.clone());
+    }
     match v.outcome {
-        Outcome::Pass if v.offline => Ok(format!(
-            "VERIFIED: {included}. Reserves: {}. To check balances on chain, run again with your node for \
-             each chain (--node CHAIN=URL).",
-            v.summary()
-        )),
-        Outcome::Pass => Ok(format!("VERIFIED: {included}, and {}.", v.summary())),
         Outcome::Fail => {
             rep.fail_word = Some("PROBLEM");
             Err(Error::failed(format!(
@@ -800,6 +1043,16 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
                 v.summary()
             )))
         }
+        _ if !pending.is_empty() => Err(Error::unverified(format!(
+            "{included}, but not everything is settled: {}",
+            pending.join("; ")
+        ))),
+        Outcome::Pass if v.offline => Ok(format!(
+            "VERIFIED: {included}. Reserves: {}. To check balances on chain, run again with your node for \
+             each chain (--node CHAIN=URL).",
+            v.summary()
+        )),
+        Outcome::Pass => Ok(format!("VERIFIED: {included}, and {}.", v.summary())),
         Outcome::Unverified => Err(Error::unverified(format!(
             "{included}, but the reserves are not fully checked: {}",
             v.summary()
@@ -811,7 +1064,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
 fn cmd_history(
     rep: &mut Report,
     path: &Path,
-    key: Option<&str>,
+    identity: &IdentityArgs,
     docs_dir: Option<&Path>,
     allow_gaps: bool,
     compare: &[PathBuf],
@@ -820,100 +1073,8 @@ fn cmd_history(
     store_args: &StoreArgs,
 ) -> Result<String> {
     let h = History::read(path)?;
-    let mut store = store_args.open()?;
-    rep.title = format!("History of {} ({} entries)", h.exchange, h.entries.len());
-    rep.fail_word = Some("HISTORY FAILED");
-    rep.set("exchange", json!(h.exchange));
-    let key = match (key, store.as_ref().and_then(|s| s.pinned(&h.exchange))) {
-        (Some(k), _) => parse_public_key(k)?.to_bytes(),
-        (None, Some(p)) => parse_public_key(&p.key)?.to_bytes(),
-        (None, None) => {
-            return Err(Error::input(format!(
-                "no key is pinned for {:?}: give --exchange-key HEX",
-                h.exchange
-            )))
-        }
-    };
-    let dir = docs_dir
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
-    let docs = Documents::load(if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        &dir
-    });
-    let r = check_history(&h, &key, &docs, allow_gaps);
-    for p in &r.passed {
-        rep.ok(p.clone());
-    }
-    let mut failures = r.failures.clone();
-    let mut unchecked = r.unchecked.clone();
-    let fps: Vec<String> = h
-        .entries
-        .iter()
-        .filter(|e| e.kind == Kind::Attestation)
-        .map(|e| {
-            format!(
-                "{}  {}",
-                e.period,
-                fingerprint(
-                    &por_verifier::hash::Hash::from_hex(&e.digest)
-                        .unwrap_or(por_verifier::hash::Hash([0; 32]))
-                )
-            )
-        })
-        .collect();
-    rep.section(
-        "Attestation fingerprints (compare with the exchange's and mirrors'):",
-        fps,
-    );
-    for g in &r.gaps {
-        rep.section("Skipped months:", vec![g.clone()]);
-    }
-    for other in compare {
-        let o = History::read(other)?;
-        match h.first_divergence(&o) {
-            Some(i) => failures.push(format!(
-                "{} diverges from this history at entry {i} ({} {}): {} here, {} there",
-                other.display(),
-                h.entries[i].period,
-                format!("{:?}", h.entries[i].kind).to_lowercase(),
-                h.entries[i].digest,
-                o.entries[i].digest
-            )),
-            None => rep.ok(format!(
-                "{}: the same history ({} entries there, {} here; the shorter is a prefix of the longer)",
-                other.display(),
-                o.entries.len(),
-                h.entries.len()
-            )),
-        }
-    }
-    // The anchor chain: from the first attestation's outpoint, with the user's Bitcoin node.
-    let first = h
-        .entries
-        .iter()
-        .find(|e| e.kind == Kind::Attestation)
-        .and_then(|e| por_verifier::hash::Hash::from_hex(&e.digest))
-        .and_then(|d| docs.attestations.get(&d));
-    let genesis = first.and_then(|a| a.history.anchor.clone());
-    let mut anchored = false;
-    // Every attestation this customer verified before must be in the history they are shown:
-    // a separate history (even one anchored on a chain of its own) leaves them out.
-    if let Some(s) = store.as_ref() {
-        for seen in s.seen(&h.exchange) {
-            let listed = h
-                .entries
-                .iter()
-                .any(|e| e.kind == Kind::Attestation && e.digest == seen.digest);
-            if !listed {
-                failures.push(format!(
-                    "EQUIVOCATION: this history does not list the attestation for {} you verified before ({})",
-                    seen.period, seen.digest
-                ));
-            }
-        }
-    }
+    let given = identity.key()?;
+    let given_genesis = identity.genesis()?;
     let mut node_urls: Vec<(Chain, String)> = Vec::new();
     for n in nodes {
         let (c, u) = n
@@ -927,55 +1088,202 @@ fn cmd_history(
             u.to_string(),
         ));
     }
-    let btc = node_urls.iter().find_map(|(c, u)| match c {
-        Chain::Bitcoin(n) => Some((*n, u.clone())),
-        Chain::Evm(_) => None,
+    let others = compare
+        .iter()
+        .map(|o| History::read(o).map(|h| (o, h)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut store = store_args.open()?;
+    rep.title = format!("History of {} ({} entries)", h.exchange, h.entries.len());
+    rep.fail_word = Some("HISTORY FAILED");
+    rep.set("exchange", json!(h.exchange));
+    let pinned = store.as_ref().and_then(|s| s.pinned(&h.exchange)).cloned();
+    let trusted = match (given, &pinned) {
+        (Some(k), _) => k,
+        (None, Some(p)) => p.key,
+        (None, None) => {
+            return Err(Error::input(format!(
+                "no key is pinned for {:?}: give --exchange-key HEX",
+                h.exchange
+            )))
+        }
+    };
+    let mut failures = Vec::new();
+    if let Some(other) = other_name(store.as_ref(), &[Some(trusted)], &h.exchange) {
+        failures.push(format!(
+            "the key you trust is pinned for the exchange {other:?}, but this history calls the exchange {:?}: one \
+             key, one name",
+            h.exchange
+        ));
+    }
+    let mut trust = Trust {
+        keys: vec![trusted],
+        manual: Vec::new(),
+    };
+    if let Some(p) = &pinned {
+        trust.keys.extend(p.keys.iter().copied());
+        trust.manual = p.manual_keys.clone();
+    }
+    let dir = docs_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
+    let docs = Documents::load(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &dir
     });
-    match (&genesis, btc) {
-        (None, _) if first.is_none() => unchecked.push(
-            "the first attestation is not published beside the history, so its anchor outpoint is unknown and \
-             the anchor chain was not checked"
-                .into(),
-        ),
+    let r = check_history(&h, &trust, &docs, allow_gaps, now_secs());
+    for p in &r.passed {
+        rep.ok(p.clone());
+    }
+    failures.extend(r.failures.clone());
+    let mut unchecked = r.unchecked.clone();
+    match check_genesis(
+        h.genesis,
+        given_genesis,
+        pinned.as_ref().map(|p| p.genesis).unwrap_or_default(),
+        store.is_some(),
+    ) {
+        Ok(w) => rep.ok(w),
+        Err(f) => failures.push(f),
+    }
+    // Handovers the store followed before must be the ones this history lists.
+    if let Some(p) = &pinned {
+        for ho in r.handovers.iter().filter(|x| x.signed) {
+            if let Some(k) = p
+                .rotations
+                .iter()
+                .find(|k| k.old_key == ho.old_key && k.new_key != ho.new_key)
+            {
+                failures.push(format!(
+                    "EQUIVOCATION: key {} handed the exchange to {} for {} (as you followed before), but this history \
+                     hands it to {} for {}",
+                    hex::encode(ho.old_key),
+                    hex::encode(k.new_key),
+                    k.period,
+                    hex::encode(ho.new_key),
+                    ho.period
+                ));
+            }
+        }
+    }
+    let fps: Vec<String> = h
+        .entries
+        .iter()
+        .filter(|e| e.kind == Kind::Attestation)
+        .map(|e| {
+            format!(
+                "{}  {}  signed by {}",
+                e.period,
+                fingerprint(&e.digest),
+                hex::encode(e.public_key)
+            )
+        })
+        .collect();
+    rep.section(
+        "Attestation fingerprints (compare with the exchange's and mirrors'):",
+        fps,
+    );
+    rep.set("genesis", json!(h.genesis.map(|g| g.to_string())));
+    for g in &r.gaps {
+        rep.section("Skipped months:", vec![g.clone()]);
+    }
+    for (other, o) in &others {
+        match h.first_divergence(o) {
+            Some(i) => failures.push(format!(
+                "{} diverges from this history at entry {i} ({} {}): {} signed by {} here, {} signed by {} there",
+                other.display(),
+                h.entries[i].period,
+                format!("{:?}", h.entries[i].kind).to_lowercase(),
+                h.entries[i].digest,
+                hex::encode(h.entries[i].public_key),
+                o.entries[i].digest,
+                hex::encode(o.entries[i].public_key)
+            )),
+            None if o.genesis != h.genesis => failures.push(format!(
+                "{} starts at another genesis ({}) than this history ({}): another history",
+                other.display(),
+                o.genesis.map_or("none".into(), |g| g.to_string()),
+                h.genesis.map_or("none".into(), |g| g.to_string())
+            )),
+            None => rep.ok(format!(
+                "{}: the same history ({} entries there, {} here; the shorter is a prefix of the longer)",
+                other.display(),
+                o.entries.len(),
+                h.entries.len()
+            )),
+        }
+    }
+    // Every attestation this customer verified before must be in the history they are shown:
+    // a separate history (even one anchored on a chain of its own) leaves them out.
+    if let Some(s) = store.as_ref() {
+        for seen in s.seen(&h.exchange) {
+            let listed = h
+                .entries
+                .iter()
+                .any(|e| e.kind == Kind::Attestation && e.digest.0 == seen.digest);
+            if !listed {
+                failures.push(format!(
+                    "EQUIVOCATION: this history does not list the attestation for {} you verified before ({})",
+                    seen.period,
+                    por_verifier::Hash(seen.digest)
+                ));
+            }
+        }
+    }
+    let required: Vec<(usize, Option<i64>)> = h
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == Kind::Attestation)
+        .map(|(i, _)| (i, r.snapshot_times.get(&i).copied()))
+        .collect();
+    match (h.genesis, anchor_node(node_urls.iter().map(|(c, u)| (c, u)))?) {
         (None, _) => unchecked.push(
-            "the first attestation names no anchor outpoint: nothing on chain ties every customer to this one \
-             history"
+            "the history names no genesis (its attestations sign none): nothing on chain ties every customer to this \
+             one history"
                 .into(),
         ),
         (Some(g), None) => unchecked.push(format!(
             "the anchor chain from {g} was not checked: give your Bitcoin node (--bitcoin-rpc URL or --node CHAIN=URL)"
         )),
-        (Some(g), Some((net, url))) => {
-            let outpoint: bitcoin::OutPoint = g
-                .parse()
-                .map_err(|_| Error::failed(format!("the first attestation's anchor {g:?} is not TXID:VOUT")))?;
-            let node = por_verifier::chain::bitcoin::BitcoinNode::connect(
-                &url,
-                por_verifier::reserves::holding::network(net),
-            )?;
-            let (anchors, end) = node.follow_anchors(outpoint)?;
-            let (ok, bad, pending) = check_anchors(&h, &anchors, &end);
-            for o in ok {
+        (Some(_), Some(node)) => {
+            let chains = follow_chains(&node, &h)?;
+            let a = check_anchors(&h, &chains, &required, &identity.policy());
+            for o in a.passed {
                 rep.ok(o);
             }
-            failures.extend(bad);
-            unchecked.extend(pending);
-            anchored = true;
-            rep.set("anchors", json!(anchors.len()));
+            failures.extend(a.failures);
+            unchecked.extend(a.pending);
+            rep.set("anchors", json!(chains.iter().map(|c| c.anchors.len()).sum::<usize>()));
         }
     }
-    // The first anchor is remembered only from a history that checked out on chain.
-    if let (Some(s), Some(g)) = (store.as_mut(), &genesis) {
-        if let Some(pinned) = s.pinned(&h.exchange).and_then(|p| p.anchor.clone()) {
-            if &pinned != g {
-                failures.push(format!(
-                    "the first anchor of {} was {pinned} when you first saw it, this history starts at {g}: another history",
-                    h.exchange
-                ));
+    // What a later run must agree with: the key, the genesis, every attestation verified.
+    if let Some(s) = store.as_mut() {
+        if let Some(last) = r.last_key {
+            if pinned.is_none() {
+                s.pin(&h.exchange, &trusted, por_verifier::identity::HOW_FIRST_USE);
             }
-        } else if anchored && failures.is_empty() && unchecked.is_empty() {
-            let _ = s.pin_anchor(&h.exchange, g);
-            s.save()?;
+            for ho in &r.handovers {
+                if ho.signed {
+                    s.record_rotation(
+                        &h.exchange,
+                        por_verifier::store::RotationSeen {
+                            old_key: ho.old_key,
+                            new_key: ho.new_key,
+                            period: ho.period.clone(),
+                        },
+                    );
+                }
+            }
+            if last != trusted && r.handovers.iter().any(|x| x.new_key == last) {
+                s.pin(&h.exchange, &last, por_verifier::identity::HOW_ROTATION);
+            }
+            s.pin_genesis(&h.exchange, h.genesis);
+            for e in h.entries.iter().filter(|e| e.kind == Kind::Attestation) {
+                if let Some(a) = docs.attestations.get(&e.digest) {
+                    s.record_seen(a);
+                }
+            }
         }
     }
     for f in &failures {
@@ -983,6 +1291,7 @@ fn cmd_history(
     }
     rep.set("failures", json!(failures));
     rep.set("unchecked", json!(unchecked));
+    settle_store(rep, store.as_mut(), !failures.is_empty());
     if !failures.is_empty() {
         return Err(Error::failed(format!(
             "{} problem(s) in the history (listed above)",
@@ -997,8 +1306,10 @@ fn cmd_history(
         )));
     }
     Ok(format!(
-        "HISTORY VERIFIED: {} entries, every month signed and linked, the log consistent, and anchored on chain.",
-        h.entries.len()
+        "HISTORY VERIFIED: {} entries, every month signed and linked, the log consistent, and anchored on chain in \
+         time from genesis {}.",
+        h.entries.len(),
+        h.genesis.map_or("none".into(), |g| g.to_string())
     ))
 }
 
@@ -1010,18 +1321,20 @@ fn cmd_pin(
     store_args: &StoreArgs,
 ) -> Result<String> {
     let new = parse_public_key(key)?;
+    por_verifier::text::validate_exchange(exchange).map_err(|e| e.context("--exchange"))?;
     let mut store = store_args
         .open()?
         .ok_or_else(|| Error::input("pin needs a store (not --no-store)"))?;
     rep.title = format!("Re-pinning the key of {exchange:?}");
     let old = store
         .pinned(exchange)
-        .map(|p| (p.key.clone(), p.pinned_at.clone()));
+        .map(|p| (hex::encode(p.key), p.pinned_at.clone()));
     let warning = format!(
         "WARNING: this replaces the key you trust for {exchange:?}.\n  pinned now: {}\n  new key:    {}\n  \
          Do this only if the exchange announced the new key through a channel you trust AND its old key is lost or \
          stolen (otherwise the old key signs a handover and no re-pin is needed). A thief with the exchange's website \
-         could announce a key of their own.",
+         could announce a key of their own. The history's change to the new key is then accepted at the first \
+         attestation the new key signed, and nowhere else.",
         old.as_ref().map_or("(none)".to_string(), |(k, t)| format!("{k} (since {t})")),
         hex::encode(new.to_bytes())
     );
@@ -1031,8 +1344,8 @@ fn cmd_pin(
             "nothing changed: add --confirm to replace the pinned key",
         ));
     }
-    store.pin(exchange, &new.to_bytes(), "re-pinned by the user");
-    store.save()?;
+    store.pin(exchange, &new.to_bytes(), HOW_MANUAL);
+    store.commit()?;
     Ok(format!(
         "PINNED: {exchange:?} is now trusted with key {}.",
         hex::encode(new.to_bytes())

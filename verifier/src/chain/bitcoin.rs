@@ -242,25 +242,50 @@ impl BitcoinNode {
     }
 }
 
-use crate::history::{AnchorEnd, AnchorSeen};
+use crate::history::{AnchorEnd, AnchorSeen, ChainFollowed};
+use crate::outpoint::Outpoint;
 
-/// The most anchors followed (a century of monthly anchors, and then some).
+/// The most anchors followed on one chain (a century of monthly anchors, and then some).
 const MAX_ANCHORS: usize = 10_000;
 
 impl BitcoinNode {
-    /// Follows the chain of anchor transactions from `genesis`: each spends output 0 of the one
-    /// before (the first spends `genesis`) and carries one `OP_RETURN` output. Only confirmed
-    /// spends in the main chain count.
-    pub fn follow_anchors(
-        &self,
-        genesis: bitcoin::OutPoint,
-    ) -> Result<(Vec<AnchorSeen>, AnchorEnd)> {
+    /// A block's height, confirmations and median time past; `None` when the block is not in
+    /// the main chain (reorged out).
+    fn block_place(&self, blockhash: &str) -> Result<Option<(u64, u64, i64)>> {
+        let h = self.rpc.must("getblockheader", json!([blockhash, true]))?;
+        let confirmations = h.get("confirmations").and_then(Value::as_i64).unwrap_or(-1);
+        if confirmations < 1 {
+            return Ok(None);
+        }
+        let (Some(height), Some(mtp)) = (
+            h.get("height").and_then(Value::as_u64),
+            h.get("mediantime").and_then(Value::as_i64),
+        ) else {
+            return Err(Error::input(format!(
+                "bitcoin node at {}: getblockheader {blockhash} gave no height or mediantime",
+                self.rpc.shown()
+            )));
+        };
+        Ok(Some((height, confirmations as u64, mtp)))
+    }
+
+    /// Follows the chain of anchor transactions from `start`: each spends output 0 of the one
+    /// before (the first spends `start`) and carries one `OP_RETURN` commitment. Only confirmed
+    /// spends in the main chain count. A confirmed spend that commits nothing ends the chain
+    /// (broken there): what follows it is no anchor.
+    pub fn follow_anchors(&self, start: Outpoint) -> Result<ChainFollowed> {
         let mut out = Vec::new();
-        let mut at = genesis;
-        while out.len() < MAX_ANCHORS {
+        let mut at = (start.txid_hex(), start.vout());
+        let end = loop {
+            if out.len() >= MAX_ANCHORS {
+                return Err(Error::input(format!(
+                    "bitcoin node at {}: more than {MAX_ANCHORS} anchors from {start}",
+                    self.rpc.shown()
+                )));
+            }
             let spent = self.rpc.must(
                 "gettxspendingprevout",
-                json!([[{"txid": at.txid.to_string(), "vout": at.vout}]]),
+                json!([[{"txid": at.0, "vout": at.1}]]),
             )?;
             let Some(spender) = spent
                 .get(0)
@@ -268,15 +293,15 @@ impl BitcoinNode {
                 .and_then(Value::as_str)
                 .map(String::from)
             else {
-                return Ok((out, AnchorEnd::Unspent));
+                break AnchorEnd::Unspent;
             };
             let tx = self.rpc.must("getrawtransaction", json!([spender, true]))?;
-            let height = match tx.get("blockhash").and_then(Value::as_str) {
-                Some(bh) => self.block_height(bh)?,
+            let place = match tx.get("blockhash").and_then(Value::as_str) {
+                Some(bh) => self.block_place(bh)?,
                 None => None,
             };
-            let Some(height) = height else {
-                return Ok((out, AnchorEnd::Pending(spender)));
+            let Some((height, confirmations, median_time)) = place else {
+                break AnchorEnd::Pending(spender);
             };
             let decoded = decode_tx(&tx, &spender)?;
             let returns: Vec<&bitcoin::TxOut> = decoded
@@ -297,21 +322,27 @@ impl BitcoinNode {
             out.push(AnchorSeen {
                 txid: spender.clone(),
                 height,
+                confirmations,
+                median_time,
                 commitment,
             });
+            if commitment.is_none() {
+                break AnchorEnd::Broken(spender);
+            }
             if decoded
                 .output
                 .first()
                 .is_none_or(|o| o.script_pubkey.is_op_return())
             {
-                // No output 0 to continue from: the chain ends (and the check says so).
-                return Ok((out, AnchorEnd::Unspent));
+                // No output 0 to continue from: the chain ends.
+                break AnchorEnd::Unspent;
             }
-            at = bitcoin::OutPoint {
-                txid: decoded.compute_txid(),
-                vout: 0,
-            };
-        }
-        Ok((out, AnchorEnd::Unspent))
+            at = (decoded.compute_txid().to_string(), 0);
+        };
+        Ok(ChainFollowed {
+            start,
+            anchors: out,
+            end,
+        })
     }
 }
