@@ -1476,4 +1476,134 @@ mod tests {
         assert_eq!(parse_anchor_payload(&p), Some((7, Hash([5; 32]))));
         assert_eq!(parse_anchor_payload(&p[..43]), None);
     }
+
+    fn anchored(
+        h: &History,
+        size: u64,
+        height: u64,
+        confirmations: u64,
+        median_time: i64,
+    ) -> AnchorSeen {
+        AnchorSeen {
+            txid: format!("tx{height}"),
+            height,
+            confirmations,
+            median_time,
+            commitment: Some((size, h.root_at(size as usize))),
+        }
+    }
+
+    fn chain(anchors: Vec<AnchorSeen>, end: AnchorEnd) -> ChainFollowed {
+        ChainFollowed {
+            start: Outpoint::parse(&format!("{}:0", "11".repeat(32))).unwrap(),
+            anchors,
+            end,
+        }
+    }
+
+    #[test]
+    fn anchors_count_only_deep_and_in_time() {
+        let mut h = History::new("Ex", None);
+        h.append(Kind::Attestation, "2026-10", &Hash([1; 32]), &[9; 32]);
+        h.append(Kind::Reserves, "2026-10", &Hash([2; 32]), &[9; 32]);
+        let p = AnchorPolicy::default();
+        let snap = 1_000_000;
+        let req = [(0, Some(snap))];
+        let ok = check_anchors(
+            &h,
+            &[chain(
+                vec![anchored(&h, 1, 10, 6, snap + 86_400)],
+                AnchorEnd::Unspent,
+            )],
+            &req,
+            &p,
+        );
+        assert!(ok.failures.is_empty() && ok.pending.is_empty(), "{ok:?}");
+        assert_eq!(ok.settled_size, 1);
+        let shallow = check_anchors(
+            &h,
+            &[chain(
+                vec![anchored(&h, 1, 10, 5, snap)],
+                AnchorEnd::Unspent,
+            )],
+            &req,
+            &p,
+        );
+        assert!(
+            shallow.failures.is_empty() && shallow.pending.len() == 1,
+            "{shallow:?}"
+        );
+        let late = check_anchors(
+            &h,
+            &[chain(
+                vec![anchored(&h, 1, 10, 6, snap + 15 * 86_400)],
+                AnchorEnd::Unspent,
+            )],
+            &req,
+            &p,
+        );
+        assert!(late.failures[0].contains("too late"), "{late:?}");
+        // Another root at an anchored size is another history.
+        let mut fork = anchored(&h, 1, 10, 6, snap);
+        fork.commitment = Some((1, Hash([7; 32])));
+        let forked = check_anchors(&h, &[chain(vec![fork], AnchorEnd::Unspent)], &req, &p);
+        assert!(
+            forked.failures.iter().any(|f| f.starts_with("FORK")),
+            "{forked:?}"
+        );
+        // A statement no anchor commits yet is pending, not a failure; the month is anchored.
+        let stmt = check_anchors(
+            &h,
+            &[chain(
+                vec![anchored(&h, 1, 10, 6, snap)],
+                AnchorEnd::Unspent,
+            )],
+            &[(0, Some(snap)), (1, None)],
+            &p,
+        );
+        assert!(
+            stmt.failures.is_empty() && stmt.pending.len() == 1,
+            "{stmt:?}"
+        );
+        // A broken chain fails unless a later start follows it.
+        let mut broken = anchored(&h, 1, 11, 6, snap);
+        broken.commitment = None;
+        let first = chain(
+            vec![anchored(&h, 1, 10, 6, snap), broken],
+            AnchorEnd::Broken("tx11".into()),
+        );
+        let alone = check_anchors(&h, std::slice::from_ref(&first), &req, &p);
+        assert!(
+            alone.failures.iter().any(|f| f.contains("is broken")),
+            "{alone:?}"
+        );
+        let restarted = check_anchors(
+            &h,
+            &[
+                first,
+                chain(vec![anchored(&h, 2, 12, 6, snap)], AnchorEnd::Unspent),
+            ],
+            &req,
+            &p,
+        );
+        assert!(restarted.failures.is_empty(), "{restarted:?}");
+        assert_eq!(restarted.settled_size, 2);
+    }
+
+    #[test]
+    fn the_latest_listed_statement_is_the_one() {
+        let mut h = History::new("Ex", None);
+        h.append(Kind::Attestation, "2026-10", &Hash([1; 32]), &[9; 32]);
+        h.append(Kind::Reserves, "2026-10", &Hash([2; 32]), &[9; 32])
+            .sequence = Some(1);
+        h.append(Kind::Reserves, "2026-10", &Hash([3; 32]), &[9; 32])
+            .sequence = Some(2);
+        assert_eq!(check_statement(&h, "2026-10", &Hash([3; 32]), 2), Ok(2));
+        assert!(check_statement(&h, "2026-10", &Hash([2; 32]), 1)
+            .unwrap_err()
+            .contains("superseded"));
+        assert!(check_statement(&h, "2026-10", &Hash([4; 32]), 7)
+            .unwrap_err()
+            .contains("not in the published history"));
+    }
 }

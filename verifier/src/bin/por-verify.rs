@@ -1252,6 +1252,21 @@ fn cmd_history(
             for o in a.passed {
                 rep.ok(o);
             }
+            rep.section(
+                "Anchor chains followed (compare their starts with the exchange's page and mirrors):",
+                chains
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        format!(
+                            "{} {}: {} anchor(s)",
+                            if i == 0 { "genesis" } else { "restart" },
+                            c.start,
+                            c.anchors.iter().filter(|x| x.commitment.is_some()).count()
+                        )
+                    })
+                    .collect(),
+            );
             failures.extend(a.failures);
             unchecked.extend(a.pending);
             rep.set("anchors", json!(chains.iter().map(|c| c.anchors.len()).sum::<usize>()));
