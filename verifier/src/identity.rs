@@ -239,6 +239,83 @@ fn handover_path(
     Ok((key == att.public_key && !path.is_empty()).then_some(path))
 }
 
+/// Who signed an attestation, as every command decides it: the key chosen ([`choose_key`]) with
+/// its signature checked, and the genesis and clock checks, whose failures the caller records
+/// (the run goes on to report the customer's inclusion).
+#[derive(Debug)]
+pub struct Identified {
+    /// The key choice (what to pin and remember once the run commits).
+    pub choice: KeyChoice,
+    /// The verifying key, its signature over the attestation checked.
+    pub key: ed25519_dalek::VerifyingKey,
+    /// Words for the report on the genesis, when it matches.
+    pub genesis: Option<String>,
+    /// Failures: FORK of the genesis, a snapshot time ahead of the clock.
+    pub failures: Vec<String>,
+}
+
+/// The one resolver of `proof`, `reserves` and `history`'s customers: the exchange's identity
+/// for `att` against what was given (`--exchange-key`, `--genesis`), the store and the history.
+/// Errors (exit 1 or 2) stop the command before any other check of `att`.
+pub fn identify(
+    att: &Attestation,
+    given_key: Option<[u8; 32]>,
+    given_genesis: Option<Outpoint>,
+    store: Option<&crate::store::Store>,
+    history: Option<&History>,
+    now: i64,
+) -> Result<Identified> {
+    let pinned = store.and_then(|s| s.pinned(&att.exchange));
+    let other = store.and_then(|s| {
+        [given_key, Some(att.public_key)]
+            .iter()
+            .flatten()
+            .find_map(|k| s.other_name_of(k, &att.exchange))
+    });
+    let choice = choose_key(given_key, att, pinned, store.is_some(), other, history)?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&choice.key).map_err(|_| {
+        Error::failed(format!(
+            "the key {} is not a valid ed25519 key",
+            hx(&choice.key)
+        ))
+    })?;
+    att.verify_signature(&key)?;
+    let mut failures = Vec::new();
+    if let Some(why) = crate::history::future_snapshot(att, now) {
+        failures.push(why);
+    }
+    let genesis = match check_genesis(
+        att.history.genesis,
+        given_genesis,
+        pinned.map(|p| p.genesis).unwrap_or_default(),
+        store.is_some(),
+    ) {
+        Ok(w) => Some(w),
+        Err(f) => {
+            failures.push(f);
+            None
+        }
+    };
+    Ok(Identified {
+        choice,
+        key,
+        genesis,
+        failures,
+    })
+}
+
+/// Stages in the store what a verified attestation establishes: the pin (first use or a
+/// handover), the handovers followed, the genesis; written only if the run commits.
+pub fn stage(store: &mut crate::store::Store, att: &Attestation, choice: &KeyChoice) {
+    if let Some(how) = choice.pin {
+        store.pin(&att.exchange, &att.public_key, how);
+    }
+    for r in &choice.rotations {
+        store.record_rotation(&att.exchange, r.clone());
+    }
+    store.pin_genesis(&att.exchange, att.history.genesis);
+}
+
 /// Checks the genesis an attestation signs against the one given and the one pinned. Returns
 /// words for the report, or the FORK (exit 1).
 pub fn check_genesis(

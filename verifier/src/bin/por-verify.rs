@@ -9,10 +9,10 @@ use por_verifier::custody::Threshold;
 use por_verifier::customer;
 use por_verifier::error::{read_file, Error, Result};
 use por_verifier::history::{
-    check_anchors, check_for_customer, check_history, check_statement, fingerprint,
-    future_snapshot, AnchorPolicy, ChainFollowed, Documents, History, Kind, Trust,
+    check_anchors, check_for_customer, check_history, check_statement, fingerprint, AnchorPolicy,
+    ChainFollowed, Documents, History, Kind, Trust,
 };
-use por_verifier::identity::{check_genesis, check_links, choose_key, HOW_MANUAL};
+use por_verifier::identity::{check_genesis, check_links, identify, stage, HOW_MANUAL};
 use por_verifier::outpoint::Outpoint;
 use por_verifier::proof::{verify_proof, Proof};
 use por_verifier::registry::Registry;
@@ -565,15 +565,6 @@ fn other_name(store: Option<&Store>, keys: &[Option<[u8; 32]>], exchange: &str) 
         .map(String::from)
 }
 
-fn verifying_key(k: &[u8; 32]) -> Result<ed25519_dalek::VerifyingKey> {
-    ed25519_dalek::VerifyingKey::from_bytes(k).map_err(|_| {
-        Error::failed(format!(
-            "the key {} is not a valid ed25519 key",
-            hex::encode(k)
-        ))
-    })
-}
-
 #[allow(clippy::too_many_arguments)]
 fn cmd_reserves(
     rep: &mut Report,
@@ -599,43 +590,24 @@ fn cmd_reserves(
     rep.set("exchange", json!(att.exchange));
     rep.set("period", json!(att.period));
     rep.set("statement", json!(stmt.sequence));
-    let pinned = store
-        .as_ref()
-        .and_then(|s| s.pinned(&att.exchange))
-        .cloned();
-    let other = other_name(
-        store.as_ref(),
-        &[given, Some(att.public_key)],
-        &att.exchange,
-    );
-    let choice = choose_key(
-        given,
+    let id = identify(
         &att,
-        pinned.as_ref(),
-        store.is_some(),
-        other.as_deref(),
+        given,
+        given_genesis,
+        store.as_ref(),
         history.as_ref(),
+        now_secs(),
     )?;
-    let key = verifying_key(&choice.key)?;
-    att.verify_signature(&key)?;
     rep.ok(format!(
         "attestation signature: valid ed25519 signature by {} ({})",
         hex::encode(att.public_key),
-        choice.words
+        id.choice.words
     ));
-    let mut problems = Vec::new();
+    let key = id.key;
+    let mut problems = id.failures.clone();
     let mut pending = Vec::new();
-    if let Some(why) = future_snapshot(&att, now_secs()) {
-        problems.push(why);
-    }
-    match check_genesis(
-        att.history.genesis,
-        given_genesis,
-        pinned.as_ref().map(|p| p.genesis).unwrap_or_default(),
-        store.is_some(),
-    ) {
-        Ok(w) => rep.ok(w),
-        Err(f) => problems.push(f),
+    if let Some(w) = &id.genesis {
+        rep.ok(w.clone());
     }
     let stmt_digest = por_verifier::Hash(por_verifier::encode::digest(&stmt.signing_message()));
     statement_in_history(
@@ -650,13 +622,7 @@ fn cmd_reserves(
         &mut pending,
     )?;
     if let Some(s) = store.as_mut() {
-        if let Some(how) = choice.pin {
-            s.pin(&att.exchange, &att.public_key, how);
-        }
-        for r in choice.rotations {
-            s.record_rotation(&att.exchange, r);
-        }
-        s.pin_genesis(&att.exchange, att.history.genesis);
+        stage(s, &att, &id.choice);
     }
     let v = evaluate(&att, &stmt, &key, &opts)?;
     report_verdict(rep, &v);
@@ -793,41 +759,23 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
     let mut last_key = None;
     let mut history_index = None;
     for (att, proof) in &months {
-        let pinned = store
-            .as_ref()
-            .and_then(|s| s.pinned(&att.exchange))
-            .cloned();
-        let other = other_name(
-            store.as_ref(),
-            &[given_key, Some(att.public_key)],
-            &att.exchange,
-        );
-        let choice = choose_key(
-            given_key,
+        let id = identify(
             att,
-            pinned.as_ref(),
-            store.is_some(),
-            other.as_deref(),
+            given_key,
+            given_genesis,
+            store.as_ref(),
             history.as_ref(),
+            now,
         )?;
-        let key = verifying_key(&choice.key)?;
-        att.verify_signature(&key)?;
-        rep.ok(customer::signature_line(att, &choice.words));
+        let key = id.key;
+        rep.ok(customer::signature_line(att, &id.choice.words));
         rep.ok(customer::fingerprint_line(att));
         let inc = verify_proof(att, proof, user_id)?;
         rep.ok(customer::inclusion_line(att, &inc));
-        if let Some(why) = future_snapshot(att, now) {
-            problems.push(why);
+        if let Some(w) = &id.genesis {
+            rep.ok(w.clone());
         }
-        match check_genesis(
-            att.history.genesis,
-            given_genesis,
-            pinned.as_ref().map(|p| p.genesis).unwrap_or_default(),
-            store.is_some(),
-        ) {
-            Ok(w) => rep.ok(w),
-            Err(f) => problems.push(f),
-        }
+        problems.extend(id.failures.iter().cloned());
         let digest = att.digest();
         if let Some(s) = store.as_mut() {
             let seen = s.seen(&att.exchange).to_vec();
@@ -875,13 +823,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
                     Err(bad) => problems.extend(bad),
                 }
             }
-            if let Some(how) = choice.pin {
-                s.pin(&att.exchange, &att.public_key, how);
-            }
-            for r in choice.rotations.clone() {
-                s.record_rotation(&att.exchange, r);
-            }
-            s.pin_genesis(&att.exchange, att.history.genesis);
+            stage(s, att, &id.choice);
             s.record_seen(att);
         } else if let Some(h) = &history {
             match check_for_customer(h, att, &[]) {
@@ -893,7 +835,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
         last_key = Some(key);
         // Months are checked in the order given: a handover in a later month is from this key.
         if store.is_none() {
-            given_key = Some(choice.key);
+            given_key = Some(id.choice.key);
         }
     }
     let (att, _) = &months[months.len() - 1];
