@@ -571,13 +571,23 @@ impl History {
         out
     }
 
-    /// The latest reserves statement the log lists for `period`: its index and entry.
+    /// The latest reserves statement the log lists for `period`: its index and entry. A
+    /// statement's period is that of the attestation entry before it (what the statement cites,
+    /// and what the log's order fixes), never its entry's unsigned `period` label alone: a
+    /// relabelled later statement must not make an older one "the latest".
     pub fn latest_statement(&self, period: &str) -> Option<(usize, &HistoryEntry)> {
-        self.entries
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, e)| e.kind == Kind::Reserves && e.period == period)
+        let mut current: Option<&str> = None;
+        let mut latest = None;
+        for (i, e) in self.entries.iter().enumerate() {
+            match e.kind {
+                Kind::Attestation => current = Some(e.period.as_str()),
+                Kind::Reserves if current == Some(period) || e.period == period => {
+                    latest = Some((i, e))
+                }
+                Kind::Reserves => {}
+            }
+        }
+        latest
     }
 }
 
