@@ -556,15 +556,6 @@ fn settle_store(rep: &mut Report, store: Option<&mut Store>, failed: bool) {
     }
 }
 
-/// The key of another exchange name, among those an attestation involves.
-fn other_name(store: Option<&Store>, keys: &[Option<[u8; 32]>], exchange: &str) -> Option<String> {
-    let s = store?;
-    keys.iter()
-        .flatten()
-        .find_map(|k| s.other_name_of(k, exchange))
-        .map(String::from)
-}
-
 #[allow(clippy::too_many_arguments)]
 fn cmd_reserves(
     rep: &mut Report,
@@ -1050,7 +1041,10 @@ fn cmd_history(
         }
     };
     let mut failures = Vec::new();
-    if let Some(other) = other_name(store.as_ref(), &[Some(trusted)], &h.exchange) {
+    if let Some(other) = store
+        .as_ref()
+        .and_then(|s| s.other_name_of(&trusted, &h.exchange))
+    {
         failures.push(format!(
             "the key you trust is pinned for the exchange {other:?}, but this history calls the exchange {:?}: one \
              key, one name",
