@@ -43,8 +43,22 @@ pub enum Location {
 /// The name of the off-chain location.
 pub const OFF_CHAIN: &str = "off-chain";
 
-/// EVM chain ids of well-known test networks (Sepolia, Holesky, Hoodi, anvil/hardhat's default).
-const EVM_TEST_NETWORKS: &[u64] = &[11_155_111, 17_000, 560_048, 31_337];
+/// EVM test networks, vendored from a maintained chain list with its source and commit in the
+/// file's header: `chain id<TAB>name[<TAB>where it came from]`, sorted by id.
+const EVM_TEST_NETWORKS_TSV: &str = include_str!("../data/evm-test-networks.tsv");
+
+/// The name of an EVM test network the vendored list knows (Goerli, Sepolia, Holesky, Hoodi,
+/// BSC testnet, Amoy, the Sepolia chains of the rollups, local development chains, ...).
+pub fn evm_test_network(id: u64) -> Option<&'static str> {
+    EVM_TEST_NETWORKS_TSV
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let mut f = l.split('\t');
+            let this: u64 = f.next()?.trim().parse().ok()?;
+            (this == id).then(|| f.next().unwrap_or("").trim())
+        })
+}
 
 impl Chain {
     /// Parses a canonical chain name: `bitcoin`, `bitcoin-testnet`, `bitcoin-testnet4`,
@@ -80,12 +94,13 @@ impl Chain {
         Ok(c)
     }
 
-    /// Whether this is a test network: a Bitcoin network other than mainnet, or a well-known EVM
-    /// test chain id. Coins there have no value; they count only when the user asks.
+    /// Whether this is a test network: a Bitcoin network other than mainnet, or an EVM chain id
+    /// of the vendored list ([`evm_test_network`]). Coins there have no value; they count only
+    /// when the user's own registry names them, and then as TEST NETWORK.
     pub fn is_test_network(&self) -> bool {
         match self {
             Chain::Bitcoin(n) => *n != BitcoinNet::Main,
-            Chain::Evm(id) => EVM_TEST_NETWORKS.contains(id),
+            Chain::Evm(id) => evm_test_network(*id).is_some(),
         }
     }
 
@@ -179,6 +194,31 @@ mod tests {
         assert!(Chain::parse("bitcoin-regtest").unwrap().is_test_network());
         assert!(Chain::parse("ethereum-11155111").unwrap().is_test_network());
         assert!(!Chain::parse("ethereum-56").unwrap().is_test_network());
+        // The vendored list: the test networks, and no mainnet among them.
+        for id in [
+            5, 97, 17_000, 80_001, 80_002, 84_532, 421_614, 560_048, 11_155_111, 11_155_420, 31_337,
+        ] {
+            assert!(Chain::Evm(id).is_test_network(), "{id}");
+        }
+        for id in [
+            1, 10, 56, 100, 137, 250, 324, 8_453, 42_161, 42_220, 43_114, 59_144,
+        ] {
+            assert!(!Chain::Evm(id).is_test_network(), "{id}");
+        }
+        let ids: Vec<u64> = EVM_TEST_NETWORKS_TSV
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| {
+                l.split('\t')
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .parse()
+                    .expect("a chain id on every line")
+            })
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+        assert!(ids.len() >= 30, "{} test networks", ids.len());
     }
 
     #[test]

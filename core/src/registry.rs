@@ -23,10 +23,15 @@ use serde::Deserialize;
 pub enum Issuance {
     /// The chain's own coin (BTC on Bitcoin, ETH on Ethereum).
     Native,
-    /// A token issued by the asset's issuer (Tether's USDT on Ethereum).
+    /// A token issued by the asset's canonical issuer (Tether's USDT on Ethereum, Circle's USDC
+    /// on Base). Written `canonical` (or `token`, the first name) in registry files.
     Token,
-    /// A token an exchange issues against its own custody: never reserves of the underlying.
+    /// A token an exchange issues against its own custody (Binance-Peg tokens): never reserves
+    /// of the underlying.
     Pegged,
+    /// A token a bridge issues against the asset locked on another chain (USDC.e): it counts
+    /// only through the user's own registry, labelled BRIDGED, since it is as good as the bridge.
+    Bridged,
     /// A fiat currency, held off chain.
     Fiat,
 }
@@ -35,13 +40,29 @@ impl Issuance {
     fn parse(s: &str) -> Option<Issuance> {
         Some(match s {
             "native" => Issuance::Native,
-            "token" => Issuance::Token,
+            "canonical" | "token" => Issuance::Token,
             "pegged" => Issuance::Pegged,
+            "bridged" => Issuance::Bridged,
             "fiat" => Issuance::Fiat,
             _ => return None,
         })
     }
+
+    /// The name used in registry files and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Issuance::Native => "native",
+            Issuance::Token => "canonical",
+            Issuance::Pegged => "pegged",
+            Issuance::Bridged => "bridged",
+            Issuance::Fiat => "fiat",
+        }
+    }
 }
+
+/// Exchange-issued pegged tokens of BNB Smart Chain, vendored with their source and date in the
+/// file's header: `address, symbol, decimals, name[, underlying=SYMBOL]`, tab-separated.
+const BSC_PEGGED_TSV: &str = include_str!("../data/bsc-pegged-tokens.tsv");
 
 /// One registry entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +79,9 @@ pub struct RegistryEntry {
     pub issuance: Issuance,
     /// `None` for the built-in registry, else the user's file it came from.
     pub source: Option<String>,
+    /// Whether it came from a token list (`--token-list`), whose entries confirm less than a
+    /// registry file the user wrote ([`Registry::confirm`]).
+    pub from_token_list: bool,
 }
 
 /// How far a confirmed binding is trusted; shown beside every amount it backs.
@@ -69,6 +93,8 @@ pub enum Trust {
     UserSupplied(String),
     /// A test network the user's own file names: TEST NETWORK.
     TestNetwork(String),
+    /// A bridged token the user's own registry names: BRIDGED TOKEN.
+    Bridged(String),
     /// Fiat held off chain: confirmed as fiat, but no chain can prove it.
     OffChain,
 }
@@ -80,6 +106,7 @@ impl Trust {
             Trust::BuiltIn => "built-in registry".into(),
             Trust::UserSupplied(f) => format!("USER-SUPPLIED BINDING ({f})"),
             Trust::TestNetwork(f) => format!("TEST NETWORK ({f})"),
+            Trust::Bridged(f) => format!("BRIDGED TOKEN, as good as its bridge ({f})"),
             Trust::OffChain => "fiat, held off chain".into(),
         }
     }
@@ -123,30 +150,8 @@ const BUILT_IN: &[(&str, Option<&str>, &str, u8, Issuance)] = &[
         8,
         Issuance::Token,
     ),
+    // The pegged tokens of BNB Smart Chain come from BSC_PEGGED_TSV.
     ("ethereum-56", None, "BNB", 18, Issuance::Native),
-    // Binance-Peg BSC-USD and USD Coin: issued by an exchange against its own custody.
-    (
-        "ethereum-56",
-        Some("0x55d398326f99059ff775485246999027b3197955"),
-        "USDT",
-        18,
-        Issuance::Pegged,
-    ),
-    (
-        "ethereum-56",
-        Some("0x8ac76a51cc950d9822d68b83fe1ad97b32cd580d"),
-        "USDC",
-        18,
-        Issuance::Pegged,
-    ),
-    // Binance-Peg Ethereum Token on BNB Smart Chain: not ETH reserves.
-    (
-        "ethereum-56",
-        Some("0x2170ed0880ac9a755fd29b2688956bd959f933f8"),
-        "ETH",
-        18,
-        Issuance::Pegged,
-    ),
     ("off-chain", None, "JPY", 0, Issuance::Fiat),
     ("off-chain", None, "USD", 2, Issuance::Fiat),
     ("off-chain", None, "EUR", 2, Issuance::Fiat),
@@ -204,7 +209,7 @@ impl Default for Registry {
 impl Registry {
     /// The built-in registry.
     pub fn built_in() -> Registry {
-        let entries = BUILT_IN
+        let mut entries: Vec<RegistryEntry> = BUILT_IN
             .iter()
             .map(|(chain, token, symbol, decimals, issuance)| RegistryEntry {
                 // The table is checked by a unit test: every name parses.
@@ -214,8 +219,18 @@ impl Registry {
                 decimals: *decimals,
                 issuance: *issuance,
                 source: None,
+                from_token_list: false,
             })
             .collect();
+        entries.extend(pegged_bsc().map(|(token, symbol, decimals)| RegistryEntry {
+            location: Location::Chain(Chain::Evm(56)),
+            token: Some(token.to_string()),
+            symbol: symbol.to_string(),
+            decimals,
+            issuance: Issuance::Pegged,
+            source: None,
+            from_token_list: false,
+        }));
         Registry { entries }
     }
 
@@ -301,7 +316,7 @@ impl Registry {
                 .map_err(|m| Error::input(format!("{at}, field chain: {m}")))?;
             let issuance = Issuance::parse(&e.issuance).ok_or_else(|| {
                 Error::input(format!(
-                    "{at}, field issuance: expected native, token, pegged or fiat, found {:?}",
+                    "{at}, field issuance: expected native, canonical (or token), pegged, bridged or fiat, found {:?}",
                     e.issuance
                 ))
             })?;
@@ -319,7 +334,7 @@ impl Registry {
                     | (Location::Chain(_), Issuance::Native, None)
                     | (
                         Location::Chain(Chain::Evm(_)),
-                        Issuance::Token | Issuance::Pegged,
+                        Issuance::Token | Issuance::Pegged | Issuance::Bridged,
                         Some(_)
                     )
             );
@@ -343,6 +358,7 @@ impl Registry {
                     decimals: e.decimals,
                     issuance,
                     source: Some(name.to_string()),
+                    from_token_list: false,
                 },
                 &at,
             )?;
@@ -381,6 +397,7 @@ impl Registry {
                 decimals: t.decimals,
                 issuance: Issuance::Token,
                 source: Some(name.to_string()),
+                from_token_list: true,
             };
             if !usable || self.add(entry, &at).is_err() {
                 skipped += 1;
@@ -456,12 +473,74 @@ impl Registry {
                 b.symbol
             )),
             Issuance::Fiat => Err(format!("{what} is fiat, not on a chain")),
-            Issuance::Native | Issuance::Token => Ok(match &x.source {
-                None => Trust::BuiltIn,
-                Some(f) if chain.is_test_network() => Trust::TestNetwork(f.clone()),
-                Some(f) => Trust::UserSupplied(f.clone()),
-            }),
+            Issuance::Bridged => match &x.source {
+                Some(f) if !x.from_token_list => Ok(Trust::Bridged(f.clone())),
+                _ => Err(format!(
+                    "{what} is a bridged token: it counts as {} only when your own registry names it (--registry)",
+                    b.symbol
+                )),
+            },
+            Issuance::Native | Issuance::Token => {
+                if x.from_token_list {
+                    self.token_list_may_confirm(x, chain)?;
+                }
+                Ok(match &x.source {
+                    None => Trust::BuiltIn,
+                    Some(f) if chain.is_test_network() => Trust::TestNetwork(f.clone()),
+                    Some(f) => Trust::UserSupplied(f.clone()),
+                })
+            }
         }
+    }
+
+    /// What a token list cannot confirm: a list is a third party's, fetched rather than written
+    /// by the user, so it never overrides what the built-in table knows of a chain. `x` is the
+    /// list's entry for the binding's contract.
+    fn token_list_may_confirm(
+        &self,
+        x: &RegistryEntry,
+        chain: Chain,
+    ) -> std::result::Result<(), String> {
+        let fix = "only your own registry (--registry) can confirm it";
+        let source = x.source.as_deref().unwrap_or("a token list");
+        if chain.is_test_network() {
+            return Err(format!(
+                "{chain} is a test network: a token list ({source}) cannot make its coins count; {fix}, and then                  they count as TEST NETWORK"
+            ));
+        }
+        let table = || {
+            self.entries
+                .iter()
+                .filter(|e| e.source.is_none() && e.location == x.location)
+        };
+        if table().any(|e| e.issuance == Issuance::Pegged) {
+            return Err(format!(
+                "{chain} carries tokens pegged by an exchange, which token lists name like the real ones: the entry                  of {source} for {} cannot count; {fix}",
+                x.symbol
+            ));
+        }
+        if let Some(e) = table().find(|e| e.symbol == x.symbol) {
+            return Err(format!(
+                "the built-in registry already places {} on {chain}{}: another contract from {source} cannot count                  as {}; {fix}",
+                x.symbol,
+                e.token.as_deref().map(|t| format!(" at {t}")).unwrap_or_else(|| " as its native coin".into()),
+                x.symbol
+            ));
+        }
+        if let Some(other) = self.entries.iter().find(|e| {
+            e.from_token_list
+                && e.location == x.location
+                && e.symbol == x.symbol
+                && e.token != x.token
+        }) {
+            return Err(format!(
+                "the token lists name two contracts for {} on {chain} ({} and {}): a second entry point or a                  look-alike, so neither counts from a list; {fix}",
+                x.symbol,
+                x.token.as_deref().unwrap_or("-"),
+                other.token.as_deref().unwrap_or("-")
+            ));
+        }
+        Ok(())
     }
 
     /// The binding the built-in registry gives a symbol when the exchange names none: its one
@@ -482,6 +561,27 @@ impl Registry {
             decimals: x.decimals,
         })
     }
+}
+
+/// The vendored pegged tokens: (contract, symbol of the underlying asset, decimals). Lines that
+/// do not parse are skipped here and refused by a unit test, so the table cannot silently shrink.
+fn pegged_bsc() -> impl Iterator<Item = (&'static str, &'static str, u8)> {
+    BSC_PEGGED_TSV.lines().filter_map(parse_pegged_line)
+}
+
+fn parse_pegged_line(line: &'static str) -> Option<(&'static str, &'static str, u8)> {
+    if line.starts_with('#') || line.trim().is_empty() {
+        return None;
+    }
+    let f: Vec<&str> = line.split('\t').collect();
+    let (token, symbol, decimals) = (*f.first()?, *f.get(1)?, f.get(2)?.parse().ok()?);
+    let valid = token.len() == 42
+        && token.starts_with("0x")
+        && token[2..]
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let underlying = f.iter().find_map(|x| x.strip_prefix("underlying="));
+    valid.then_some((token, underlying.unwrap_or(symbol), decimals))
 }
 
 #[cfg(test)]
@@ -604,6 +704,108 @@ mod tests {
             .contains("contradicts"));
         let shape = br#"{"format": "por-registry-v1", "entries": [{"chain": "bitcoin", "token": "0x00000000000000000000000000000000000000bb", "symbol": "X", "decimals": 8, "issuance": "token"}]}"#;
         assert!(r.add_registry_file("shape.json", shape).is_err());
+    }
+
+    #[test]
+    fn token_lists_confirm_less_than_the_users_registry() {
+        let assets: Vec<Asset> = ["USDT:6", "USDC:6", "DAI:18"]
+            .iter()
+            .map(|c| Asset::parse_column(c).unwrap())
+            .collect();
+        let check = |r: &Registry, asset: &str, chain: &str, token: &str, d: u8| {
+            let b = Binding {
+                asset: asset.into(),
+                chain: chain.into(),
+                token: Some(token.into()),
+                decimals: d,
+            }
+            .check(&assets)
+            .unwrap();
+            r.confirm(&b)
+        };
+        let (a, b) = (
+            "0x00000000000000000000000000000000000000a1",
+            "0x00000000000000000000000000000000000000b2",
+        );
+        let list = format!(
+            r#"{{"tokens": [
+            {{"chainId": 8453, "address": "{a}", "symbol": "USDC", "decimals": 6}},
+            {{"chainId": 42161, "address": "{a}", "symbol": "USDC", "decimals": 6}},
+            {{"chainId": 42161, "address": "{b}", "symbol": "USDC", "decimals": 6}},
+            {{"chainId": 56, "address": "{a}", "symbol": "DAI", "decimals": 18}},
+            {{"chainId": 5, "address": "{a}", "symbol": "USDT", "decimals": 6}},
+            {{"chainId": 1, "address": "{a}", "symbol": "DAI", "decimals": 18}},
+            {{"chainId": 56, "address": "0x1af3f329e8be154074d8769d1ffa4ee058b1dbc3", "symbol": "DAI", "decimals": 18}}]}}"#
+        );
+        let mut r = Registry::built_in();
+        // The list's claim that Binance-Peg DAI is DAI contradicts the table: skipped.
+        assert_eq!(r.add_token_list("list.json", list.as_bytes()).unwrap(), 1);
+        assert_eq!(
+            check(&r, "USDC", "ethereum-8453", a, 6),
+            Ok(Trust::UserSupplied("list.json".into()))
+        );
+        let two = check(&r, "USDC", "ethereum-42161", b, 6).unwrap_err();
+        assert!(
+            two.contains("two contracts for USDC on ethereum-42161"),
+            "{two}"
+        );
+        let peg = check(&r, "DAI", "ethereum-56", a, 18).unwrap_err();
+        assert!(peg.contains("pegged by an exchange"), "{peg}");
+        let test = check(&r, "USDT", "ethereum-5", a, 6).unwrap_err();
+        assert!(test.contains("is a test network"), "{test}");
+        let placed = check(&r, "DAI", "ethereum", a, 18).unwrap_err();
+        assert!(
+            placed.contains("already places DAI on ethereum"),
+            "{placed}"
+        );
+        let vendored = check(
+            &r,
+            "DAI",
+            "ethereum-56",
+            "0x1af3f329e8be154074d8769d1ffa4ee058b1dbc3",
+            18,
+        );
+        assert!(vendored.unwrap_err().contains("pegged token"));
+        // The user's own registry confirms what no list can: trusted as written.
+        let reg = format!(
+            r#"{{"format": "por-registry-v1", "entries": [
+            {{"chain": "ethereum-5", "token": "{b}", "symbol": "USDT", "decimals": 6, "issuance": "canonical"}},
+            {{"chain": "ethereum-10", "token": "{b}", "symbol": "USDC", "decimals": 6, "issuance": "bridged"}}]}}"#
+        );
+        r.add_registry_file("mine.json", reg.as_bytes()).unwrap();
+        assert_eq!(
+            check(&r, "USDT", "ethereum-5", b, 6),
+            Ok(Trust::TestNetwork("mine.json".into()))
+        );
+        assert_eq!(
+            check(&r, "USDC", "ethereum-10", b, 6),
+            Ok(Trust::Bridged("mine.json".into()))
+        );
+    }
+
+    #[test]
+    fn the_vendored_pegged_table() {
+        let lines: Vec<&str> = BSC_PEGGED_TSV
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .collect();
+        assert!(
+            lines.iter().all(|l| parse_pegged_line(l).is_some()),
+            "every line parses"
+        );
+        let pegged: Vec<(&str, &str, u8)> = pegged_bsc().collect();
+        assert_eq!(pegged.len(), lines.len());
+        for (token, symbol) in [
+            ("0x55d398326f99059ff775485246999027b3197955", "USDT"),
+            ("0x8ac76a51cc950d9822d68b83fe1ad97b32cd580d", "USDC"),
+            ("0x2170ed0880ac9a755fd29b2688956bd959f933f8", "ETH"),
+            ("0x1af3f329e8be154074d8769d1ffa4ee058b1dbc3", "DAI"),
+        ] {
+            assert!(
+                pegged.iter().any(|(t, s, _)| *t == token && *s == symbol),
+                "{symbol} {token}"
+            );
+        }
     }
 
     #[test]

@@ -38,6 +38,23 @@ pub fn validate_exchange(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether `c` must never reach a terminal as it is: Unicode categories Cc (controls), Cf
+/// (format: bidirectional overrides such as U+202E and U+2066, zero-width characters), Zl and Zp
+/// (line and paragraph separators), Co (private use) and Cn (unassigned). A string the exchange
+/// signed could otherwise reorder, hide or break the lines a person reads around it.
+pub fn is_invisible(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+            | GeneralCategory::PrivateUse
+            | GeneralCategory::Unassigned
+    )
+}
+
 /// Checks a period `YYYY-MM`.
 pub fn validate_period(p: &str) -> Result<()> {
     let b = p.as_bytes();
