@@ -8,17 +8,19 @@ use crate::error::Error;
 use serde_json::{json, Value};
 use std::io::Write;
 
-/// Escapes every control character of `s` (newlines, carriage returns, terminal escape
-/// sequences): strings the exchange signed are printed to a person's terminal, and must not be
-/// able to erase or forge the lines around them.
+/// Escapes every character of `s` that [`crate::text::is_invisible`] names (newlines, terminal
+/// escape sequences, bidirectional overrides, separators, private-use and unassigned code
+/// points) as `\u{..}` or `\n`: strings the exchange signed are printed to a person's terminal,
+/// and must not be able to erase, reorder or forge the lines around them.
 pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    use crate::text::is_invisible;
+    if !s.chars().any(is_invisible) {
         return std::borrow::Cow::Borrowed(s);
     }
     std::borrow::Cow::Owned(
         s.chars()
             .map(|c| {
-                if c.is_control() {
+                if is_invisible(c) {
                     c.escape_default().to_string()
                 } else {
                     c.to_string()
@@ -60,6 +62,9 @@ pub struct Report {
     pub title: String,
     /// The verdict's first words on a failed check (default "NOT VERIFIED").
     pub fail_word: Option<&'static str>,
+    /// The JSON `result` of exit 0 when it is less than a pass (default "pass"): a run of
+    /// signatures only (`--offline`) is "signatures_only", so no reader takes it for solvency.
+    pub pass_word: Option<&'static str>,
     /// What was checked, in order: (passed, description).
     pub checks: Vec<(bool, String)>,
     /// Extra facts shown after the checks (balances, totals, tables), as (heading, lines).
@@ -91,7 +96,7 @@ impl Report {
             self.data.insert(
                 "result".into(),
                 json!(match code {
-                    0 => "pass",
+                    0 => self.pass_word.unwrap_or("pass"),
                     1 => "fail",
                     3 => "unverified",
                     _ => "error",
@@ -168,5 +173,12 @@ mod tests {
         assert_eq!(clean("plain"), "plain");
         assert_eq!(clean("a\r\u{1b}[2Kb\nc"), "a\\r\\u{1b}[2Kb\\nc");
         assert!(!clean("x\u{1b}[8m").contains('\u{1b}'));
+        // Bidirectional controls, separators, private use and unassigned code points.
+        assert_eq!(
+            clean("a\u{202e}b\u{2066}c\u{2028}d\u{2029}e\u{e000}f\u{10ffff}"),
+            "a\\u{202e}b\\u{2066}c\\u{2028}d\\u{2029}e\\u{e000}f\\u{10ffff}"
+        );
+        // Letters of every script stay as they are.
+        assert_eq!(clean("取引所 Börse"), "取引所 Börse");
     }
 }

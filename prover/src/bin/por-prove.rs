@@ -725,7 +725,16 @@ fn run(cmd: Cmd) -> Result<()> {
             );
             match out {
                 Some(path) => write_atomic(&path, msg.as_bytes())?,
-                None => say!("{msg}"),
+                // The tool's own text, printed byte for byte as it is signed: escaping its line
+                // breaks (as for exchange-signed strings) would have operators sign other bytes.
+                // The closing line break goes to stderr, so a pipe or a file gets the exact bytes.
+                None => {
+                    say_raw!("{msg}");
+                    use std::io::IsTerminal;
+                    if std::io::stdout().is_terminal() {
+                        eprintln!();
+                    }
+                }
             }
         }
         Cmd::Reserves(ReservesCmd::Add {

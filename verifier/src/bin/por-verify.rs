@@ -440,6 +440,10 @@ fn main() -> ExitCode {
 fn options(how: &ReservesArgs) -> Result<Options> {
     let mut nodes = BTreeMap::new();
     let mut add = |chain: Chain, url: &str, flag: &str| -> Result<()> {
+        // Every URL is checked here, also for a chain the statement does not use: a mistyped
+        // flag is the user's to fix, not a node silently never asked.
+        por_verifier::chain::Rpc::new("node", url)
+            .map_err(|e| e.context(format!("{flag} {chain}")))?;
         if nodes.insert(chain, url.to_string()).is_some() {
             return Err(Error::input(format!(
                 "{flag}: a second node for {chain}; give one per chain"
@@ -485,11 +489,21 @@ fn options(how: &ReservesArgs) -> Result<Options> {
 
 /// Adds the reserves verdict to the report.
 fn report_verdict(rep: &mut Report, v: &Verdict) {
+    if v.offline {
+        rep.pass_word = Some("signatures_only");
+    }
     for p in v.passes() {
         rep.ok(p);
     }
     for f in v.failures() {
         rep.checks.push((false, f));
+    }
+    let spans = v.span_lines();
+    if !spans.is_empty() {
+        rep.section(
+            "Snapshot span (an asset on several chains counts what stayed put while the chains' snapshots were taken):",
+            spans,
+        );
     }
     rep.section("Solvency per asset:", v.table());
     let custody = v.custody_lines();
@@ -719,7 +733,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
     }
     let mut given_key = a.identity.key()?;
     let given_genesis = a.identity.genesis()?;
-    let mut opts = options(how)?;
+    let opts = options(how)?;
     let mut store = a.store.open()?;
     let user_id = a.user_id;
     let mut months = Vec::new();
@@ -957,11 +971,8 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
         return Ok(customer::VERIFIED_NO_RESERVES.into());
     };
     let key = last_key.ok_or_else(|| Error::input("no attestation given"))?;
-    // Without nodes the customer's run checks what it can offline and says so; it never calls
-    // that solvency.
-    if opts.nodes.is_empty() {
-        opts.offline = true;
-    }
+    // Without a node for a chain the reserves are UNVERIFIED (exit 3), as in `reserves`; only
+    // --offline asks for signatures alone, and then nothing is called covered.
     let v = evaluate(att, &stmt, &key, &opts)?;
     report_verdict(rep, &v);
     settle_store(rep, store.as_mut(), v.outcome == Outcome::Fail);

@@ -148,6 +148,45 @@ impl EthereumNode {
         claim: Amount,
         decimals: u8,
     ) -> Result<std::result::Result<String, String>> {
+        let (method, on_chain) = match self.balance(e, height, decimals)? {
+            Ok(x) => x,
+            Err(why) => return Ok(Err(why)),
+        };
+        if on_chain < claim.0 {
+            return Ok(Err(format!(
+                "the exchange claims {claim} base units but the chain says {} at block {height}",
+                Amount(on_chain)
+            )));
+        }
+        Ok(Ok(format!(
+            "{method} at block {height} is {on_chain} base units, at least the claim (node at block {})",
+            self.height
+        )))
+    }
+
+    /// The holding's balance at the end of block `height`, in base units.
+    pub fn balance_at(
+        &self,
+        e: &EvmHolding,
+        height: u64,
+        decimals: u8,
+    ) -> Result<std::result::Result<u128, String>> {
+        Ok(self.balance(e, height, decimals)?.map(|(_, v)| v))
+    }
+
+    /// The time of the block at `height`, for the snapshot span's search.
+    pub fn time_of(&self, height: u64) -> Result<i64> {
+        self.block_time(height)
+    }
+
+    /// Reads a balance: the method used and the amount, `Ok(Err)` when the contract is not a
+    /// token of the registry's unit there.
+    fn balance(
+        &self,
+        e: &EvmHolding,
+        height: u64,
+        decimals: u8,
+    ) -> Result<std::result::Result<(&'static str, u128), String>> {
         self.require_height(height)?;
         if e.chain_id != self.chain_id {
             return Err(Error::input(format!(
@@ -215,16 +254,7 @@ impl EthereumNode {
         let on_chain = parse_quantity(&result).ok_or_else(|| {
             Error::input(format!("ethereum node: {method}: not a quantity: {result}"))
         })?;
-        if on_chain < claim.0 {
-            return Ok(Err(format!(
-                "the exchange claims {claim} base units but the chain says {} at block {height}",
-                Amount(on_chain)
-            )));
-        }
-        Ok(Ok(format!(
-            "{method} at block {height} is {on_chain} base units, at least the claim (node at block {})",
-            self.height
-        )))
+        Ok(Ok((method, on_chain)))
     }
 }
 

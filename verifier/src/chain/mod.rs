@@ -87,6 +87,82 @@ impl Node {
     }
 }
 
+impl Node {
+    /// The entry's balance at the end of block `height`, in the chain's base units (for the
+    /// snapshot span: [`crate::verdict`]). `Ok(Err(reason))` is a failed check.
+    pub fn balance_at(
+        &self,
+        e: &Entry,
+        decimals: u8,
+        height: u64,
+    ) -> Result<std::result::Result<u128, String>> {
+        match (&e.holding, self) {
+            (Holding::Bitcoin(b), Node::Bitcoin(n)) => n.balance_at(b, height),
+            (Holding::Evm(h), Node::Evm(n)) => n.balance_at(h, height, decimals),
+            (Holding::Bitcoin(_), Node::Evm(_)) | (Holding::Evm(_), Node::Bitcoin(_)) => {
+                Err(Error::input(format!(
+                    "the node given for {} is of another chain family",
+                    e.chain
+                )))
+            }
+        }
+    }
+
+    /// The time of the block at `height`.
+    pub fn time_of(&self, height: u64) -> Result<i64> {
+        match self {
+            Node::Bitcoin(n) => n.time_of(height),
+            Node::Evm(n) => n.time_of(height),
+        }
+    }
+
+    /// `B(t)`: the block a bisection over `[0, tip]` finds as the last one stamped at or before
+    /// `t` (spec/reserves.md, "The snapshot span"): `lo = 0, hi = tip`; while `lo < hi`, `mid =
+    /// lo + (hi - lo + 1) / 2` and `time(mid) <= t` moves `lo` to `mid`, else `hi` to `mid - 1`.
+    /// On a chain whose times only grow (EVM) that is the last such block; on Bitcoin, whose
+    /// times may step back, it is a block stamped at or before `t` whose successor is not.
+    pub fn block_at(&self, t: i64, tip: u64, tip_time: i64) -> Result<BlockAt> {
+        block_at(t, tip, tip_time, |h| self.time_of(h))
+    }
+}
+
+/// The bisection of [`Node::block_at`], over any source of block times.
+pub fn block_at(
+    t: i64,
+    tip: u64,
+    tip_time: i64,
+    mut time_of: impl FnMut(u64) -> Result<i64>,
+) -> Result<BlockAt> {
+    if tip_time <= t {
+        return Ok(BlockAt::NotYet);
+    }
+    if time_of(0)? > t {
+        return Ok(BlockAt::BeforeGenesis);
+    }
+    let (mut lo, mut hi) = (0u64, tip);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if time_of(mid)? <= t {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Ok(BlockAt::At(lo))
+}
+
+/// Which block a chain had at a moment ([`Node::block_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockAt {
+    /// This block.
+    At(u64),
+    /// The chain did not exist yet: nothing was held on it.
+    BeforeGenesis,
+    /// The node's tip is not yet later than the moment: a block still to come could be
+    /// stamped at or before it, so the balance then is not known yet.
+    NotYet,
+}
+
 /// What an RPC call can end in, besides a result.
 #[derive(Debug)]
 pub enum RpcError {
@@ -240,4 +316,38 @@ impl Rpc {
 
 fn redact(url: &str) -> String {
     crate::reserves::redact_url(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(times: &[i64], t: i64) -> BlockAt {
+        let tip = times.len() as u64 - 1;
+        block_at(t, tip, times[tip as usize], |h| Ok(times[h as usize])).unwrap()
+    }
+
+    #[test]
+    fn the_block_at_a_moment() {
+        let evm = [100, 110, 120, 130, 140];
+        assert_eq!(at(&evm, 99), BlockAt::BeforeGenesis);
+        assert_eq!(at(&evm, 100), BlockAt::At(0));
+        assert_eq!(at(&evm, 125), BlockAt::At(2));
+        assert_eq!(at(&evm, 130), BlockAt::At(3));
+        assert_eq!(at(&evm, 139), BlockAt::At(3));
+        // The tip not yet past the moment: a block to come could still be stamped before it.
+        assert_eq!(at(&evm, 140), BlockAt::NotYet);
+        assert_eq!(at(&evm, 1_000), BlockAt::NotYet);
+        // Equal times (allowed on some chains): the last of them.
+        assert_eq!(at(&[100, 110, 110, 110, 140], 110), BlockAt::At(3));
+        // Bitcoin's times may step back: the bisection's answer is stamped at or before the
+        // moment and its successor is not, as spec/reserves.md defines it.
+        let btc = [100, 130, 120, 125, 150, 140, 160];
+        for t in 100..160 {
+            let BlockAt::At(h) = at(&btc, t) else {
+                panic!("{t}")
+            };
+            assert!(btc[h as usize] <= t && btc[h as usize + 1] > t, "{t}: {h}");
+        }
+    }
 }

@@ -100,6 +100,16 @@ impl Holding {
         }
     }
 
+    /// The account behind the holding, whatever its face: a Bitcoin address, or an EVM address
+    /// on its chain without the token. A native coin, its token face and a token's second entry
+    /// point can all read one balance of one account; it counts once per asset.
+    pub fn account(&self) -> String {
+        match self {
+            Holding::Bitcoin(b) => format!("bitcoin:{:?}:{}", b.network, b.address),
+            Holding::Evm(e) => format!("evm:{}:{}", e.chain_id, hex::encode(e.address.0)),
+        }
+    }
+
     /// The token contract in lower case, as bindings name it.
     pub fn token(&self) -> Option<String> {
         match self {

@@ -71,6 +71,9 @@ pub struct EntryCheck {
     pub result: Result<String, String>,
     /// The claimed balance in the asset's unit (rounded down), for entries that passed.
     pub amount: Option<Amount>,
+    /// The entry whose account this one reads again (the same address on the same chain for
+    /// the same asset, through another face): it passed, but it is not added.
+    pub second_face_of: Option<usize>,
 }
 
 /// Checks each entry of the statement (whose signature the caller has verified).
@@ -109,6 +112,8 @@ pub fn check_entries(
     let mut holdings: HashMap<String, usize> = HashMap::new();
     let mut outpoints: HashMap<(Chain, ::bitcoin::OutPoint), usize> = HashMap::new();
     let mut heights: HashMap<Chain, (usize, u64)> = HashMap::new();
+    // The first entry that passes for an (account, asset) counts; later faces do not add.
+    let mut accounts: HashMap<(String, usize), usize> = HashMap::new();
     let mut out = Vec::with_capacity(stmt.entries.len());
     for (i, raw) in stmt.entries.iter().enumerate() {
         let mut check = EntryCheck {
@@ -117,6 +122,7 @@ pub fn check_entries(
             asset: asset_index.get(raw.asset.as_str()).copied(),
             result: Err(String::new()),
             amount: None,
+            second_face_of: None,
         };
         let parsed = Entry::parse(raw);
         let result = (|| -> Result<String, String> {
@@ -216,6 +222,16 @@ pub fn check_entries(
                         check.result =
                             Err("the balance exceeds 2^128 base units of the asset".into())
                     }
+                }
+            }
+        }
+        if let (Ok(_), Ok(e), Some(a)) = (&check.result, &parsed, check.asset) {
+            match accounts.entry((e.holding.account(), a)) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    check.second_face_of = Some(*first.get())
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(i);
                 }
             }
         }
