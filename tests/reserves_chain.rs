@@ -3,7 +3,7 @@
 //! is the adversary; the user's own node answers honestly.
 
 use bitcoin::Network;
-use por_e2e::nodes::{Anvil, Bitcoind};
+use por_e2e::nodes::{Anvil, Bitcoind, CountingRelay};
 use por_e2e::signers::{BtcKey, EthKey};
 use por_e2e::{path_str, write_json, write_registry, Exchange, Run};
 use serde_json::{json, Value};
@@ -652,7 +652,7 @@ fn solvent_on_both_chains() {
     // --offline: signatures only, said so.
     let r = t.verify(&stmt, &["--offline"]).expect(0);
     assert!(
-        r.stdout.contains("NOT checked on chain") && !r.stdout.contains("SOLVENT"),
+        r.stdout.contains("CLAIMED, NOT CHECKED ON CHAIN") && !r.stdout.contains("SOLVENT"),
         "{}",
         r.stdout
     );
@@ -825,5 +825,81 @@ fn custody_report_on_a_real_node() {
         r.stdout.contains("field storage: expected cold or hot"),
         "{}",
         r.stdout
+    );
+}
+
+/// Issue 17: outputs of one transaction listed by many entries cost the customer's node one
+/// `getrawtransaction` per run, not one per output; each entry's spends are asked in one call.
+#[test]
+fn a_transaction_listed_many_times_is_fetched_once() {
+    let Some(c) = btc_chain() else { return };
+    let keys: Vec<BtcKey> = (40..60)
+        .map(|s| BtcKey::from_seed(s, Network::Regtest))
+        .collect();
+    // t1 (height 102) pays a2 49.999 BTC: spend it to 20 addresses in one transaction.
+    let spk2 = c.a2.p2wpkh().script_pubkey().to_hex_string();
+    let outs: serde_json::Map<String, Value> = keys
+        .iter()
+        .map(|k| (k.p2wpkh().to_string(), json!(2.4999)))
+        .collect();
+    let raw = c.node.call(
+        "createrawtransaction",
+        json!([[{"txid": c.t1, "vout": 0}], outs]),
+    );
+    let prev = json!([{"txid": c.t1, "vout": 0, "scriptPubKey": spk2, "amount": 49.999}]);
+    let signed = c.node.call(
+        "signrawtransactionwithkey",
+        json!([raw, [c.a2.wif()], prev]),
+    );
+    assert_eq!(signed["complete"], true, "{signed}");
+    let tx = c.node.call("sendrawtransaction", json!([signed["hex"]]));
+    let tx = tx.as_str().expect("txid").to_string();
+    let miner = BtcKey::from_seed(33, Network::Regtest).p2wpkh().to_string();
+    c.node.mine(1, &miner);
+    let height = c
+        .node
+        .call("getblockcount", json!([]))
+        .as_u64()
+        .expect("height");
+    c.node.mine(6, &miner);
+
+    let t = regtest_btc();
+    let vout_of = |k: &BtcKey| -> usize {
+        let d = c.node.call("getrawtransaction", json!([tx, true]));
+        let a = k.p2wpkh().to_string();
+        d["vout"]
+            .as_array()
+            .expect("vout")
+            .iter()
+            .position(|o| o["scriptPubKey"]["address"] == a.as_str())
+            .expect("output")
+    };
+    let entries: Vec<Value> = keys
+        .iter()
+        .map(|k| btc_entry(&t, k, &format!("{tx}:{}", vout_of(k)), 249_990_000, height))
+        .collect();
+    let stmt = t.ex.forge_reserves(&entries);
+    let relay = CountingRelay::start(&c.node.url);
+    let r = t
+        .verify(
+            &stmt,
+            &["--node", &format!("bitcoin-regtest={}", relay.url)],
+        )
+        .expect(0);
+    assert!(
+        r.stdout
+            .contains("SOLVENT: reserves verified on chain cover"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        relay.count("\"getrawtransaction\""),
+        1,
+        "one fetch of the shared transaction"
+    );
+    assert_eq!(
+        relay.count("\"gettxspendingprevout\""),
+        keys.len(),
+        "one spend call per entry (its outputs together), none asked twice"
     );
 }

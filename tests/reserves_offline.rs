@@ -132,9 +132,25 @@ fn reserves_added_and_verified_offline() {
     // --offline: signatures only, exit 0, and the words say balances were not checked.
     let r = ex.verify_reserves(&ex.reserves(), &["--offline"]).expect(0);
     assert!(
-        r.stdout.contains("SIGNATURES VALID") && r.stdout.contains("NOT checked on chain"),
+        r.stdout.contains("SIGNATURES VALID")
+            && r.stdout.contains("CLAIMED, NOT CHECKED ON CHAIN")
+            && r.stdout.contains("says nothing of solvency"),
         "{}",
         r.stdout
+    );
+    let j = ex
+        .verify_reserves(&ex.reserves(), &["--offline", "--json"])
+        .expect(0);
+    let v: Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(v["result"], "signatures_only");
+    assert_eq!(
+        v["reserves"]["solvency"][1]["status"],
+        "claimed_not_checked"
+    );
+    assert!(
+        !j.stdout.contains("\"pass\"") && !j.stdout.contains("cover"),
+        "{}",
+        j.stdout
     );
     assert!(
         r.stdout
@@ -149,15 +165,44 @@ fn reserves_added_and_verified_offline() {
         r.stdout
     );
     assert!(r.stdout.contains("116.67%"), "BTC 3.5 over 3: {}", r.stdout);
-    assert!(r.stdout.contains("covered AS CLAIMED"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("CLAIMED, NOT CHECKED ON CHAIN"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("cover"), "{}", r.stdout);
 
-    // A customer's proof: inclusion, and the reserves checked offline, never called solvent.
+    // A customer's proof without a node: the same meaning as `reserves`, exit 3, never a pass.
     let r = ex
         .verify_with(
             &ex.attestation(),
             &ex.proof("a"),
             "a",
             &["--reserves", path_str(&ex.reserves())],
+        )
+        .expect(3);
+    assert!(
+        r.stdout.contains("UNVERIFIED") && r.stdout.contains("no node for bitcoin"),
+        "{}",
+        r.stdout
+    );
+    let j = ex
+        .verify_with(
+            &ex.attestation(),
+            &ex.proof("a"),
+            "a",
+            &["--reserves", path_str(&ex.reserves()), "--json"],
+        )
+        .expect(3);
+    let v: Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(v["result"], "unverified");
+    // With --offline: signatures only, said so, never called cover or pass.
+    let r = ex
+        .verify_with(
+            &ex.attestation(),
+            &ex.proof("a"),
+            "a",
+            &["--reserves", path_str(&ex.reserves()), "--offline"],
         )
         .expect(0);
     assert!(
@@ -166,7 +211,7 @@ fn reserves_added_and_verified_offline() {
         r.stdout
     );
     assert!(
-        r.stdout.contains("balances were NOT checked on chain"),
+        r.stdout.contains("CLAIMED, NOT CHECKED ON CHAIN"),
         "{}",
         r.stdout
     );
@@ -971,8 +1016,7 @@ fn fiat_held_off_chain_is_never_called_covered() {
     ex.add_reserves(&entries).expect(0);
     let r = ex.verify_reserves(&ex.reserves(), &["--offline"]).expect(0);
     assert!(
-        r.stdout
-            .contains("except JPY (held off chain, not checked)"),
+        r.stdout.contains("(JPY held off chain: not checked)"),
         "{}",
         r.stdout
     );
@@ -1163,6 +1207,37 @@ fn signed_strings_cannot_forge_the_screen() {
     );
     assert!(
         r.stdout.contains("\\u{1b}[2K") && r.stdout.contains("[FAIL]"),
+        "{}",
+        r.stdout
+    );
+
+    // A signed custodian name with a right-to-left override, a first-strong isolate, a line
+    // separator, a private-use and an unassigned code point: each printed escaped, never raw.
+    let mut entry = btc_entry(
+        &ex,
+        &BtcKey::from_seed(1, Network::Bitcoin),
+        100_000_000,
+        &[(1, 100_000_000)],
+        870_000,
+    );
+    let name = "Vault\u{202e}DLOC\u{2066}x\u{2028}SOLVENT\u{e000}\u{50000}";
+    entry["custodian"] = json!(name);
+    let mut second = entry.clone();
+    second["address"] = json!(format!("bc1q{name}"));
+    let r = ex
+        .verify_reserves(&ex.forge_reserves(&[entry, second]), &["--offline"])
+        .expect(1);
+    for c in ['\u{202e}', '\u{2066}', '\u{2028}', '\u{e000}', '\u{50000}'] {
+        assert!(
+            !r.stdout.contains(c),
+            "U+{:04X} printed raw: {}",
+            c as u32,
+            r.stdout
+        );
+    }
+    assert!(
+        r.stdout
+            .contains("Vault\\u{202e}DLOC\\u{2066}x\\u{2028}SOLVENT\\u{e000}\\u{50000}"),
         "{}",
         r.stdout
     );

@@ -516,7 +516,7 @@ fn vectors() -> Value {
         .entries()
         .iter()
         .map(|e| json!({"chain": e.location.to_string(), "token": e.token, "symbol": e.symbol, "decimals": e.decimals,
-                        "issuance": format!("{:?}", e.issuance).to_lowercase()}))
+                        "issuance": e.issuance.name()}))
         .collect();
     let conversions: Vec<Value> = [
         (1_999_999_999_999_999_999u128, 18u8, 6u8),

@@ -190,7 +190,16 @@ impl Anvil {
     /// answer). Its finalized block trails the latest by two blocks, so tests can tell settled
     /// snapshot blocks from unsettled ones.
     pub fn start_with(chain_id: u64) -> Option<Anvil> {
+        Self::start_at(chain_id, None)
+    }
+
+    /// The same with the genesis block stamped at `genesis` (unix seconds), so a test can mine
+    /// blocks at chosen times around a snapshot ([`Anvil::mine_at`]).
+    pub fn start_at(chain_id: u64, genesis: Option<i64>) -> Option<Anvil> {
         let bin = find("POR_ANVIL", "anvil", false).or_else(|| missing("anvil"))?;
+        let genesis: Vec<String> = genesis
+            .map(|t| vec!["--timestamp".to_string(), t.to_string()])
+            .unwrap_or_default();
         let port = free_port();
         let child = Command::new(bin)
             .args([
@@ -204,6 +213,7 @@ impl Anvil {
                 "--slots-in-an-epoch",
                 "1",
             ])
+            .args(&genesis)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -228,11 +238,78 @@ impl Anvil {
             .call(method, params)
             .unwrap_or_else(|e| panic!("{method}: {e:?}"))
     }
+
+    /// Mines one block stamped `time` (unix seconds); returns its number.
+    pub fn mine_at(&self, time: i64) -> u64 {
+        self.call("evm_setNextBlockTimestamp", json!([time]));
+        self.call("evm_mine", json!([]));
+        let n = self.call("eth_blockNumber", json!([]));
+        u64::from_str_radix(n.as_str().expect("quantity").trim_start_matches("0x"), 16)
+            .expect("block number")
+    }
 }
 
 impl Drop for Anvil {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A TCP relay in front of a node that keeps every byte the client sent, so a test can count
+/// the RPC calls the verifier made (the work an exchange's statement makes a customer's node do).
+pub struct CountingRelay {
+    /// The node's URL with the relay's port instead of the node's.
+    pub url: String,
+    sent: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl CountingRelay {
+    /// Relays `url` (`http://user:pass@127.0.0.1:port`) through a new local port.
+    pub fn start(url: &str) -> CountingRelay {
+        use std::io::{Read, Write};
+        use std::net::TcpStream;
+        use std::sync::{Arc, Mutex};
+        let (head, port) = url.rsplit_once(':').expect("url with a port");
+        let target = format!("127.0.0.1:{port}");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("relay port");
+        let relay = format!("{head}:{}", listener.local_addr().expect("addr").port());
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let log = sent.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                let Ok(mut server) = TcpStream::connect(&target) else {
+                    return;
+                };
+                let (mut c2, mut s2) = (
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                );
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s2, &mut c2);
+                });
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 65536];
+                    while let Ok(n) = client.read(&mut buf) {
+                        if n == 0 || server.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        log.lock().expect("log").extend_from_slice(&buf[..n]);
+                    }
+                    let _ = server.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        CountingRelay { url: relay, sent }
+    }
+
+    /// How many times `needle` (say `"getrawtransaction"`, with its quotes) appears in what the
+    /// client sent so far.
+    pub fn count(&self, needle: &str) -> usize {
+        let sent = self.sent.lock().expect("log");
+        let n = needle.as_bytes();
+        sent.windows(n.len()).filter(|w| *w == n).count()
     }
 }
