@@ -197,6 +197,8 @@ fn coins_moved_between_chains_during_the_snapshot_count_once() {
         "{}",
         r.stdout
     );
+    // What the customer sees (`cargo test --test verdict_forgeries -- --nocapture`).
+    println!("{}", r.stdout);
 }
 
 /// The honest control of case 1: a million still on each chain across the span counts in full.
