@@ -62,10 +62,12 @@ step "The exchange signs its reserves statement; every signature and binding is 
 step "The exchange hands customer u00000042 their inclusion proof" \
   "$BIN/por-prove" proof --from "$OUT/2026-11" --user u00000042 --out "$OUT/proof-u00000042.json"
 
+# No node here: --offline says so, and the reserves read CLAIMED, NOT CHECKED ON CHAIN (without
+# it, and without --node CHAIN=URL, the run is UNVERIFIED, exit 3).
 step "The customer verifies it offline with the exchange's public key (inclusion, the published history; reserves signatures only); the key is pinned" \
   "$BIN/por-verify" proof --attestation "$OUT/2026-11/attestation.json" \
   --proof "$OUT/proof-u00000042.json" --exchange-key "$KEY" --user-id u00000042 \
-  --reserves "$OUT/2026-11/reserves.json" --history "$OUT/history.json"
+  --reserves "$OUT/2026-11/reserves.json" --history "$OUT/history.json" --offline
 
 "$BIN/por-prove" proof --from "$OUT/2026-10" --user u00000042 --out "$OUT/proof-u00000042-october.json"
 step "The customer's balances month by month, each verified (the key pinned in the last run is used)" \
@@ -90,7 +92,7 @@ step "Anyone checks the reserves' signatures and bindings asset by asset, offlin
 
 # Without --offline and without a node, the verdict cannot be a pass: exit 3, UNVERIFIED.
 set +e
-step "Without your own nodes (--bitcoin-rpc URL, --ethereum-rpc URL) the verdict is UNVERIFIED (exit 3), never a pass" \
+step "Without your own nodes (--node bitcoin=URL --node ethereum=URL) the verdict is UNVERIFIED (exit 3), never a pass" \
   "$BIN/por-verify" reserves --attestation "$OUT/2026-11/attestation.json" \
   --reserves "$OUT/2026-11/reserves.json" --exchange-key "$KEY"
 code=$?
