@@ -37,6 +37,10 @@ use ark_ec::VariableBaseMSM;
 use ark_ff::{Field, One, Zero};
 use merlin::Transcript;
 
+/// The most inner-product rounds a range proof can have: `log2` of the generators there are
+/// ([`crate::generators::CAPACITY`], 16,384), since `n·m'` values need as many.
+pub const MAX_ROUNDS: usize = crate::generators::CAPACITY.trailing_zeros() as usize;
+
 /// The bit sizes a range proof may use.
 pub const BIT_SIZES: [usize; 5] = [8, 16, 32, 64, 128];
 
@@ -81,17 +85,17 @@ impl RangeProof {
 
     /// Parses [`RangeProof::to_bytes`]; any point not canonical, not on the curve or the
     /// identity, any scalar not canonical, or a length that is not `32·(9 + 2k)` with
-    /// `k ≤ 16` is a [`FormatError`].
+    /// `k ≤` [`MAX_ROUNDS`] is a [`FormatError`].
     pub fn from_bytes(b: &[u8]) -> Result<RangeProof, crate::FormatError> {
         use crate::encoding::{decode_point, decode_scalar};
         let words = b.len() / 32;
         if !b.len().is_multiple_of(32)
             || words < 9
             || !(words - 9).is_multiple_of(2)
-            || (words - 9) / 2 > 16
+            || (words - 9) / 2 > MAX_ROUNDS
         {
             return Err(crate::FormatError(format!(
-                "a range proof is 32·(9 + 2k) bytes with k at most 16, found {}",
+                "a range proof is 32·(9 + 2k) bytes with k at most {MAX_ROUNDS}, found {}",
                 b.len()
             )));
         }
@@ -511,6 +515,26 @@ mod tests {
 
     fn check(p: &RangeProof, v: &[Point], n: usize) -> Result<(), ProofError> {
         verify(gens(), &mut Transcript::new(b"test"), p, v, n)
+    }
+
+    #[test]
+    fn more_rounds_than_the_generators_allow_are_a_format_error() {
+        assert_eq!(MAX_ROUNDS, 14);
+        // A proof's words with its first (L, R) pair repeated: 14 rounds parse (the format
+        // only), one more does not, whatever its points.
+        let (p, _) = make(&[5], 8);
+        let b = p.to_bytes();
+        let with_rounds = |k: usize| {
+            let mut out = b[..32 * 9].to_vec();
+            for _ in 0..k {
+                out.extend_from_slice(&b[32 * 9..32 * 11]);
+            }
+            out
+        };
+        let parsed = RangeProof::from_bytes(&with_rounds(MAX_ROUNDS)).expect("14 rounds");
+        assert_eq!(parsed.ipp.l.len(), MAX_ROUNDS);
+        let e = RangeProof::from_bytes(&with_rounds(MAX_ROUNDS + 1)).expect_err("15 rounds");
+        assert!(e.0.contains("k at most 14"), "{}", e.0);
     }
 
     #[test]

@@ -124,6 +124,11 @@ impl Layout {
     }
     /// The file size this layout implies; `None` if it cannot exist.
     pub(crate) fn total(&self) -> Option<u64> {
+        // A header is read before it is checked against the attestation: a height of 200 must
+        // be refused, not shift past 128 bits.
+        if self.cut > self.height || u32::from(self.height - self.cut) > 40 {
+            return None;
+        }
         let slots: u128 = (self.cut..=self.height)
             .map(|j| 1u128 << (self.height - j))
             .sum();
@@ -173,8 +178,16 @@ pub(crate) fn parse_header(h: &[u8]) -> Option<Layout> {
         assets: usize::from(u16::from_le_bytes([h[14], h[15]])),
         leaves: u64_at(h, 16),
         id_bytes: u64_at(h, 24),
-        root: Hash(h[32..64].try_into().unwrap_or([0; 32])),
+        root: hash_at(h, 32),
     })
+}
+
+/// The 32-byte digest at `at`; the caller has checked the record's length (as for
+/// [`u64_at`]), so there is no fallback value to mistake for a digest.
+pub(crate) fn hash_at(b: &[u8], at: usize) -> Hash {
+    let mut a = [0u8; 32];
+    a.copy_from_slice(&b[at..at + 32]);
+    Hash(a)
 }
 
 pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
@@ -567,7 +580,7 @@ impl StoredTree {
             assets: usize::from(u16::from_le_bytes([h[14], h[15]])),
             leaves: u64_at(&h, 16),
             id_bytes: u64_at(&h, 24),
-            root: Hash(h[32..64].try_into().unwrap_or([0; 32])),
+            root: hash_at(&h, 32),
         };
         if layout.height != tree.att.tree_height
             || layout.assets != tree.att.assets.len()
@@ -653,7 +666,7 @@ impl StoredTree {
             let bad = (0..count).into_par_iter().find_any(|&j| {
                 let node = |at: usize| {
                     let b = &self.cache[at..at + nb];
-                    (&b[..32], amounts(&b[32..]))
+                    (hash_at(b, 0), amounts(&b[32..]))
                 };
                 let (lh, ls) = node(children + 2 * j * nb);
                 let (rh, rs) = node(children + (2 * j + 1) * nb);
@@ -661,25 +674,17 @@ impl StoredTree {
                 let key = &self.params.padding_key;
                 let (j64, up) = (j as u64, lv + 1);
                 // Two empty subtrees make an empty subtree: a padding node, not their hash.
-                if lh == padding_hash(key, lv, 2 * j64).0
-                    && rh == padding_hash(key, lv, 2 * j64 + 1).0
+                if lh == padding_hash(key, lv, 2 * j64) && rh == padding_hash(key, lv, 2 * j64 + 1)
                 {
                     let nonzero = |v: &[Amount]| v.iter().any(|a| a.0 != 0);
-                    return ph != padding_hash(key, up, j64).0
+                    return ph != padding_hash(key, up, j64)
                         || nonzero(&ps)
                         || nonzero(&ls)
                         || nonzero(&rs);
                 }
                 let mut sums = ls.clone();
-                let hash = por_verifier::hash::node_hash(
-                    &Hash(lh.try_into().unwrap_or([0; 32])),
-                    &ls,
-                    &Hash(rh.try_into().unwrap_or([0; 32])),
-                    &rs,
-                );
-                por_verifier::amount::add_sums(&mut sums, &rs).is_err()
-                    || hash.0 != ph
-                    || sums != ps
+                let hash = por_verifier::hash::node_hash(&lh, &ls, &rh, &rs);
+                por_verifier::amount::add_sums(&mut sums, &rs).is_err() || hash != ph || sums != ps
             });
             if let Some(j) = bad {
                 return Err(self.corrupt(format!(
@@ -1181,4 +1186,101 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::R
         }
     }
     Ok(())
+}
+
+/// The reader's own checks on bytes it must not trust: the header, the offsets a header
+/// implies, and the sizes no file can have.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(unit: u64) -> Layout {
+        Layout {
+            unit,
+            height: 20,
+            cut: 10,
+            assets: 3,
+            leaves: 1_000,
+            id_bytes: 9_000,
+            root: Hash([7; 32]),
+        }
+    }
+
+    #[test]
+    fn a_header_reads_back_as_written() {
+        for unit in [16, HIDDEN_UNIT] {
+            let l = layout(unit);
+            assert_eq!(parse_header(&l.header()), Some(l));
+        }
+    }
+
+    #[test]
+    fn headers_that_are_not_ours_are_refused() {
+        let good = layout(16).header();
+        assert_eq!(parse_header(&good[..63]), None, "short");
+        assert_eq!(parse_header(&[]), None, "empty");
+        let mut bad = good;
+        bad[0] ^= 1;
+        assert_eq!(parse_header(&bad), None, "wrong magic");
+        for version in [0u32, 3, u32::MAX] {
+            let mut bad = good;
+            bad[8..12].copy_from_slice(&version.to_le_bytes());
+            assert_eq!(parse_header(&bad), None, "version {version}");
+        }
+        // Longer input: the header is its first 64 bytes.
+        let mut long = good.to_vec();
+        long.extend_from_slice(&[0xff; 100]);
+        assert_eq!(parse_header(&long), Some(layout(16)));
+    }
+
+    #[test]
+    fn the_root_is_read_not_defaulted() {
+        let mut h = layout(16).header();
+        h[32..64].copy_from_slice(&[0xab; 32]);
+        assert_eq!(parse_header(&h).map(|l| l.root), Some(Hash([0xab; 32])));
+        assert_eq!(hash_at(&h, 32), Hash([0xab; 32]));
+        assert_eq!(u64_at(&h, 16), 1_000);
+    }
+
+    #[test]
+    fn offsets_follow_the_parts_in_order() {
+        let l = layout(16);
+        assert_eq!(l.leaves_at(), HEADER_BYTES);
+        assert_eq!(l.index_at(), HEADER_BYTES + 1_000 * l.leaf_bytes());
+        assert_eq!(l.ids_at(), l.index_at() + 1_000 * 16);
+        assert_eq!(l.levels_at(), l.ids_at() + 9_000);
+        assert_eq!(l.level_at(l.cut), l.levels_at());
+        // Level cut holds 2^(height - cut) nodes.
+        assert_eq!(
+            l.level_at(l.cut + 1),
+            l.levels_at() + (1 << 10) * l.node_bytes()
+        );
+        let dense: u64 = (10..=20).map(|j| 1u64 << (20 - j)).sum();
+        assert_eq!(
+            l.total(),
+            Some(l.levels_at() + dense * l.node_bytes()),
+            "the file ends after the root level"
+        );
+        assert_eq!(layout(HIDDEN_UNIT).node_bytes(), 32 + 48 * 3);
+    }
+
+    #[test]
+    fn sizes_no_file_can_have_are_refused() {
+        // A header claiming a dense part beyond 2^40 slots, or a size past u64, names no file.
+        let mut l = layout(16);
+        l.height = 255;
+        l.cut = 0;
+        assert_eq!(l.total(), None);
+        let mut l = layout(16);
+        l.leaves = u64::MAX;
+        assert_eq!(l.total(), None);
+    }
+
+    #[test]
+    fn the_cut_level_stays_in_the_tree() {
+        assert_eq!(cut_level(32, 0, DENSE_SHIFT), 32);
+        assert_eq!(cut_level(32, 1, DENSE_SHIFT), 32);
+        assert_eq!(cut_level(32, 1 << 20, 1), 13);
+        assert_eq!(cut_level(8, u64::MAX, 0), 0);
+    }
 }
