@@ -12,6 +12,23 @@ if [ -f ../shared/tools/wasm-toolchain.sh ]; then
   eval "$(bash ../shared/tools/wasm-toolchain.sh)"
 fi
 CARGO=${CARGO:-cargo}
+# Every tool first, each with what to do: a missing one must not cost a full compile to find.
+bindgen=$(sed -n 's/^wasm-bindgen = "=\(.*\)"$/\1/p' web/Cargo.toml)
+missing=0
+need() { echo "web/build.sh: $1" >&2; missing=1; }
+command -v "$CARGO" >/dev/null || need "no cargo ($CARGO): install Rust (rustup.rs)"
+command -v python3 >/dev/null || need "no python3: it assembles the page (Debian: apt-get install python3)"
+command -v sha256sum >/dev/null || need "no sha256sum: it prints the hashes to publish (GNU coreutils)"
+if ! command -v wasm-bindgen >/dev/null; then
+  need "no wasm-bindgen: cargo install wasm-bindgen-cli --version $bindgen --locked"
+elif ! wasm-bindgen --version | grep -qx "wasm-bindgen $bindgen"; then
+  need "wasm-bindgen is $(wasm-bindgen --version), the page needs $bindgen (web/Cargo.toml): cargo install wasm-bindgen-cli --version $bindgen --locked"
+fi
+if [ -z "${WASM_CARGO_FLAGS:-}" ] && command -v rustup >/dev/null \
+  && ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  need "no wasm32-unknown-unknown target: rustup target add wasm32-unknown-unknown (or, where rustup cannot fetch it, ../shared/tools/wasm-toolchain.sh)"
+fi
+[ "$missing" -eq 0 ] || exit 2
 # Reproducible: no local paths in the binary, one codegen unit, no incremental state.
 export RUSTFLAGS="--remap-path-prefix=$PWD=/por --remap-path-prefix=$HOME=/home -C codegen-units=1 -C strip=symbols"
 export CARGO_INCREMENTAL=0
