@@ -255,6 +255,18 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Print a completion script for your shell to standard output, e.g.
+    /// `source <(por-prove completions bash)` or `por-prove completions zsh > ~/.zfunc/_por-prove`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: por_verifier::cli_docs::Shell,
+    },
+    /// Write one man page per command (por-prove.1, por-prove-SUB.1, …) into an existing directory.
+    Manpages {
+        /// The directory, e.g. /usr/local/share/man/man1.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// The registry the bindings are confirmed by, as the verifier's users will (built-in plus files).
@@ -340,6 +352,16 @@ fn main() -> ExitCode {
 
 fn run(cmd: Cmd) -> Result<()> {
     match cmd {
+        Cmd::Completions { shell } => {
+            use clap::CommandFactory;
+            por_verifier::cli_docs::completions(Cli::command(), shell, &mut std::io::stdout());
+        }
+        Cmd::Manpages { out } => {
+            use clap::CommandFactory;
+            for p in por_verifier::cli_docs::manpages(Cli::command(), &out)? {
+                say!("{}", p.display());
+            }
+        }
         Cmd::Keygen { out } => {
             let key = keygen(&out)?;
             say!("{}", hex::encode(key.verifying_key().to_bytes()));

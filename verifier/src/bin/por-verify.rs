@@ -311,12 +311,44 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Print a completion script for your shell to standard output, e.g.
+    /// `source <(por-verify completions bash)` or `por-verify completions zsh > ~/.zfunc/_por-verify`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: por_verifier::cli_docs::Shell,
+    },
+    /// Write one man page per command (por-verify.1, por-verify-SUB.1, …) into an existing directory.
+    Manpages {
+        /// The directory, e.g. /usr/local/share/man/man1.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut rep = Report::default();
     let (outcome, json) = match cli.cmd {
+        Cmd::Completions { shell } => {
+            use clap::CommandFactory;
+            por_verifier::cli_docs::completions(Cli::command(), shell, &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Cmd::Manpages { out } => {
+            use clap::CommandFactory;
+            return match por_verifier::cli_docs::manpages(Cli::command(), &out) {
+                Ok(pages) => {
+                    for p in pages {
+                        println!("{}", p.display());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    por_verifier::report::say_err(&format!("por-verify: error: {e}"));
+                    ExitCode::from(e.exit_code() as u8)
+                }
+            };
+        }
         Cmd::Proof {
             attestation,
             proof,
