@@ -92,7 +92,10 @@ impl std::error::Error for Error {}
 pub type Result<T> = std::result::Result<T, Error>;
 
 #[cfg(feature = "fs")]
-/// Reads a whole file, naming it in the error.
+/// Reads a whole file (standard input for `-`, up to 1 GiB), naming it in the error.
 pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    if crate::input::is_stdin(path) {
+        return crate::input::read_bounded(path, 1 << 30, crate::input::FileKind::Other("file"));
+    }
     std::fs::read(path).map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))
 }

@@ -55,20 +55,43 @@ impl FileKind {
 }
 
 #[cfg(feature = "fs")]
-/// Reads at most `limit` bytes of `path`; a larger file (or an endless one such as
-/// `/dev/zero`) is refused after reading `limit + 1` bytes, never read whole.
+/// Whether `path` means standard input: the one argument `-`, as in most Unix tools.
+pub fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+#[cfg(feature = "fs")]
+/// Standard input can be read once: a second `-` in one command would read nothing and report
+/// the second file as empty, so it is refused by name instead.
+static STDIN_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(feature = "fs")]
+/// Reads at most `limit` bytes of `path`, or of standard input when `path` is `-`; a larger
+/// file (or an endless one such as `/dev/zero`) is refused after reading `limit + 1` bytes,
+/// never read whole.
 pub fn read_bounded(path: &std::path::Path, limit: u64, kind: FileKind) -> Result<Vec<u8>> {
     use std::io::Read;
-    let f = std::fs::File::open(path)
-        .map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
+    let (reader, name): (Box<dyn Read>, String) = if is_stdin(path) {
+        if STDIN_TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::input(format!(
+                "- ({}): standard input was already read for another file; give this one as a path",
+                kind.name()
+            )));
+        }
+        (Box::new(std::io::stdin()), "standard input".into())
+    } else {
+        let f = std::fs::File::open(path)
+            .map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
+        (Box::new(f), path.display().to_string())
+    };
     let mut buf = Vec::new();
-    f.take(limit + 1)
+    reader
+        .take(limit + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
+        .map_err(|e| Error::input(format!("{name}: cannot read: {e}")))?;
     if buf.len() as u64 > limit {
         return Err(Error::input(format!(
-            "{}: larger than {limit} bytes: not {} this tool reads",
-            path.display(),
+            "{name}: larger than {limit} bytes: not {} this tool reads",
             kind.a()
         )));
     }
