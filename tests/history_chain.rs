@@ -107,6 +107,10 @@ fn says(r: &Run, what: &str) {
 const COIN: u64 = 5_000_000_000;
 
 #[test]
+#[cfg_attr(
+    no_bitcoind,
+    ignore = "needs bitcoind: set POR_BITCOIND_DIR (see .ci/run)"
+)]
 fn the_anchored_history_is_the_only_history() {
     let Some((node, outs)) = node_at(OCT + DAY, 1) else {
         return;
@@ -192,6 +196,10 @@ fn the_anchored_history_is_the_only_history() {
 /// by the same key. Each passes on its own; the genesis a customer pins (or is given) tells them
 /// apart, in `proof` and in `history`.
 #[test]
+#[cfg_attr(
+    no_bitcoind,
+    ignore = "needs bitcoind: set POR_BITCOIND_DIR (see .ci/run)"
+)]
 fn a_second_anchor_chain_from_another_genesis_is_a_fork() {
     let Some((node, outs)) = node_at(OCT + DAY, 2) else {
         return;
@@ -313,6 +321,10 @@ fn a_second_anchor_chain_from_another_genesis_is_a_fork() {
 /// first anchor lies beyond the verifier's window after its snapshot time (exit 1). The window
 /// is the verifier's setting, and a wider one accepts them.
 #[test]
+#[cfg_attr(
+    no_bitcoind,
+    ignore = "needs bitcoind: set POR_BITCOIND_DIR (see .ci/run)"
+)]
 fn a_history_anchored_after_the_fact_is_refused() {
     let sep = OCT - 30 * DAY;
     let Some((node, outs)) = node_at(sep - 30 * DAY, 1) else {
@@ -342,6 +354,10 @@ fn a_history_anchored_after_the_fact_is_refused() {
 /// An ordinary payment spends the anchor output: the chain is broken (exit 1) until a later
 /// attestation signs a new start, which verifiers follow; the months stay anchored.
 #[test]
+#[cfg_attr(
+    no_bitcoind,
+    ignore = "needs bitcoind: set POR_BITCOIND_DIR (see .ci/run)"
+)]
 fn a_broken_anchor_chain_is_recovered_by_a_restart() {
     let Some((node, outs)) = node_at(OCT + DAY, 2) else {
         return;
@@ -393,6 +409,10 @@ fn a_broken_anchor_chain_is_recovered_by_a_restart() {
 /// A reserves statement signed after the month's anchor is not settled until an anchor commits
 /// it: with a node, `reserves --history` says so (exit 3); after the next anchor it passes.
 #[test]
+#[cfg_attr(
+    no_bitcoind,
+    ignore = "needs bitcoind: set POR_BITCOIND_DIR (see .ci/run)"
+)]
 fn a_statement_no_anchor_commits_yet_is_unverified() {
     let Some((node, outs)) = node_at(OCT + DAY, 1) else {
         return;

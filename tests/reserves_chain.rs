@@ -122,6 +122,10 @@ fn check_btc((t, stmt): &(TestExchange, PathBuf), url: &str) -> Run {
 }
 
 #[test]
+#[cfg_attr(
+    no_bitcoind,
+    ignore = "needs bitcoind: set POR_BITCOIND_DIR (see .ci/run)"
+)]
 fn bitcoin_reserves_on_a_real_node() {
     let Some(c) = btc_chain() else { return };
     let url = c.node.url.clone();
@@ -318,6 +322,10 @@ fn bitcoin_reserves_on_a_real_node() {
 /// Case 4: a snapshot height from years ago. Coins that were unspent at an old height but spent
 /// long before the signed snapshot time: the block time gives the lie away.
 #[test]
+#[cfg_attr(
+    no_bitcoind,
+    ignore = "needs bitcoind: set POR_BITCOIND_DIR (see .ci/run)"
+)]
 fn a_stale_snapshot_height_is_caught() {
     let Some(node) = Bitcoind::start() else {
         return;
@@ -378,6 +386,7 @@ fn wei(eth: u128) -> String {
 }
 
 #[test]
+#[cfg_attr(no_anvil, ignore = "needs anvil: set POR_ANVIL (see .ci/run)")]
 fn ethereum_reserves_on_a_real_node() {
     let Some(node) = Anvil::start() else { return };
     let key = EthKey::from_seed(41);
@@ -491,6 +500,7 @@ fn ethereum_reserves_on_a_real_node() {
 /// counts through the built-in registry; a contract of the exchange's own never does, even
 /// when the chain shows funds there.
 #[test]
+#[cfg_attr(no_anvil, ignore = "needs anvil: set POR_ANVIL (see .ci/run)")]
 fn canonical_token_contracts_on_a_mainnet_node() {
     let Some(node) = Anvil::start_with(1) else {
         return;
@@ -593,6 +603,10 @@ a,1500
 
 /// Both chains at once, solvent for every asset; with one node missing, exit 3 naming it.
 #[test]
+#[cfg_attr(
+    any(no_bitcoind, no_anvil),
+    ignore = "needs bitcoind and anvil: set POR_BITCOIND_DIR and POR_ANVIL (see .ci/run)"
+)]
 fn solvent_on_both_chains() {
     let Some(c) = btc_chain() else { return };
     let Some(node) = Anvil::start() else { return };
@@ -661,6 +675,10 @@ fn solvent_on_both_chains() {
 
 /// Without -txospenderindex a confirmed spend would look unspent: the verifier refuses the node.
 #[test]
+#[cfg_attr(
+    no_bitcoind,
+    ignore = "needs bitcoind: set POR_BITCOIND_DIR (see .ci/run)"
+)]
 fn node_without_the_spender_index_is_refused() {
     let Some(node) = Bitcoind::start_with(&["-txindex=1"]) else {
         return;
@@ -690,6 +708,10 @@ fn closed_port() -> u16 {
 /// How the reserves are held: a reserve split across a 2-of-3 P2WSH, a P2SH 3-of-5, a P2WPKH
 /// and a Taproot address, each funded by a coinbase of 50 BTC on regtest.
 #[test]
+#[cfg_attr(
+    no_bitcoind,
+    ignore = "needs bitcoind: set POR_BITCOIND_DIR (see .ci/run)"
+)]
 fn custody_report_on_a_real_node() {
     let Some(node) = Bitcoind::start() else {
         return;
@@ -831,6 +853,10 @@ fn custody_report_on_a_real_node() {
 /// Issue 17: outputs of one transaction listed by many entries cost the customer's node one
 /// `getrawtransaction` per run, not one per output; each entry's spends are asked in one call.
 #[test]
+#[cfg_attr(
+    no_bitcoind,
+    ignore = "needs bitcoind: set POR_BITCOIND_DIR (see .ci/run)"
+)]
 fn a_transaction_listed_many_times_is_fetched_once() {
     let Some(c) = btc_chain() else { return };
     let keys: Vec<BtcKey> = (40..60)

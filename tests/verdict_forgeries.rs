@@ -163,6 +163,7 @@ fn two_chain_month(moved: bool) -> Option<Run> {
 /// Case 1: the same million on two chains, moved between their snapshot blocks, counts at most
 /// once: each holding counts at its least balance over the span.
 #[test]
+#[cfg_attr(no_anvil, ignore = "needs anvil: set POR_ANVIL (see .ci/run)")]
 fn coins_moved_between_chains_during_the_snapshot_count_once() {
     let Some(r) = two_chain_month(true) else {
         return;
@@ -203,6 +204,7 @@ fn coins_moved_between_chains_during_the_snapshot_count_once() {
 
 /// The honest control of case 1: a million still on each chain across the span counts in full.
 #[test]
+#[cfg_attr(no_anvil, ignore = "needs anvil: set POR_ANVIL (see .ci/run)")]
 fn an_honest_two_chain_month_counts_both_holdings() {
     let Some(r) = two_chain_month(false) else {
         return;
@@ -228,6 +230,7 @@ fn an_honest_two_chain_month_counts_both_holdings() {
 /// Case 2: a native coin and its token face (a contract whose balanceOf answers the native
 /// balance) are one account: the second face is reported and not added.
 #[test]
+#[cfg_attr(no_anvil, ignore = "needs anvil: set POR_ANVIL (see .ci/run)")]
 fn a_native_coin_and_its_token_face_count_once() {
     let (ex, _) = usdc_exchange();
     let Some(node) = Anvil::start_with(100_003) else {
@@ -298,6 +301,7 @@ fn a_native_coin_and_its_token_face_count_once() {
 /// token list neither counts (two contracts for one symbol on one chain); through the user's
 /// registry both are confirmed, and the second face of the account is not added.
 #[test]
+#[cfg_attr(no_anvil, ignore = "needs anvil: set POR_ANVIL (see .ci/run)")]
 fn one_token_with_two_entry_points_counts_once() {
     let (ex, _) = usdc_exchange();
     let Some(node) = Anvil::start_with(100_004) else {
@@ -419,6 +423,7 @@ fn pegged_tokens_from_token_lists_never_count() {
 /// user's registry and only as TEST NETWORK; an unknown chain id reads USER-SUPPLIED in the
 /// verdict line.
 #[test]
+#[cfg_attr(no_anvil, ignore = "needs anvil: set POR_ANVIL (see .ci/run)")]
 fn test_networks_are_known_as_such() {
     let ex = Exchange::build("user_id,USDC:6\na,100\n", &[]);
     let key = EthKey::from_seed(75);
