@@ -182,6 +182,24 @@ fn batch_proofs_skip_bad_users_and_name_files_safely() {
     }
     ex.verify(&ex.attestation(), &dir.join(&files[2]), "a/b?c%20 d")
         .expect(0);
+    // Names a listing cannot reverse: not the plain SHA-256 of a guessable id.
+    for id in ["Alice", "alice", "a/b?c%20 d"] {
+        use sha2::Digest;
+        let plain = hex::encode(sha2::Sha256::digest(id.as_bytes()));
+        assert!(files.iter().all(|f| !f.contains(&plain)), "{id}: {files:?}");
+    }
+    // The folder, its subfolders, the index and every proof are the owner's only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join(&files[0][..2])), 0o700);
+        assert_eq!(mode(&dir.join("index.jsonl")), 0o600);
+        for f in &files {
+            assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+        }
+    }
     let jsonl = ex.path("all.jsonl");
     run(
         "por-prove",
@@ -196,6 +214,15 @@ fn batch_proofs_skip_bad_users_and_name_files_safely() {
         ],
     )
     .expect(1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&jsonl).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode, 0o600,
+            "the JSON-lines file shows every balance: owner only"
+        );
+    }
     let lines: Vec<String> = std::fs::read_to_string(&jsonl)
         .unwrap()
         .lines()

@@ -159,6 +159,22 @@ impl Drop for StagingDir {
     }
 }
 
+/// Writes a new file readable by its owner only (0600 on Unix), for private outputs such as a
+/// customer's proof.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| Error::input(format!("{}: cannot write: {e}", path.display())))
+}
+
 /// Restricts a directory holding secrets to its owner.
 pub fn set_private(dir: &Path) -> Result<()> {
     #[cfg(unix)]

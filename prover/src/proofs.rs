@@ -139,11 +139,17 @@ impl Emitter<'_> {
     }
 }
 
-/// The file a user's proof is written to inside a batch directory: named by the SHA-256 of the
-/// id (safe on every filesystem, whatever the id holds, and distinct where case-insensitive
-/// filesystems would merge `Alice` and `alice`), spread over 256 subdirectories.
-pub fn proof_file_name(user_id: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let h = hex::encode(Sha256::digest(user_id.as_bytes()));
+/// The file a user's proof is written to inside a batch directory: named by the HMAC-SHA-256
+/// of the id under `key`, a random key made for the batch and never written, spread over 256
+/// subdirectories. Hex is safe on every filesystem whatever the id holds, and distinct where
+/// case-insensitive filesystems would merge `Alice` and `alice`; the key means a listing of the
+/// folder does not reveal ids (the plain SHA-256 of a guessable id did, by hashing guesses):
+/// the batch's index.jsonl, readable by its owner only, is the one map from ids to files.
+pub fn proof_file_name(key: &[u8; 32], user_id: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(user_id.as_bytes());
+    let h = hex::encode(mac.finalize().into_bytes());
     format!("{}/{h}.json", &h[..2])
 }

@@ -184,7 +184,8 @@ enum Cmd {
         /// A file with one user id per line (a byte-order mark and blank lines are ignored).
         #[arg(long)]
         users: PathBuf,
-        /// Directory to write the proofs into (must not exist): XX/SHA256(id).json and index.jsonl.
+        /// Directory to write the proofs into (must not exist; made 0700, files 0600): XX/NAME.json,
+        /// NAME a keyed hash of the id that a listing cannot reverse, and index.jsonl mapping ids to files.
         #[arg(long, required_unless_present = "jsonl", conflicts_with = "jsonl")]
         out_dir: Option<PathBuf>,
         /// Write every proof as one line of this file instead (must not exist).
@@ -601,18 +602,28 @@ fn run(cmd: Cmd) -> Result<()> {
                     use std::io::Write as _;
                     let stage = por_prover::files::StagingDir::new(&dir, false)?;
                     let root = stage.path().to_path_buf();
+                    // Each proof shows a customer's balances: the folder is its owner's only.
+                    por_prover::files::set_private(&root)?;
                     for b in 0..=255u8 {
                         let d = root.join(format!("{b:02x}"));
                         std::fs::create_dir(&d).map_err(|e| {
                             Error::input(format!("{}: cannot create: {e}", d.display()))
                         })?;
+                        por_prover::files::set_private(&d)?;
                     }
+                    let names_key = por_prover::random::bytes32()?;
                     let index_path = root.join("index.jsonl");
-                    let mut index = std::io::BufWriter::new(
-                        std::fs::File::create(&index_path).map_err(|e| {
+                    let mut open = std::fs::OpenOptions::new();
+                    open.write(true).create_new(true);
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::OpenOptionsExt;
+                        open.mode(0o600);
+                    }
+                    let mut index =
+                        std::io::BufWriter::new(open.open(&index_path).map_err(|e| {
                             Error::input(format!("{}: cannot create: {e}", index_path.display()))
-                        })?,
-                    );
+                        })?);
                     let summary = por_prover::proofs::batch_proofs(
                         &from,
                         &ids,
@@ -623,13 +634,11 @@ fn run(cmd: Cmd) -> Result<()> {
                             use rayon::prelude::*;
                             // Files are independent: written in parallel; the index in order.
                             ready.par_iter().try_for_each(|(user_id, text)| {
-                                let path = root.join(por_prover::proofs::proof_file_name(user_id));
-                                std::fs::write(&path, text).map_err(|e| {
-                                    Error::input(format!("{}: cannot write: {e}", path.display()))
-                                })
+                                let name = por_prover::proofs::proof_file_name(&names_key, user_id);
+                                por_prover::files::write_private(&root.join(name), text.as_bytes())
                             })?;
                             for (user_id, _) in &ready {
-                                let name = por_prover::proofs::proof_file_name(user_id);
+                                let name = por_prover::proofs::proof_file_name(&names_key, user_id);
                                 writeln!(
                                     index,
                                     "{}",
@@ -664,10 +673,17 @@ fn run(cmd: Cmd) -> Result<()> {
                     // Streamed to a file beside the target and renamed at the end: no partial
                     // output after an error, and no proof held in memory.
                     let tmp = por_prover::files::sibling_temp(&file);
-                    let mut out =
-                        std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(|e| {
-                            Error::input(format!("{}: cannot create: {e}", tmp.display()))
-                        })?);
+                    let mut open = std::fs::OpenOptions::new();
+                    open.write(true).create_new(true);
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::OpenOptionsExt;
+                        // Every line shows a customer's balances: the file is its owner's only.
+                        open.mode(0o600);
+                    }
+                    let mut out = std::io::BufWriter::new(open.open(&tmp).map_err(|e| {
+                        Error::input(format!("{}: cannot create: {e}", tmp.display()))
+                    })?);
                     let result = por_prover::proofs::batch_proofs(
                         &from,
                         &ids,
