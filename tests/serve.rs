@@ -146,6 +146,20 @@ fn the_service_answers_as_proof_does_and_never_logs_ids() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("GET /proof/{id} 200"), "{log}");
     assert!(log.contains("stopped; served"), "{log}");
+    // Every line starts with its UTC time to the millisecond: 2026-12-03T18:21:00.123Z.
+    for line in log.lines() {
+        let t = line.split(' ').next().unwrap_or("");
+        let shape = t.len() == 24
+            && t.char_indices().all(|(i, c)| match i {
+                4 | 7 => c == '-',
+                10 => c == 'T',
+                13 | 16 => c == ':',
+                19 => c == '.',
+                23 => c == 'Z',
+                _ => c.is_ascii_digit(),
+            });
+        assert!(shape, "a log line without its time: {line:?}");
+    }
     for id in ids.iter().chain(&["nobody", "Alice"]) {
         assert!(!log.contains(id), "the log holds the id {id:?}:\n{log}");
         assert!(!log.contains(&encode(id)) || encode(id) == *id);

@@ -22,9 +22,25 @@
 //!
 //! User ids are personal data: they are never written to the logs. The access log
 //! (`--access-log`) writes the method, the route (`/proof/{id}` as such), the status and the
-//! time.
+//! time taken. Every log line starts with its UTC time to the millisecond ([`stamp`]), so a
+//! log collected without its own timestamps (a plain file, `docker logs`) can still be read
+//! against an incident.
 
 use crate::stored::StoredTree;
+
+/// The current UTC time as log lines start with it: `2026-12-03T18:21:00.123Z`.
+pub fn stamp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    let whole = por_verifier::time::format_utc(secs);
+    format!(
+        "{}.{:03}Z",
+        whole.trim_end_matches('Z'),
+        now.subsec_millis()
+    )
+}
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
@@ -153,7 +169,7 @@ pub fn serve(
                 Ok((stream, _)) => stream,
                 Err(e) => {
                     // Out of descriptors or similar: wait rather than spin.
-                    eprintln!("por-prove serve: cannot accept: {e}");
+                    eprintln!("{} por-prove serve: cannot accept: {e}", stamp());
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     continue;
                 }
@@ -248,7 +264,8 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     if shared.access_log {
         // The route, never the path: the path holds the user id.
         eprintln!(
-            "{} {} {} {:.3} ms",
+            "{} {} {} {} {:.3} ms",
+            stamp(),
             req.method(),
             route,
             resp.status().as_u16(),
@@ -314,7 +331,7 @@ async fn proof(shared: &Shared, raw: &str) -> Response<Full<Bytes>> {
         Err(e) => {
             c.errors.fetch_add(1, Ordering::Relaxed);
             // The stored tree's messages name rows and offsets, never ids.
-            eprintln!("por-prove serve: error: {}", e.message());
+            eprintln!("{} por-prove serve: error: {}", stamp(), e.message());
             error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         }
     }

@@ -564,7 +564,8 @@ fn run(cmd: Cmd) -> Result<()> {
             })?;
             use std::sync::atomic::Ordering::Relaxed;
             eprintln!(
-                "por-prove serve: stopped; served {} proofs, {} unknown ids, {} bad requests, {} errors",
+                "{} por-prove serve: stopped; served {} proofs, {} unknown ids, {} bad requests, {} errors",
+                por_prover::serve::stamp(),
                 c.proofs.load(Relaxed),
                 c.not_found.load(Relaxed),
                 c.bad.load(Relaxed),
