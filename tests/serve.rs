@@ -250,3 +250,60 @@ fn a_hidden_sums_month_is_served_from_its_stored_tree() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Prometheus metrics on their own address: counts and a latency histogram that follow the
+/// requests made, never an id; the proof port does not serve them.
+#[test]
+fn metrics_on_their_own_address() {
+    let ex = Exchange::build("user_id,BTC:8\nalice,1\nbob,2\n", &[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let metrics = format!("127.0.0.1:{port}");
+    let (mut child, addr) = start(&ex, &["--metrics-listen", &metrics]);
+    assert_eq!(get(&addr, "/proof/alice").status, 200);
+    assert_eq!(get(&addr, "/proof/bob").status, 200);
+    assert_eq!(get(&addr, "/proof/nobody").status, 404);
+    assert_eq!(get(&addr, "/proof/a%zz").status, 400);
+    assert_eq!(get(&addr, "/metrics").status, 404, "not on the proof port");
+    let m = get(&metrics, "/metrics");
+    let other = get(&metrics, "/proof/alice").status;
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(m.status, 200, "{}", m.body);
+    assert!(m
+        .headers
+        .contains("content-type: text/plain; version=0.0.4"));
+    let value = |name: &str| -> f64 {
+        m.body
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
+            .unwrap_or_else(|| panic!("{name} missing:\n{}", m.body))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(value("por_serve_proofs_total"), 2.0);
+    assert_eq!(value("por_serve_not_found_total"), 1.0);
+    assert_eq!(value("por_serve_bad_requests_total"), 1.0);
+    assert_eq!(value("por_serve_errors_total"), 0.0);
+    // Five requests on the proof port, each in the histogram once.
+    assert_eq!(value("por_serve_request_duration_seconds_count"), 5.0);
+    assert_eq!(
+        value("por_serve_request_duration_seconds_bucket{le=\"+Inf\"}"),
+        5.0
+    );
+    assert!(value("por_serve_request_duration_seconds_sum") > 0.0);
+    // Buckets are cumulative: never decreasing.
+    let buckets: Vec<f64> = m
+        .body
+        .lines()
+        .filter(|l| l.starts_with("por_serve_request_duration_seconds_bucket"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{buckets:?}");
+    for id in ["alice", "bob", "nobody"] {
+        assert!(!m.body.contains(id), "{id} in the metrics");
+    }
+    assert_eq!(other, 404, "no proofs on the metrics port");
+}

@@ -13,6 +13,8 @@
 //!   the proof's `user_id` is the id it asked for.
 //! - `GET /health`: 200 with the exchange, period, number of customers and root.
 //! - Anything else: 404, or 405 for another method.
+//! - With `--metrics-listen ADDR`, on that address only: `GET /metrics`, the counters and a
+//!   latency histogram in the Prometheus text format (no ids, no balances).
 //!
 //! Every answer carries `Cache-Control: no-store` (a proof is personal data) and a proof's
 //! answer `Server-Timing: proof;dur=MS`, the time spent making it. At most `max_concurrent`
@@ -68,7 +70,13 @@ pub struct ServeConfig {
     /// How long a client may take to send a request's headers (an idle or trickling
     /// connection is closed after it).
     pub header_timeout: std::time::Duration,
+    /// Where to serve `GET /metrics` (Prometheus text format), apart from the proofs: a
+    /// monitoring network need not reach the proof port, nor the backend the metrics.
+    pub metrics_listen: Option<SocketAddr>,
 }
+
+/// Upper bounds (milliseconds) of the request-latency histogram's buckets; the last is `+Inf`.
+pub const LATENCY_BUCKETS_MS: [f64; 8] = [1.0, 2.5, 5.0, 10.0, 25.0, 100.0, 500.0, 2500.0];
 
 /// Counts kept while serving, printed when the service stops.
 #[derive(Debug, Default)]
@@ -81,6 +89,74 @@ pub struct Counters {
     pub bad: AtomicU64,
     /// Failures reading the stored tree.
     pub errors: AtomicU64,
+    /// Requests answered, on every route.
+    pub requests: AtomicU64,
+    /// Requests per latency bucket ([`LATENCY_BUCKETS_MS`], then `+Inf`), not cumulative.
+    pub latency: [AtomicU64; 9],
+    /// Total time answering, microseconds.
+    pub latency_micros: AtomicU64,
+}
+
+impl Counters {
+    fn observe(&self, took: std::time::Duration) {
+        let ms = took.as_secs_f64() * 1e3;
+        let b = LATENCY_BUCKETS_MS
+            .iter()
+            .position(|&up| ms <= up)
+            .unwrap_or(LATENCY_BUCKETS_MS.len());
+        self.latency[b].fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.latency_micros.fetch_add(micros, Ordering::Relaxed);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counters in the Prometheus text exposition format (version 0.0.4).
+    pub fn prometheus(&self) -> String {
+        use std::fmt::Write as _;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let mut out = String::new();
+        for (name, help, v) in [
+            (
+                "por_serve_proofs_total",
+                "Proofs served.",
+                get(&self.proofs),
+            ),
+            (
+                "por_serve_not_found_total",
+                "Requests for ids in no leaf.",
+                get(&self.not_found),
+            ),
+            (
+                "por_serve_bad_requests_total",
+                "Malformed requests.",
+                get(&self.bad),
+            ),
+            (
+                "por_serve_errors_total",
+                "Failures reading the stored tree.",
+                get(&self.errors),
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        }
+        let h = "por_serve_request_duration_seconds";
+        let _ = writeln!(out, "# HELP {h} Time to answer a request, every route.");
+        let _ = writeln!(out, "# TYPE {h} histogram");
+        let mut cumulative = 0u64;
+        for (i, up) in LATENCY_BUCKETS_MS.iter().enumerate() {
+            cumulative += get(&self.latency[i]);
+            let _ = writeln!(out, "{h}_bucket{{le=\"{}\"}} {cumulative}", up / 1e3);
+        }
+        cumulative += get(&self.latency[LATENCY_BUCKETS_MS.len()]);
+        let _ = writeln!(out, "{h}_bucket{{le=\"+Inf\"}} {cumulative}");
+        let sum = get(&self.latency_micros) as f64 / 1e6;
+        let _ = writeln!(out, "{h}_sum {sum}");
+        let _ = writeln!(out, "{h}_count {}", get(&self.requests));
+        out
+    }
 }
 
 struct Shared {
@@ -143,6 +219,7 @@ pub fn serve(
     let connections = Arc::new(tokio::sync::Semaphore::new(cfg.max_connections.max(1)));
     let listen = cfg.listen;
     let header_timeout = cfg.header_timeout;
+    let metrics_listen = cfg.metrics_listen;
     let inner = Arc::clone(&shared);
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -151,6 +228,19 @@ pub fn serve(
         let addr = listener
             .local_addr()
             .map_err(|e| Error::input(format!("--listen {listen}: {e}")))?;
+        if let Some(m) = metrics_listen {
+            let metrics = tokio::net::TcpListener::bind(m)
+                .await
+                .map_err(|e| Error::input(format!("--metrics-listen {m}: cannot listen: {e}")))?;
+            let bound = metrics
+                .local_addr()
+                .map_err(|e| Error::input(format!("--metrics-listen {m}: {e}")))?;
+            eprintln!(
+                "{} por-prove serve: metrics on http://{bound}/metrics",
+                stamp()
+            );
+            tokio::spawn(serve_metrics(metrics, Arc::clone(&inner)));
+        }
         ready(addr);
         let stop = shutdown_signal();
         tokio::pin!(stop);
@@ -194,6 +284,41 @@ pub fn serve(
     drop(rt);
     let shared = Arc::try_unwrap(shared).map_err(|_| Error::input("service still in use"))?;
     Ok(shared.counters)
+}
+
+/// Answers `GET /metrics` on its own listener until the runtime stops; one connection at a
+/// time is plenty for a scraper, and a slow one cannot hold the proof port's slots.
+async fn serve_metrics(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            continue;
+        };
+        let shared = Arc::clone(&shared);
+        let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+            let shared = Arc::clone(&shared);
+            async move {
+                let resp = if req.uri().path() != "/metrics" {
+                    error(StatusCode::NOT_FOUND, "no such route: GET /metrics")
+                } else if req.method() != Method::GET {
+                    allow_get(error(StatusCode::METHOD_NOT_ALLOWED, "use GET"))
+                } else {
+                    let mut r = Response::new(Full::new(Bytes::from(shared.counters.prometheus())));
+                    r.headers_mut().insert(
+                        hyper::header::CONTENT_TYPE,
+                        hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
+                    );
+                    r
+                };
+                Ok::<_, std::convert::Infallible>(resp)
+            }
+        });
+        let _ = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(std::time::Duration::from_secs(10))
+            .serve_connection(TokioIo::new(stream), svc)
+            .await;
+    }
 }
 
 async fn shutdown_signal() {
@@ -261,6 +386,7 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     } else {
         ("(other)", error(StatusCode::NOT_FOUND, "no such route"))
     };
+    shared.counters.observe(start.elapsed());
     if shared.access_log {
         // The route, never the path: the path holds the user id.
         eprintln!(

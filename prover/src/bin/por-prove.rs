@@ -166,6 +166,10 @@ enum Cmd {
         /// Log one line per request on stderr: method, route, status, time (never the id).
         #[arg(long)]
         access_log: bool,
+        /// Serve Prometheus metrics (GET /metrics: requests, latencies, proofs, errors) on this
+        /// address, apart from the proofs (e.g. 127.0.0.1:9100).
+        #[arg(long)]
+        metrics_listen: Option<std::net::SocketAddr>,
     },
     /// Write the stored tree (private/tree.bin) anew from private/leaves.csv: for a build
     /// directory written by an older por-prove, or whose stored tree is damaged.
@@ -174,8 +178,8 @@ enum Cmd {
         #[arg(long)]
         from: PathBuf,
     },
-    /// Write the proofs of many customers: one file each (named by the SHA-256 of the id, with
-    /// an index), or one JSON-lines file. Unknown, invalid or repeated ids are skipped and
+    /// Write the proofs of many customers: one file each (named by a keyed hash of the id, with
+    /// an index; owner-only), or one JSON-lines file. Unknown, invalid or repeated ids are skipped and
     /// listed (exit 1 if any); memory stays bounded by --chunk.
     Proofs {
         /// The directory written by `build`.
@@ -542,6 +546,7 @@ fn run(cmd: Cmd) -> Result<()> {
             max_connections,
             header_timeout_secs,
             access_log,
+            metrics_listen,
         } => {
             let tree = por_prover::stored::StoredTree::open_with_cache(
                 &from,
@@ -555,6 +560,7 @@ fn run(cmd: Cmd) -> Result<()> {
                 access_log,
                 max_connections,
                 header_timeout: std::time::Duration::from_secs(header_timeout_secs),
+                metrics_listen,
             };
             let customers = tree.customers();
             let c = por_prover::serve::serve(tree, &cfg, |addr| {
