@@ -100,6 +100,8 @@ pub struct StagingDir {
     tmp: PathBuf,
     target: PathBuf,
     done: bool,
+    // Removes the stage if the process is interrupted (a signal runs no drop).
+    _on_signal: por_verifier::cleanup::Guard,
 }
 
 impl StagingDir {
@@ -121,12 +123,14 @@ impl StagingDir {
         }
         let tmp = sibling_temp(target);
         let _ = std::fs::remove_dir_all(&tmp);
+        let on_signal = por_verifier::cleanup::Guard::new(&tmp);
         std::fs::create_dir_all(&tmp)
             .map_err(|e| Error::input(format!("{}: cannot create: {e}", tmp.display())))?;
         Ok(StagingDir {
             tmp,
             target: target.to_path_buf(),
             done: false,
+            _on_signal: on_signal,
         })
     }
 

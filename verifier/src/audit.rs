@@ -487,6 +487,8 @@ struct Spill {
     dir: PathBuf,
     buckets: u64,
     key: [u8; 32],
+    // The spilled ledger is removed on Ctrl-C too, not only by the drop.
+    _on_signal: crate::cleanup::Guard,
 }
 
 impl Spill {
@@ -524,10 +526,19 @@ impl Spill {
             use std::os::unix::fs::DirBuilderExt;
             b.mode(0o700);
         }
+        let on_signal = crate::cleanup::Guard::new(&dir);
         b.create(&dir)
             .map_err(|e| Error::input(format!("{}: cannot create: {e}", dir.display())))?;
         let key: [u8; 32] = Sha256::digest(format!("bucket key/{t}/{}", std::process::id())).into();
-        Ok((Spill { dir, buckets, key }, stale))
+        Ok((
+            Spill {
+                dir,
+                buckets,
+                key,
+                _on_signal: on_signal,
+            },
+            stale,
+        ))
     }
 
     fn path(&self, side: &str, b: u64) -> PathBuf {

@@ -29,6 +29,7 @@
 
 pub mod audit;
 pub mod chain;
+pub mod cleanup;
 pub mod cli_docs;
 pub mod custody;
 pub mod hidden_tree;

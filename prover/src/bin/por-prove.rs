@@ -680,6 +680,7 @@ fn run(cmd: Cmd) -> Result<()> {
                     // Streamed to a file beside the target and renamed at the end: no partial
                     // output after an error, and no proof held in memory.
                     let tmp = por_prover::files::sibling_temp(&file);
+                    let _on_signal = por_verifier::cleanup::Guard::new(&tmp);
                     let mut open = std::fs::OpenOptions::new();
                     open.write(true).create_new(true);
                     #[cfg(unix)]
