@@ -890,9 +890,9 @@ fn a_transaction_listed_many_times_is_fetched_once() {
     c.node.mine(6, &miner);
 
     let t = regtest_btc();
+    let decoded = c.node.call("getrawtransaction", json!([tx, true]));
     let vout_of = |k: &BtcKey| -> usize {
-        let d = c.node.call("getrawtransaction", json!([tx, true]));
-        let a = k.p2wpkh().to_string();
+        let (d, a) = (&decoded, k.p2wpkh().to_string());
         d["vout"]
             .as_array()
             .expect("vout")

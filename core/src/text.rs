@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 /// normal form of the same letters would be a second exchange that looks like the first.
 pub fn validate_exchange(name: &str) -> Result<()> {
     use unicode_normalization::UnicodeNormalization;
-    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
     let bad = |why: &str| {
         Err(Error::input(format!(
             "exchange name {name:?}: {why}; expected 1 to 128 characters in Unicode NFC without control, format or \
@@ -18,15 +17,7 @@ pub fn validate_exchange(name: &str) -> Result<()> {
     if name.is_empty() || name.chars().count() > 128 {
         return bad("wrong length");
     }
-    if let Some(c) = name.chars().find(|c| {
-        matches!(
-            c.general_category(),
-            GeneralCategory::Control
-                | GeneralCategory::Format
-                | GeneralCategory::LineSeparator
-                | GeneralCategory::ParagraphSeparator
-        )
-    }) {
+    if let Some(c) = name.chars().find(|&c| is_control_or_format(c)) {
         return bad(&format!(
             "it holds the invisible character U+{:04X}",
             c as u32
@@ -44,14 +35,23 @@ pub fn validate_exchange(name: &str) -> Result<()> {
 /// signed could otherwise reorder, hide or break the lines a person reads around it.
 pub fn is_invisible(c: char) -> bool {
     use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    is_control_or_format(c)
+        || matches!(
+            c.general_category(),
+            GeneralCategory::PrivateUse | GeneralCategory::Unassigned
+        )
+}
+
+/// Cc, Cf, Zl and Zp: refused in a name outright ([`validate_exchange`]) and escaped on a
+/// terminal ([`is_invisible`]).
+fn is_control_or_format(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
     matches!(
         c.general_category(),
         GeneralCategory::Control
             | GeneralCategory::Format
             | GeneralCategory::LineSeparator
             | GeneralCategory::ParagraphSeparator
-            | GeneralCategory::PrivateUse
-            | GeneralCategory::Unassigned
     )
 }
 
