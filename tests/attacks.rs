@@ -157,7 +157,9 @@ fn maxwell_flaw_is_closed() {
     let ex = Handmade::sign("Maxwell", 1, root, 10); // the true total is 20
     ex.verify("alice", 1, 0, vec![sib(lb, 0)]).expect(0);
     for claimed in [0u128, 10] {
-        let r = ex.verify("bob", 2, 1, vec![sib(la, claimed)]).expect(1);
+        let r = ex
+            .verify("bob", 2, 1, vec![sib(la, claimed)])
+            .expect_code("proof.root_mismatch");
         assert!(
             r.stdout.contains("not the root the exchange signed"),
             "{}",
@@ -186,7 +188,7 @@ fn parent_sums_not_equal_to_childrens_sums_are_caught() {
     // a is below it: a recomputes n0's sums as 20 and the root no longer matches.
     let r = ex
         .verify("a", 0, 0, vec![sib(l[1], 10), sib(n1, 20)])
-        .expect(1);
+        .expect_code("proof.root_mismatch");
     assert!(
         r.stdout.contains("not the root the exchange signed"),
         "{}",
@@ -202,7 +204,8 @@ fn parent_sums_not_equal_to_childrens_sums_are_caught() {
 #[test]
 fn lowered_own_balance_is_caught() {
     let ex = Exchange::build(&csv(), &[]);
-    let r = tampered(&ex, "c5", "c5", |p| p["balances"][0] = json!("100")).expect(1);
+    let r = tampered(&ex, "c5", "c5", |p| p["balances"][0] = json!("100"))
+        .expect_code("proof.root_mismatch");
     assert!(
         r.stdout.contains("not the root the exchange signed"),
         "{}",
@@ -217,10 +220,11 @@ fn someone_elses_proof_is_caught() {
     let ex = Exchange::build(&csv(), &[]);
     let r = ex
         .verify(&ex.attestation(), &ex.proof("c1"), "c2")
-        .expect(1);
-    assert!(r.stdout.contains("someone else's proof"), "{}", r.stdout);
+        .expect_code("proof.other_user");
+    assert!(r.stderr.contains("someone else's proof"), "{}", r.stderr);
     // Rewriting the id in the file does not help: the leaf commits to H(user_id, salt).
-    let r = tampered(&ex, "c1", "c2", |p| p["user_id"] = json!("c2")).expect(1);
+    let r = tampered(&ex, "c1", "c2", |p| p["user_id"] = json!("c2"))
+        .expect_code("proof.root_mismatch");
     assert!(
         r.stdout.contains("not the root the exchange signed"),
         "{}",
@@ -238,7 +242,7 @@ fn wrapping_sibling_sum_is_caught() {
         let l = occupied_level(p);
         p["path"][l][1] = json!(near);
     })
-    .expect(1);
+    .expect_code("proof.invalid_path");
     assert!(r.stdout.contains("overflow 128 bits"), "{}", r.stdout);
     // One past the largest amount is not an amount at all: bad input, exit 2.
     let too_big = "340282366920938463463374607431768211456";
@@ -279,7 +283,9 @@ fn attestation_signed_by_another_key_is_caught() {
     sign(&mut att, &other);
     let path = ex.path("resigned.json");
     std::fs::write(&path, att.to_json()).unwrap();
-    let r = ex.verify(&path, &ex.proof("c4"), "c4").expect(1);
+    let r = ex
+        .verify(&path, &ex.proof("c4"), "c4")
+        .expect_code("attestation.wrong_key");
     assert!(
         r.stdout.contains("not by the exchange key you gave"),
         "{}",
@@ -289,7 +295,9 @@ fn attestation_signed_by_another_key_is_caught() {
     let mut a = read_json(&path);
     a["public_key"] = json!(ex.pubkey);
     write_json(&path, &a);
-    let r = ex.verify(&path, &ex.proof("c4"), "c4").expect(1);
+    let r = ex
+        .verify(&path, &ex.proof("c4"), "c4")
+        .expect_code("attestation.signature_invalid");
     assert!(r.stdout.contains("signature is not valid"), "{}", r.stdout);
 }
 
@@ -316,7 +324,7 @@ fn malformed_paths_are_caught() {
     let r = tampered(&ex, "c6", "c6", |p| {
         p["path"].as_array_mut().unwrap().swap(0, 1)
     })
-    .expect(1);
+    .expect_code("proof.root_mismatch");
     assert!(
         r.stdout.contains("not the root the exchange signed"),
         "{}",
@@ -325,7 +333,7 @@ fn malformed_paths_are_caught() {
     let r = tampered(&ex, "c6", "c6", |p| {
         p["path"].as_array_mut().unwrap().reverse()
     })
-    .expect(1);
+    .expect_code("proof.root_mismatch");
     assert!(
         r.stdout.contains("not the root the exchange signed"),
         "{}",
@@ -499,7 +507,9 @@ fn audit_catches_totals_that_do_not_match_the_data() {
         r.stdout
     );
     // And a customer's proof against that attestation fails too.
-    let r = ex.verify(&path, &ex.proof("c1"), "c1").expect(1);
+    let r = ex
+        .verify(&path, &ex.proof("c1"), "c1")
+        .expect_code("proof.totals_mismatch");
     assert!(
         r.stdout.contains("the tree's total for USDT"),
         "{}",

@@ -489,39 +489,45 @@ fn existing_output_is_not_replaced_without_force() {
 }
 
 /// A customer's mistakes are named in words they understand: an id typed with other case,
-/// spaces or Unicode form (exit 1), and a proof file that is a web page, a truncated download,
+/// spaces or Unicode form (`proof.other_user`, exit 2: no evidence against anyone), and a proof file that is a web page, a truncated download,
 /// or the attestation (exit 2). An endless file ends at once.
 #[test]
 fn customer_mistakes_are_named() {
     let ex = Exchange::build("user_id,BTC:8\nAlice,1\ncaf\u{e9},2\n", &[]);
     let proof = ex.proof("Alice");
-    let r = ex.verify(&ex.attestation(), &proof, "alice").expect(1);
+    let r = ex
+        .verify(&ex.attestation(), &proof, "alice")
+        .expect_code("proof.other_user");
     assert!(
-        r.stdout
+        r.stderr
             .contains("they differ only by upper and lower case"),
         "{}",
-        r.stdout
+        r.stderr
     );
-    let r = ex.verify(&ex.attestation(), &proof, " Alice ").expect(1);
+    let r = ex
+        .verify(&ex.attestation(), &proof, " Alice ")
+        .expect_code("proof.other_user");
     assert!(
-        r.stdout
+        r.stderr
             .contains("they differ only by surrounding whitespace"),
         "{}",
-        r.stdout
+        r.stderr
     );
     let r = ex
         .verify(&ex.attestation(), &ex.proof("caf\u{e9}"), "cafe\u{301}")
-        .expect(1);
+        .expect_code("proof.other_user");
     assert!(
-        r.stdout.contains("they differ only by Unicode form"),
+        r.stderr.contains("they differ only by Unicode form"),
         "{}",
-        r.stdout
+        r.stderr
     );
-    let r = ex.verify(&ex.attestation(), &proof, "bob").expect(1);
+    let r = ex
+        .verify(&ex.attestation(), &proof, "bob")
+        .expect_code("proof.other_user");
     assert!(
-        r.stdout.contains("it is someone else's proof"),
+        r.stderr.contains("it is someone else's proof"),
         "{}",
-        r.stdout
+        r.stderr
     );
 
     let good = std::fs::read_to_string(&proof).unwrap();

@@ -151,7 +151,8 @@ fn a_hidden_month_verifies_audits_and_shows_no_other_balance() {
     let leaves = ex.out.join("private").join("leaves.csv");
     let text = std::fs::read_to_string(&leaves).unwrap();
     std::fs::write(&leaves, text.replace("1.23456781", "1.23456780")).unwrap();
-    ex.audit(&ex.attestation(), &[]).expect(1);
+    ex.audit(&ex.attestation(), &[])
+        .expect_code("audit.mismatch");
 }
 
 #[test]
@@ -314,19 +315,18 @@ fn a_proof_of_the_other_mode_is_caught() {
     });
     let clear_proof = clear.proof("alice");
     std::fs::copy(&clear_proof, hidden.path("clear.json")).unwrap();
-    failed_with(
-        hidden.verify(&forged, &hidden.path("clear.json"), "alice"),
-        "cannot be checked against this attestation",
-    );
+    // Not a pass, and no evidence either: the proof belongs to another kind of tree.
+    hidden
+        .verify(&forged, &hidden.path("clear.json"), "alice")
+        .expect_code("proof.other_attestation");
     // ...and a hidden-sums proof against a transparent attestation with its root.
     let hidden_proof = hidden.proof("alice");
     let root = Attestation::read(&hidden.attestation()).unwrap().root_hash;
     let forged = clear.forge_attestation(|a| a.root_hash = root);
     std::fs::copy(&hidden_proof, clear.path("hidden.json")).unwrap();
-    failed_with(
-        clear.verify(&forged, &clear.path("hidden.json"), "alice"),
-        "cannot be checked against this attestation",
-    );
+    clear
+        .verify(&forged, &clear.path("hidden.json"), "alice")
+        .expect_code("proof.other_attestation");
 }
 
 #[test]

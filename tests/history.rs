@@ -30,7 +30,9 @@ fn months_are_chained_in_a_verifiable_history() {
     );
     assert_eq!(a2.history.log_root, h.root_at(2));
     // Every check passes; with no anchor named, the result says what could not be checked.
-    let r = m.verify_history(&m.history(), &[]).expect(3);
+    let r = m
+        .verify_history(&m.history(), &[])
+        .expect_code("check.incomplete");
     assert!(
         r.stdout.contains(
             "[ok] entry 0 (attestation 2026-10): signed, links to the attestation before it"
@@ -105,7 +107,9 @@ fn the_customer_catches_two_attestations_for_one_period() {
         &["--snapshot-time", "2026-11-15T12:00:00Z"],
     )
     .expect(0);
-    let r = m.customer(&store, "split2", "alice", None, &[]).expect(1);
+    let r = m
+        .customer(&store, "split2", "alice", None, &[])
+        .expect_code("history.equivocation");
     assert!(
         r.stdout
             .contains("EQUIVOCATION: you verified another attestation for 2026-11 before"),
@@ -175,13 +179,15 @@ fn the_key_is_pinned_and_rotated_only_with_the_old_keys_signature() {
     .expect(0);
     let r = m
         .customer(&store, "rogue", "alice", Some(&new_pub), &[])
-        .expect(1);
+        .expect_code("key.changed");
     assert!(
         r.stdout.contains("KEY CHANGED") && r.stdout.contains("por-verify pin"),
         "{}",
         r.stdout
     );
-    let r = m.customer(&store, "rogue", "alice", None, &[]).expect(1);
+    let r = m
+        .customer(&store, "rogue", "alice", None, &[])
+        .expect_code("key.changed");
     assert!(r.stdout.contains("KEY CHANGED"), "{}", r.stdout);
 
     // A handover for another month is refused by the prover.
@@ -300,7 +306,9 @@ fn rewritten_histories_are_caught() {
         ],
         "reordered.json",
     );
-    let r = m.verify_history(&reordered, &[]).expect(1);
+    let r = m
+        .verify_history(&reordered, &[])
+        .expect_code("history.invalid");
     assert!(r.stdout.contains("out of order"), "{}", r.stdout);
     // A listed root that does not match the digests.
     let mut bad_root = read_json(&m.history());
@@ -443,7 +451,7 @@ fn histories_that_drop_a_seen_month_or_diverge_are_caught() {
             None,
             &["--history", path_str(&p)],
         )
-        .expect(1);
+        .expect_code("history.equivocation");
     assert!(
         r.stdout
             .contains("EQUIVOCATION: the history drops the attestation for 2026-10"),
@@ -539,7 +547,7 @@ fn balances_month_by_month() {
         "{}",
         r.stdout
     );
-    // A proof of another month's tree in the pair fails.
+    // A proof of another month's tree in the pair is a mix-up of files (exit 2), not a pass.
     run(
         "por-verify",
         &[
@@ -555,7 +563,7 @@ fn balances_month_by_month() {
             "--no-store",
         ],
     )
-    .expect(1);
+    .expect_code("proof.other_attestation");
 }
 
 /// Two Octobers, one per customer, both listed in one history (the period label is not in the
@@ -604,7 +612,7 @@ fn two_octobers_in_one_history_are_caught() {
             None,
             &["--history", path_str(&m.history())],
         )
-        .expect(1);
+        .expect_code("history.equivocation");
     assert!(
         r.stdout
             .contains("EQUIVOCATION: the history lists two attestations for 2026-10"),
@@ -655,7 +663,7 @@ fn the_store_ties_the_history_and_the_name_to_what_was_verified() {
             path_str(&store),
         ],
     )
-    .expect(1);
+    .expect_code("history.equivocation");
     assert!(
         r.stdout.contains(
             "EQUIVOCATION: this history does not list the attestation for 2026-10 you verified"
@@ -691,7 +699,7 @@ fn the_store_ties_the_history_and_the_name_to_what_was_verified() {
             path_str(&store),
         ],
     )
-    .expect(1);
+    .expect_code("key.other_name");
     assert!(
         r.stdout
             .contains("this key is pinned for the exchange \"Chain Exchange\""),

@@ -130,7 +130,9 @@ fn the_anchored_history_is_the_only_history() {
     );
     // One confirmation: a reorg could still replace the anchor, so nothing is settled (exit 3).
     let a1 = anchor(&node, &m.history(), &genesis, COIN, 1);
-    let r = m.verify_history(&m.history(), &["--node", &url]).expect(3);
+    let r = m
+        .verify_history(&m.history(), &["--node", &url])
+        .expect_code("anchor.pending");
     says(&r, "with 1 confirmation(s) of the 6 needed");
     node.mine(5, &wallet().1);
     let r = m.verify_history(&m.history(), &["--node", &url]).expect(0);
@@ -176,7 +178,9 @@ fn the_anchored_history_is_the_only_history() {
         ],
     )
     .expect(0);
-    let r = m.verify_history(&bob_history, &["--node", &url]).expect(1);
+    let r = m
+        .verify_history(&bob_history, &["--node", &url])
+        .expect_code("history.fork");
     says(&r, "FORK: anchor");
     says(&r, "anchored another history");
     // Without a node the fork cannot be seen, and the verdict says the anchor was not checked.
@@ -285,7 +289,7 @@ fn a_second_anchor_chain_from_another_genesis_is_a_fork() {
             &url,
         ],
     )
-    .expect(1);
+    .expect_code("history.fork");
     says(&r, &format!("FORK: you pinned genesis {x}"));
     eprintln!("--- alice, shown the other history:\n{}", r.stdout);
 
@@ -306,7 +310,7 @@ fn a_second_anchor_chain_from_another_genesis_is_a_fork() {
         run("por-verify", &args)
     };
     history_as(&m.history(), &["--exchange-key", &m.pubkey]).expect(0);
-    let r = history_as(&bob_history, &[]).expect(1);
+    let r = history_as(&bob_history, &[]).expect_code("history.fork");
     says(&r, "FORK");
     // A customer given the genesis by the exchange's page refuses the other chain at once.
     let r = m
@@ -339,7 +343,9 @@ fn a_history_anchored_after_the_fact_is_refused() {
     node.set_time(NOV + 16 * DAY);
     node.mine(11, &wallet().1);
     anchor(&node, &m.history(), &outs[0], COIN, 6);
-    let r = m.verify_history(&m.history(), &["--node", &url]).expect(1);
+    let r = m
+        .verify_history(&m.history(), &["--node", &url])
+        .expect_code("anchor.invalid");
     for p in ["2026-09", "2026-10", "2026-11"] {
         says(&r, &format!("the attestation of {p} (entry"));
     }

@@ -225,7 +225,8 @@ fn bitcoin_reserves_on_a_real_node() {
         r.stdout
     );
     // A claimed balance above what the chain says.
-    let r = check_btc(&btc_claim(&c.a2, &t1, 4_999_900_001, 105), &url).expect(1);
+    let r = check_btc(&btc_claim(&c.a2, &t1, 4_999_900_001, 105), &url)
+        .expect_code("reserves.balance_mismatch");
     assert!(
         r.stdout
             .contains("the chain says 4999900000 sat, the exchange claims 4999900001 sat"),
@@ -245,7 +246,8 @@ fn bitcoin_reserves_on_a_real_node() {
     );
 
     // A snapshot block not yet buried under 6 blocks: not settled, check again later (exit 3).
-    let r = check_btc(&btc_claim(&c.a2, &t1, 4_999_900_000, 109), &url).expect(3);
+    let r = check_btc(&btc_claim(&c.a2, &t1, 4_999_900_000, 109), &url)
+        .expect_code("reserves.not_checked");
     assert!(
         r.stdout.contains("has 3 confirmation(s); at least 6") && r.stdout.contains("UNVERIFIED"),
         "{}",
@@ -808,7 +810,7 @@ fn custody_report_on_a_real_node() {
         .expect(0);
     let r = t
         .verify(&stmt, &["--node", &url, "--min-multisig-share", "0.500001"])
-        .expect(1);
+        .expect_code("reserves.custody_short");
     assert!(r.stdout.contains("BTC: 50.00% of the counted reserves are under a multisig, below --min-multisig-share 0.500001"), "{}", r.stdout);
     t.verify(
         &stmt,

@@ -106,7 +106,9 @@ fn reserves_added_and_verified_offline() {
     );
 
     // Without a node and without --offline: not everything could be checked, exit 3.
-    let r = ex.verify_reserves(&ex.reserves(), &[]).expect(3);
+    let r = ex
+        .verify_reserves(&ex.reserves(), &[])
+        .expect_code("reserves.not_checked");
     assert!(
         r.stdout
             .contains("UNVERIFIED: not everything needed could be checked"),
@@ -131,6 +133,8 @@ fn reserves_added_and_verified_offline() {
 
     // --offline: signatures only, exit 0, and the words say balances were not checked.
     let r = ex.verify_reserves(&ex.reserves(), &["--offline"]).expect(0);
+    ex.verify_reserves(&ex.reserves(), &["--offline", "--json"])
+        .expect_code("ok.signatures_only");
     assert!(
         r.stdout.contains("SIGNATURES VALID")
             && r.stdout.contains("CLAIMED, NOT CHECKED ON CHAIN")
@@ -180,7 +184,7 @@ fn reserves_added_and_verified_offline() {
             "a",
             &["--reserves", path_str(&ex.reserves())],
         )
-        .expect(3);
+        .expect_code("reserves.not_checked");
     assert!(
         r.stdout.contains("UNVERIFIED") && r.stdout.contains("no node for bitcoin"),
         "{}",
@@ -426,7 +430,7 @@ fn double_counting_is_rejected() {
     );
     let r = ex
         .verify_reserves(&ex.forge_reserves(&[twice]), &["--offline"])
-        .expect(1);
+        .expect_code("reserves.balance_short");
     assert!(
         r.stdout.contains("is listed twice in this entry"),
         "{}",
@@ -503,7 +507,9 @@ fn one_short_asset_fails_even_when_the_total_is_covered() {
         "{}",
         r.stdout
     );
-    let r = ex.verify_reserves(&ex.reserves(), &["--offline"]).expect(1);
+    let r = ex
+        .verify_reserves(&ex.reserves(), &["--offline"])
+        .expect_code("reserves.balance_short");
     assert!(
         r.stdout
             .contains("reserves do not cover liabilities for ETH"),
@@ -635,7 +641,9 @@ fn malformed_signed_entries_fail_the_verdict_not_the_customer() {
         );
         assert!(!ex.reserves().exists(), "{what}: nothing written");
         let forged = ex.forge_reserves(&entries);
-        let r = ex.verify_reserves(&forged, &["--offline"]).expect(1);
+        let r = ex
+            .verify_reserves(&forged, &["--offline"])
+            .expect_code("reserves.control_invalid");
         assert!(
             r.stdout.contains(expect) && r.stdout.contains("[FAIL]"),
             "{what}: {}",
@@ -753,7 +761,7 @@ fn statements_are_covered_by_the_exchange_signature_and_cite_one_attestation() {
     let forged = ex.forge_attestation(|a| a.snapshot_time = "2026-11-29T00:00:00Z".into());
     let r = ex
         .verify_reserves_of(&forged, &ex.reserves(), &["--offline"])
-        .expect(1);
+        .expect_code("reserves.statement_invalid");
     assert!(r.stdout.contains("backs attestation"), "{}", r.stdout);
 }
 

@@ -336,7 +336,7 @@ fn por_verify_signature_command() {
             &k.sign_compact(MSG, 39),
         ],
     )
-    .expect(1);
+    .expect_code("check.failed");
     assert!(r.stdout.contains("does not control"), "{}", r.stdout);
     run(
         "por-verify",

@@ -148,7 +148,7 @@ fn a_copy_signed_by_another_key_never_looks_alike() {
         &store,
         &["--exchange-key", &k5_pub],
     )
-    .expect(1);
+    .expect_code("key.changed");
     says(&r, "KEY CHANGED");
     never_says(&r, "when you verified it before");
     // The history of re-signed copies.
@@ -187,7 +187,8 @@ fn only_the_latest_listed_statement_counts() {
         args.extend_from_slice(extra);
         m.customer(&store, "2026-10", "alice", Some(&m.pubkey), &args)
     };
-    let r = customer(&s1, &["--history", path_str(&hist)]).expect(1);
+    let r =
+        customer(&s1, &["--history", path_str(&hist)]).expect_code("reserves.statement_superseded");
     says(
         &r,
         "reserves statement #1 is superseded: the history lists #2",
@@ -206,7 +207,7 @@ fn only_the_latest_listed_statement_counts() {
     s7.signature = key.sign(&s7.signing_message()).to_bytes();
     let p7 = m.path("reserves-0007.json");
     std::fs::write(&p7, s7.to_json()).unwrap();
-    let r = customer(&p7, &["--history", path_str(&hist)]).expect(1);
+    let r = customer(&p7, &["--history", path_str(&hist)]).expect_code("history.not_listed");
     says(&r, "reserves statement #7 is not in the published history");
     says(&r, "#2 as the latest");
     // `reserves` follows the same rule.
@@ -228,7 +229,10 @@ fn only_the_latest_listed_statement_counts() {
             ],
         )
     };
-    says(&reserves(&s1).expect(1), "superseded");
+    says(
+        &reserves(&s1).expect_code("reserves.statement_superseded"),
+        "superseded",
+    );
     says(&reserves(&p7).expect(1), "not in the published history");
     reserves(&s2).expect(0);
 }
@@ -257,7 +261,7 @@ fn months_link_in_either_order() {
     let store = m.path("store");
     m.customer(&store, "2026-10", "alice", Some(&m.pubkey), &[])
         .expect(0);
-    let r = prove(&forged, &sep_proof, "alice", &store, &[]).expect(1);
+    let r = prove(&forged, &sep_proof, "alice", &store, &[]).expect_code("history.equivocation");
     says(
         &r,
         "EQUIVOCATION: the attestation for 2026-10 you verified before follows",
@@ -288,7 +292,7 @@ fn months_link_in_either_order() {
             path_str(&fresh),
         ],
     )
-    .expect(1);
+    .expect_code("history.equivocation");
     says(&r, "EQUIVOCATION");
     says(&r, "nothing of this run was remembered");
     assert!(
@@ -374,7 +378,8 @@ fn a_failed_run_changes_nothing_in_the_store() {
         a.snapshot_time = "2026-10-16T12:00:00Z".into();
         a.rotation = Some(rot.clone());
     });
-    let r = prove(&other, &m.proof("2026-10", "alice"), "alice", &store, &[]).expect(1);
+    let r = prove(&other, &m.proof("2026-10", "alice"), "alice", &store, &[])
+        .expect_code("history.equivocation");
     says(&r, "EQUIVOCATION");
     says(&r, "nothing of this run was remembered");
     assert_eq!(
@@ -441,7 +446,7 @@ fn a_read_only_store_still_gives_the_verdict() {
         &store,
         &["--evidence-dir", path_str(&blocked)],
     )
-    .expect(1);
+    .expect_code("history.equivocation");
     says(&r, "EQUIVOCATION");
     says(&r, "The evidence could not be written");
     let r = m.customer(&store, "2026-10", "alice", None, &[]).expect(0);
@@ -470,7 +475,9 @@ fn rotations_are_followed_across_skipped_months_and_from_any_key() {
     let store = m.path("store");
     m.customer(&store, "2026-08", "alice", Some(&m.pubkey), &[])
         .expect(0);
-    let r = m.customer(&store, "2026-10", "alice", None, &[]).expect(1);
+    let r = m
+        .customer(&store, "2026-10", "alice", None, &[])
+        .expect_code("key.changed");
     says(&r, "KEY CHANGED");
     says(&r, "give the exchange's history (--history history.json)");
     let r = m
@@ -654,7 +661,7 @@ fn one_key_signing_two_rotations_is_equivocation() {
             path_str(&store),
         ],
     )
-    .expect(1);
+    .expect_code("history.equivocation");
     says(&r, "EQUIVOCATION: key");
     says(&r, "handed the exchange to");
 }
@@ -708,7 +715,7 @@ fn history_remembers_what_it_verified() {
         )
         .expect(0);
     }
-    let r = history(&other.join("history.json"), &[]).expect(1);
+    let r = history(&other.join("history.json"), &[]).expect_code("history.equivocation");
     says(
         &r,
         "EQUIVOCATION: this history does not list the attestation for 2026-09 you verified before",

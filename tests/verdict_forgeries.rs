@@ -394,7 +394,9 @@ fn pegged_tokens_from_token_lists_never_count() {
         for extra in [&["--offline"][..], &[][..]] {
             let mut args = vec!["--token-list", path_str(&list)];
             args.extend_from_slice(extra);
-            let r = ex.verify_reserves_of(&att, &stmt, &args).expect(1);
+            let r = ex
+                .verify_reserves_of(&att, &stmt, &args)
+                .expect_code("reserves.binding_unconfirmed");
             let why = if token == peg_dai {
                 "is a pegged token, issued by an exchange against its own custody"
             } else {
@@ -411,7 +413,7 @@ fn pegged_tokens_from_token_lists_never_count() {
     let list = token_list(&ex.path(""), &[(1, other, "DAI", 18)]);
     let r = ex
         .verify_reserves_of(&att, &stmt, &["--offline", "--token-list", path_str(&list)])
-        .expect(1);
+        .expect_code("reserves.binding_unconfirmed");
     assert!(
         r.stdout.contains("the built-in registry already places DAI on ethereum at 0x6b175474e89094c44da98b954eedeac495271d0f"),
         "{}",

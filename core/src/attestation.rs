@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::hash::Hash;
 use crate::history::{HistoryLink, HistoryLinkJson, KeyRotation, KeyRotationJson};
 use crate::input::{parse_json, FileKind};
+use crate::outcome::Code;
 use crate::text::{validate_exchange, validate_period, validate_timestamp};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -182,7 +183,7 @@ impl Attestation {
     /// Checks the signature with `verify_strict` against the key the user trusts.
     pub fn verify_signature(&self, trusted: &VerifyingKey) -> Result<()> {
         if self.public_key != trusted.to_bytes() {
-            return Err(Error::failed(format!(
+            return Err(Error::coded(Code::WrongKey, format!(
                 "the attestation says it was signed by key {}, not by the exchange key you gave ({})",
                 hex::encode(self.public_key),
                 hex::encode(trusted.to_bytes())
@@ -190,7 +191,7 @@ impl Attestation {
         }
         let sig = Signature::from_bytes(&self.signature);
         trusted.verify_strict(&self.signing_message(), &sig).map_err(|_| {
-            Error::failed(
+            Error::coded(Code::SignatureInvalid,
                 "the attestation's signature is not valid for its content: it was altered after signing, \
                  or signed by another key",
             )

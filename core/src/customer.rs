@@ -127,10 +127,16 @@ pub fn check_with_history(
     if let Some(h) = history {
         let h = crate::history::History::from_json("history", h)?;
         if let Err(bad) = crate::history::check_for_customer(&h, &att, &[]) {
-            return Err(crate::error::Error::failed(format!(
-                "your balances are included, BUT {}",
-                bad.join("; ")
-            )));
+            let code = bad
+                .first()
+                .map_or(crate::outcome::Code::NotListed, |f| f.code);
+            return Err(crate::error::Error::coded(
+                code,
+                format!(
+                    "your balances are included, BUT {}",
+                    crate::outcome::joined(&bad)
+                ),
+            ));
         }
         checks.push(history_line(&att));
     }

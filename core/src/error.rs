@@ -6,6 +6,7 @@
 //! pass, never an accusation. Every error carries a message that names the file, the line or field, and what was
 //! expected, because the person reading it is often a customer, not a developer.
 
+use crate::outcome::{Code, Finding};
 use std::fmt;
 
 /// Which of the two outcomes an error is.
@@ -24,6 +25,7 @@ pub enum ErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
+    code: Code,
     message: String,
 }
 
@@ -32,6 +34,7 @@ impl Error {
     pub fn input(message: impl Into<String>) -> Self {
         Error {
             kind: ErrorKind::BadInput,
+            code: Code::InputInvalid,
             message: message.into(),
         }
     }
@@ -40,6 +43,7 @@ impl Error {
     pub fn failed(message: impl Into<String>) -> Self {
         Error {
             kind: ErrorKind::Failed,
+            code: Code::Failed,
             message: message.into(),
         }
     }
@@ -48,8 +52,40 @@ impl Error {
     pub fn unverified(message: impl Into<String>) -> Self {
         Error {
             kind: ErrorKind::Unverified,
+            code: Code::NotChecked,
             message: message.into(),
         }
+    }
+
+    /// An error with a stable code, its kind (exit status) the code's.
+    pub fn coded(code: Code, message: impl Into<String>) -> Self {
+        let kind = match code.exit_code() {
+            1 => ErrorKind::Failed,
+            3 => ErrorKind::Unverified,
+            // A code of exit 0 is not an error; should one be given, refusing is safer than
+            // passing.
+            _ => ErrorKind::BadInput,
+        };
+        Error {
+            kind,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The same error under a more precise code (its kind follows the code).
+    pub fn with_code(self, code: Code) -> Self {
+        Error::coded(code, self.message)
+    }
+
+    /// The stable code (spec/outcomes.md).
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
+    /// The error as a finding.
+    pub fn finding(&self) -> Finding {
+        Finding::new(self.code, self.message.clone())
     }
 
     /// The kind of this error.
@@ -75,6 +111,7 @@ impl Error {
     pub fn context(self, prefix: impl fmt::Display) -> Self {
         Error {
             kind: self.kind,
+            code: self.code,
             message: format!("{prefix}: {}", self.message),
         }
     }

@@ -19,6 +19,7 @@ use crate::amount::Amount;
 use crate::attestation::{Attestation, HiddenSums};
 use crate::error::{Error, Result};
 use crate::hash::{parse_hex32, user_commitment, Hash};
+use crate::outcome::Code;
 use crate::tree::{fold_path_with, NodeContent, Sibling};
 use por_hidden::encoding::{decode_point, decode_scalar, point_bytes, scalar_bytes};
 use por_hidden::generators::Generators;
@@ -324,26 +325,32 @@ pub fn verify_hidden_inclusion(
     )?;
     let k = att.assets.len();
     if proof.blindings.len() != k {
-        return Err(Error::failed(format!(
-            "the proof has {} leaf blindings but the attestation lists {k} assets",
-            proof.blindings.len()
-        )));
+        return Err(Error::coded(
+            Code::InvalidPath,
+            format!(
+                "the proof has {} leaf blindings but the attestation lists {k} assets",
+                proof.blindings.len()
+            ),
+        ));
     }
     let root_blind = root_blindings(hs)?;
     let h = proof.path.len();
     // Counts first: the generators are made only for a proof of the right shape.
     let expected = path::proof_count(&hs.bit_sizes, h);
     if proof.range_proofs.len() != expected {
-        return Err(Error::failed(format!(
+        return Err(Error::coded(Code::InvalidPath, format!(
             "the proof has {} range proofs, expected {expected} (one per group of assets of one bit size)",
             proof.range_proofs.len()
         )));
     }
     if let Some(l) = proof.path.iter().position(|s| s.sums.len() != k) {
-        return Err(Error::failed(format!(
-            "path[{l}] has {} commitments, expected {k} (one per asset)",
-            proof.path[l].sums.len()
-        )));
+        return Err(Error::coded(
+            Code::InvalidPath,
+            format!(
+                "path[{l}] has {} commitments, expected {k} (one per asset)",
+                proof.path[l].sums.len()
+            ),
+        ));
     }
     let gens = Generators::at_least(path::generators_needed(&hs.bit_sizes, h));
     let (leaf, leaf_commitments) = leaf_of(
@@ -365,25 +372,30 @@ pub fn verify_hidden_inclusion(
             level,
             found,
             expected,
-        } => Error::failed(format!(
-            "path[{level}] has {found} commitments, expected {expected} (one per asset)"
-        )),
+        } => Error::coded(
+            Code::InvalidPath,
+            format!("path[{level}] has {found} commitments, expected {expected} (one per asset)"),
+        ),
         // Adding commitments cannot overflow.
-        crate::tree::FoldError::Overflow { level, .. } => {
-            Error::failed(format!("the path cannot be folded at level {level}"))
-        }
+        crate::tree::FoldError::Overflow { level, .. } => Error::coded(
+            Code::InvalidPath,
+            format!("the path cannot be folded at level {level}"),
+        ),
     })?;
     if root != att.root_hash {
-        return Err(Error::failed(format!(
+        return Err(Error::coded(
+            Code::RootMismatch,
+            format!(
             "the root computed from this proof ({root}) is not the root the exchange signed ({}): \
              these balances (or blindings) are not in the signed tree, or a sibling's hash or \
              commitments were altered",
             att.root_hash
-        )));
+        ),
+        ));
     }
     let totals: Vec<u128> = att.liabilities.iter().map(|a| a.0).collect();
     if !opens(&gens, &commitments, &totals, &root_blind) {
-        return Err(Error::failed(
+        return Err(Error::coded(Code::TotalsMismatch,
             "the root's commitments do not open to the signed totals with the signed root blindings: \
              the tree does not sum to the liabilities the exchange signed",
         ));
@@ -396,7 +408,7 @@ pub fn verify_hidden_inclusion(
         position: proof.position,
     };
     path::verify(&gens, &ctx, &hs.bit_sizes, &siblings, &proof.range_proofs).map_err(|e| {
-        Error::failed(format!(
+        Error::coded(Code::InvalidPath, format!(
             "the range proofs do not show every sibling's hidden sum to be in range ({}): a sibling \
              may hide a negative balance",
             e.0

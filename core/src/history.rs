@@ -13,6 +13,7 @@ use crate::attestation::Attestation;
 use crate::encode::put_str;
 use crate::error::{Error, Result};
 use crate::hash::Hash;
+use crate::outcome::{Code, Finding};
 use crate::outpoint::{put_opt_outpoint, Outpoint};
 use crate::reserves::ReservesStatement;
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -599,7 +600,7 @@ pub fn check_statement(
     period: &str,
     digest: &Hash,
     sequence: u32,
-) -> std::result::Result<usize, String> {
+) -> std::result::Result<usize, Finding> {
     let listed = h
         .entries
         .iter()
@@ -607,12 +608,12 @@ pub fn check_statement(
     let latest = h.latest_statement(period);
     match (listed, latest) {
         (Some(i), Some((j, _))) if i == j => Ok(i),
-        (Some(_), Some((_, e))) => Err(format!(
+        (Some(_), Some((_, e))) => Err(crate::finding!(Code::StatementSuperseded,
             "reserves statement #{sequence} is superseded: the history lists #{} as the latest statement for {period}; \
              ask for that one",
             e.sequence.map_or("?".to_string(), |s| s.to_string())
         )),
-        (_, latest) => Err(format!(
+        (_, latest) => Err(crate::finding!(Code::NotListed,
             "reserves statement #{sequence} is not in the published history{}: other customers are not shown it",
             latest.map_or(format!(", which lists no statement for {period}"), |(_, e)| format!(
                 " (it lists #{} as the latest for {period})",
@@ -699,7 +700,7 @@ pub struct HistoryReport {
     /// Checks that passed.
     pub passed: Vec<String>,
     /// Failures: evidence against the exchange.
-    pub failures: Vec<String>,
+    pub failures: Vec<Finding>,
     /// Things that could not be checked (a document not published).
     pub unchecked: Vec<String>,
     /// Skipped months, named.
@@ -727,10 +728,10 @@ pub const MAX_FUTURE_SECS: i64 = 2 * 3600;
 
 /// Whether an attestation's snapshot time is in the future beyond clock skew (a failure: an
 /// exchange that signs months ahead can show them later as it pleases).
-pub fn future_snapshot(att: &Attestation, now: i64) -> Option<String> {
+pub fn future_snapshot(att: &Attestation, now: i64) -> Option<Finding> {
     let t = crate::time::unix_seconds(&att.snapshot_time)?;
     (t > now.saturating_add(MAX_FUTURE_SECS)).then(|| {
-        format!(
+        crate::finding!(Code::FutureSnapshot,
             "the attestation for {} has snapshot time {}, later than now ({}) plus 2 hours: an attestation signed \
              ahead of time (check your clock too)",
             att.period,
@@ -783,7 +784,7 @@ pub fn check_history(
         let at = format!("entry {i} ({:?} {})", e.kind, e.period).to_lowercase();
         let root = roots[i + 1];
         if e.log_size != (i + 1) as u64 || e.log_root != root {
-            r.failures.push(format!(
+            r.failures.push(crate::finding!(Code::HistoryInvalid,
                 "{at}: the log after it is listed as size {} root {}, but the listed digests give size {} root {root}",
                 e.log_size,
                 e.log_root,
@@ -795,7 +796,7 @@ pub fn check_history(
         match e.kind {
             Kind::Attestation => {
                 if let Some(first) = periods.get(&e.period) {
-                    r.failures.push(format!(
+                    r.failures.push(crate::finding!(Code::Equivocation,
                         "{at}: a second attestation for {} (the first is entry {first}): two signed attestations \
                          for one period are equivocation",
                         e.period
@@ -804,7 +805,8 @@ pub fn check_history(
                 if let Some((_, prev_period, _)) = &last_attestation {
                     if e.period <= *prev_period {
                         if e.period < *prev_period {
-                            r.failures.push(format!(
+                            r.failures.push(crate::finding!(
+                                Code::HistoryInvalid,
                                 "{at}: period {} comes after {prev_period}: out of order",
                                 e.period
                             ));
@@ -824,7 +826,7 @@ pub fn check_history(
                         if a.rotation != e.key_rotation
                             && (a.rotation.is_some() || e.key_rotation.is_some())
                         {
-                            r.failures.push(format!(
+                            r.failures.push(crate::finding!(Code::HistoryInvalid,
                                 "{at}: the key rotation listed differs from the one the attestation signs"
                             ));
                         }
@@ -843,7 +845,7 @@ pub fn check_history(
                             Some(Ok(())) => {
                                 if let Some((first, to)) = rotated_from.get(&k) {
                                     if *to != entry_key {
-                                        r.failures.push(format!(
+                                        r.failures.push(crate::finding!(Code::Equivocation,
                                             "{at}: EQUIVOCATION: key {} signed two rotations, to {} (entry {first}) and to {}",
                                             hex::encode(k),
                                             hex::encode(to),
@@ -887,11 +889,12 @@ pub fn check_history(
                                 true
                             }
                             Some(Err(why)) => {
-                                r.failures.push(format!("{at}: {why}"));
+                                r.failures
+                                    .push(crate::finding!(Code::HistoryInvalid, "{at}: {why}"));
                                 false
                             }
                             None => {
-                                r.failures.push(format!(
+                                r.failures.push(crate::finding!(Code::HistoryInvalid,
                                     "{at}: signed by {}, but the previous attestation by {}, with no rotation signed by the old key",
                                     hex::encode(entry_key),
                                     hex::encode(k)
@@ -915,7 +918,7 @@ pub fn check_history(
                                     .verify_for(&h.exchange, &e.period, &entry_key, &rot.old_key)
                                     .is_ok()
                             {
-                                r.failures.push(format!(
+                                r.failures.push(crate::finding!(Code::Equivocation,
                                     "{at}: EQUIVOCATION: key {} signed two rotations, to {} (entry {first}) and to {}",
                                     hex::encode(rot.old_key),
                                     hex::encode(to),
@@ -933,19 +936,19 @@ pub fn check_history(
                     Some(a) => {
                         let mut ok = key_ok;
                         if a.period != e.period || a.exchange != h.exchange || a.public_key != entry_key {
-                            r.failures.push(format!(
+                            r.failures.push(crate::finding!(Code::HistoryInvalid,
                                 "{at}: the listed period, exchange or key differ from the signed attestation's"
                             ));
                             ok = false;
                         }
                         if a.verify_signature(&VerifyingKey::from_bytes(&a.public_key).unwrap_or_else(|_| dummy_key())).is_err() {
-                            r.failures.push(format!("{at}: its signature is not valid"));
+                            r.failures.push(crate::finding!(Code::HistoryInvalid, "{at}: its signature is not valid"));
                             ok = false;
                         }
                         let want_prev = last_attestation.as_ref().map(|(_, _, d)| *d);
                         if a.history.previous != want_prev {
                             let show = |h: Option<Hash>| h.map_or("none".to_string(), |h| h.to_hex());
-                            r.failures.push(format!(
+                            r.failures.push(crate::finding!(Code::HistoryInvalid,
                                 "{at}: it links to previous attestation {}, but the history's previous attestation is {}",
                                 show(a.history.previous),
                                 show(want_prev)
@@ -954,7 +957,7 @@ pub fn check_history(
                         }
                         let before = roots[i];
                         if a.history.log_size != i as u64 || a.history.log_root != before {
-                            r.failures.push(format!(
+                            r.failures.push(crate::finding!(Code::HistoryInvalid,
                                 "{at}: it signs the log as size {} root {}, but the history before it is size {i} root {before}",
                                 a.history.log_size, a.history.log_root
                             ));
@@ -963,7 +966,7 @@ pub fn check_history(
                         match &genesis {
                             None => genesis = Some((i, a.history.genesis)),
                             Some((first, g)) if *g != a.history.genesis => {
-                                r.failures.push(format!(
+                                r.failures.push(crate::finding!(Code::Fork,
                                     "{at}: FORK: it signs genesis {}, but the attestation of entry {first} signs {}: \
                                      two histories",
                                     show_outpoint(a.history.genesis),
@@ -974,7 +977,7 @@ pub fn check_history(
                             Some(_) => {}
                         }
                         if a.history.restart != e.restart {
-                            r.failures.push(format!(
+                            r.failures.push(crate::finding!(Code::HistoryInvalid,
                                 "{at}: the restart outpoint listed ({}) is not the one the attestation signs ({})",
                                 show_outpoint(e.restart),
                                 show_outpoint(a.history.restart)
@@ -982,17 +985,17 @@ pub fn check_history(
                             ok = false;
                         }
                         if let Err(why) = a.snapshot_in_period() {
-                            r.failures.push(format!("{at}: {why}"));
+                            r.failures.push(crate::finding!(Code::HistoryInvalid, "{at}: {why}"));
                             ok = false;
                         }
                         if let Some(why) = future_snapshot(a, now) {
-                            r.failures.push(format!("{at}: {why}"));
+                            r.failures.push(crate::finding!(Code::HistoryInvalid, "{at}: {why}"));
                             ok = false;
                         }
                         let t = crate::time::unix_seconds(&a.snapshot_time).unwrap_or(i64::MIN);
                         if let Some((prev, pt)) = &last_snapshot {
                             if t <= *pt {
-                                r.failures.push(format!(
+                                r.failures.push(crate::finding!(Code::HistoryInvalid,
                                     "{at}: its snapshot time {} is not later than the previous attestation's ({prev})",
                                     a.snapshot_time
                                 ));
@@ -1012,12 +1015,15 @@ pub fn check_history(
             }
             Kind::Reserves => {
                 let Some((_, period, att_digest)) = &last_attestation else {
-                    r.failures
-                        .push(format!("{at}: a reserves statement before any attestation"));
+                    r.failures.push(crate::finding!(
+                        Code::HistoryInvalid,
+                        "{at}: a reserves statement before any attestation"
+                    ));
                     continue;
                 };
                 if &e.period != period {
-                    r.failures.push(format!(
+                    r.failures.push(crate::finding!(
+                        Code::HistoryInvalid,
                         "{at}: a reserves statement for {} after the attestation of {period}",
                         e.period
                     ));
@@ -1028,11 +1034,11 @@ pub fn check_history(
                         let signer = VerifyingKey::from_bytes(&s.public_key).unwrap_or_else(|_| dummy_key());
                         let signed = signer.verify_strict(&s.signing_message(), &Signature::from_bytes(&s.signature)).is_ok();
                         if !signed || s.public_key != entry_key || Some(s.public_key) != current_key {
-                            r.failures.push(format!("{at}: not validly signed by the exchange's key of its time"));
+                            r.failures.push(crate::finding!(Code::HistoryInvalid, "{at}: not validly signed by the exchange's key of its time"));
                         } else if s.attestation != *att_digest {
-                            r.failures.push(format!("{at}: it cites attestation {}, not the period's attestation {att_digest}", s.attestation));
+                            r.failures.push(crate::finding!(Code::HistoryInvalid, "{at}: it cites attestation {}, not the period's attestation {att_digest}", s.attestation));
                         } else if Some(s.sequence) != e.sequence {
-                            r.failures.push(format!("{at}: it is statement #{}, listed as #{}", s.sequence, e.sequence.map_or("?".into(), |q| q.to_string())));
+                            r.failures.push(crate::finding!(Code::HistoryInvalid, "{at}: it is statement #{}, listed as #{}", s.sequence, e.sequence.map_or("?".into(), |q| q.to_string())));
                         } else {
                             r.passed.push(format!("{at}: signed, cites the period's attestation"));
                         }
@@ -1044,7 +1050,8 @@ pub fn check_history(
     r.genesis = genesis.and_then(|(_, g)| g);
     if let Some((first, g)) = &genesis {
         if *g != h.genesis {
-            r.failures.push(format!(
+            r.failures.push(crate::finding!(
+                Code::HistoryInvalid,
                 "the history names genesis {}, but its attestations sign {} (entry {first})",
                 show_outpoint(h.genesis),
                 show_outpoint(*g)
@@ -1052,9 +1059,13 @@ pub fn check_history(
         }
     }
     if h.entries.iter().all(|e| e.kind != Kind::Attestation) {
-        r.failures.push("the history lists no attestation".into());
+        r.failures.push(Finding::new(
+            Code::HistoryInvalid,
+            "the history lists no attestation",
+        ));
     } else if !r.keys.iter().any(|k| trust.keys.contains(k)) {
-        r.failures.push(format!(
+        r.failures.push(crate::finding!(
+            Code::HistoryInvalid,
             "the history is signed by {}, none of them the key you trust ({})",
             r.keys
                 .iter()
@@ -1071,7 +1082,8 @@ pub fn check_history(
     }
     if !allow_gaps {
         for g in &r.gaps {
-            r.failures.push(format!(
+            r.failures.push(crate::finding!(
+                Code::HistoryInvalid,
                 "a skipped month: {g} (give --allow-gaps if the exchange announced it)"
             ));
         }
@@ -1169,7 +1181,7 @@ pub struct AnchorReport {
     /// Checks that passed.
     pub passed: Vec<String>,
     /// Failures (FORK, too late, broken, missing).
-    pub failures: Vec<String>,
+    pub failures: Vec<Finding>,
     /// Not yet decided (not deep enough, in the mempool): exit 3.
     pub pending: Vec<String>,
     /// The largest log size committed by an anchor buried at least `min_depth` blocks.
@@ -1199,14 +1211,14 @@ pub fn check_anchors(
                 continue;
             };
             if size <= last {
-                r.failures.push(format!(
+                r.failures.push(crate::finding!(Code::AnchorInvalid,
                     "anchor {} commits log size {size}, not more than the anchor before it on its chain ({last})",
                     a.txid
                 ));
             }
             last = last.max(size);
             if size as usize > h.entries.len() {
-                r.failures.push(format!(
+                r.failures.push(crate::finding!(Code::AnchorInvalid,
                     "anchor {} (block {}) commits log size {size}, but your history has only {} entries: it is \
                      missing entries the exchange anchored",
                     a.txid,
@@ -1214,7 +1226,7 @@ pub fn check_anchors(
                     h.entries.len()
                 ));
             } else if roots[size as usize] != root {
-                r.failures.push(format!(
+                r.failures.push(crate::finding!(Code::Fork,
                     "FORK: anchor {} (block {}) commits log root {root} at size {size}, but your history's root \
                      there is {}: the exchange anchored another history than the one you were given",
                     a.txid, a.height, roots[size as usize]
@@ -1239,7 +1251,7 @@ pub fn check_anchors(
                     chains[c + 1].start
                 ));
             } else {
-                r.failures.push(format!(
+                r.failures.push(crate::finding!(Code::AnchorInvalid,
                     "the anchor chain from {} is broken: transaction {tx} spends the last anchor output and commits \
                      nothing, and no later attestation signs a new start",
                     chain.start
@@ -1275,12 +1287,12 @@ pub fn check_anchors(
                     "{what} is not committed by any anchor yet: until one is mined, another customer could be shown \
                      another statement; check again after the exchange's next anchor"
                 )),
-                None => r.failures.push(format!("{what} is not anchored on chain")),
+                None => r.failures.push(crate::finding!(Code::AnchorInvalid, "{what} is not anchored on chain")),
             },
             Some((_, _, a)) => {
                 let late = snapshot.filter(|t| a.median_time > t.saturating_add(policy.window_secs));
                 if let Some(t) = late {
-                    r.failures.push(format!(
+                    r.failures.push(crate::finding!(Code::AnchorInvalid,
                         "{what} was first anchored too late: anchor {} is in block {} of median time {}, more than {} \
                          after the snapshot time {}; a history anchored after the fact proves nothing about what \
                          customers were shown then",
@@ -1338,27 +1350,32 @@ pub fn check_for_customer(
     h: &History,
     att: &Attestation,
     seen: &[(String, Hash)],
-) -> std::result::Result<usize, Vec<String>> {
+) -> std::result::Result<usize, Vec<Finding>> {
     let roots = h.prefix_roots();
     let mut periods: HashMap<&str, &Hash> = HashMap::new();
     let mut twice = Vec::new();
     for e in h.entries.iter().filter(|e| e.kind == Kind::Attestation) {
         if let Some(first) = periods.insert(e.period.as_str(), &e.digest) {
-            twice.push(format!(
+            twice.push(crate::finding!(
+                Code::Equivocation,
                 "EQUIVOCATION: the history lists two attestations for {} ({first} and {})",
-                e.period, e.digest
+                e.period,
+                e.digest
             ));
         }
     }
     let mut bad = Vec::new();
     if h.exchange != att.exchange {
-        bad.push(format!(
+        bad.push(crate::finding!(
+            Code::NotListed,
             "the history is of {:?}, not of {:?}",
-            h.exchange, att.exchange
+            h.exchange,
+            att.exchange
         ));
     }
     if h.genesis != att.history.genesis {
-        bad.push(format!(
+        bad.push(crate::finding!(
+            Code::Fork,
             "FORK: the history starts at genesis {}, but the attestation signs {}: another history",
             show_outpoint(h.genesis),
             show_outpoint(att.history.genesis)
@@ -1370,14 +1387,14 @@ pub fn check_for_customer(
         .iter()
         .position(|e| e.kind == Kind::Attestation && e.digest == digest);
     match index {
-        None => bad.push(format!(
+        None => bad.push(crate::finding!(Code::NotListed,
             "this attestation ({}) is not in the published history: the exchange shows you an attestation \
              others do not see",
             fingerprint(&digest)
         )),
         Some(i) => {
             if att.history.log_size != i as u64 || att.history.log_root != roots[i] {
-                bad.push(format!(
+                bad.push(crate::finding!(Code::NotListed,
                     "the attestation signs the log as size {} root {}, but in the published history it follows \
                      {i} entries with root {}",
                     att.history.log_size, att.history.log_root, roots[i]
@@ -1387,7 +1404,8 @@ pub fn check_for_customer(
     }
     for (i, e) in h.entries.iter().enumerate() {
         if e.log_size != (i + 1) as u64 || e.log_root != roots[i + 1] {
-            bad.push(format!(
+            bad.push(crate::finding!(
+                Code::NotListed,
                 "history entry {i}: its log root does not match the digests listed before it"
             ));
         }
@@ -1404,7 +1422,7 @@ pub fn check_for_customer(
                 .find(|e| e.kind == Kind::Attestation && &e.period == period)
                 .map(|e| format!(", and lists {} for that period instead", e.digest))
                 .unwrap_or_default();
-            bad.push(format!(
+            bad.push(crate::finding!(Code::Equivocation,
                 "EQUIVOCATION: the history drops the attestation for {period} you verified before ({d}){other}"
             ));
         }
@@ -1552,13 +1570,14 @@ mod tests {
             &req,
             &p,
         );
-        assert!(late.failures[0].contains("too late"), "{late:?}");
+        assert_eq!(late.failures[0].code, Code::AnchorInvalid, "{late:?}");
+        assert!(late.failures[0].message.contains("too late"), "{late:?}");
         // Another root at an anchored size is another history.
         let mut fork = anchored(&h, 1, 10, 6, snap);
         fork.commitment = Some((1, Hash([7; 32])));
         let forked = check_anchors(&h, &[chain(vec![fork], AnchorEnd::Unspent)], &req, &p);
         assert!(
-            forked.failures.iter().any(|f| f.starts_with("FORK")),
+            forked.failures.iter().any(|f| f.code == Code::Fork),
             "{forked:?}"
         );
         // A statement no anchor commits yet is pending, not a failure; the month is anchored.
@@ -1584,7 +1603,10 @@ mod tests {
         );
         let alone = check_anchors(&h, std::slice::from_ref(&first), &req, &p);
         assert!(
-            alone.failures.iter().any(|f| f.contains("is broken")),
+            alone
+                .failures
+                .iter()
+                .any(|f| f.code == Code::AnchorInvalid && f.message.contains("is broken")),
             "{alone:?}"
         );
         let restarted = check_anchors(
@@ -1609,11 +1631,17 @@ mod tests {
         h.append(Kind::Reserves, "2026-10", &Hash([3; 32]), &[9; 32])
             .sequence = Some(2);
         assert_eq!(check_statement(&h, "2026-10", &Hash([3; 32]), 2), Ok(2));
-        assert!(check_statement(&h, "2026-10", &Hash([2; 32]), 1)
-            .unwrap_err()
-            .contains("superseded"));
-        assert!(check_statement(&h, "2026-10", &Hash([4; 32]), 7)
-            .unwrap_err()
-            .contains("not in the published history"));
+        assert!(
+            check_statement(&h, "2026-10", &Hash([2; 32]), 1)
+                .unwrap_err()
+                .code
+                == Code::StatementSuperseded
+        );
+        assert!(
+            check_statement(&h, "2026-10", &Hash([4; 32]), 7)
+                .unwrap_err()
+                .code
+                == Code::NotListed
+        );
     }
 }

@@ -16,8 +16,8 @@
 //! - [`binding`], [`chains`], [`registry`], [`evm`], [`reserves`]: where reserves may be held
 //!   and the reserves statement as signed (spec/reserves.md);
 //! - [`history`]: the public log, the monthly links, key rotation, anchors (spec/history.md);
-//! - [`input`], [`time`], [`error`]: hostile input read with care, UTC times, the two kinds of
-//!   failure.
+//! - [`input`], [`time`], [`error`], [`outcome`]: hostile input read with care, UTC times, the
+//!   kinds of failure and the stable outcome codes (spec/outcomes.md).
 //!
 //! The whole customer check, on the spec's own vectors:
 //!
@@ -30,8 +30,10 @@
 //! let key = hex::encode(ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes());
 //! let done = por_core::customer::check(attestation.as_bytes(), proof.as_bytes(), "alice", &key).unwrap();
 //! assert!(done.summary.starts_with("VERIFIED"));
-//! // Someone else's id, or another key, is a failed check (exit 1 in the CLI):
-//! assert!(por_core::customer::check(attestation.as_bytes(), proof.as_bytes(), "bob", &key).is_err());
+//! // Someone else's id is a mix-up of files (exit 2 in the CLI), not evidence:
+//! let e = por_core::customer::check(attestation.as_bytes(), proof.as_bytes(), "bob", &key).unwrap_err();
+//! assert_eq!(e.code(), por_core::outcome::Code::OtherUser);
+//! assert_eq!(e.exit_code(), 2);
 //! ```
 
 #![forbid(unsafe_code)]
@@ -51,6 +53,7 @@ pub mod hidden;
 pub mod history;
 pub mod input;
 pub mod liabilities;
+pub mod outcome;
 pub mod outpoint;
 pub mod proof;
 pub mod registry;

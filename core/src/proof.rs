@@ -10,6 +10,7 @@ use crate::attestation::Attestation;
 use crate::error::{Error, Result};
 use crate::hash::{leaf_hash, parse_hex32, user_commitment, Hash};
 use crate::liabilities::validate_user_id;
+use crate::outcome::Code;
 use crate::tree::{fold_path, FoldError, Sibling};
 use serde::{Deserialize, Serialize};
 
@@ -332,17 +333,20 @@ pub fn wrong_mode(attestation_hidden: bool) -> Error {
     } else {
         ("sums in the clear", "hidden sums (por-proof-hidden-v1)")
     };
-    Error::failed(format!(
-        "the attestation signs a tree of {att}, but this proof is for a tree of {proof}: it \
+    Error::coded(
+        Code::OtherAttestation,
+        format!(
+            "the attestation signs a tree of {att}, but this proof is for a tree of {proof}: it \
          cannot be checked against this attestation"
-    ))
+        ),
+    )
 }
 
 /// Checks the id, exchange, period, widths and position of a proof against the attestation
 /// and the id the customer typed.
 pub fn check_header(att: &Attestation, p: Header<'_>, user_id: &str) -> Result<()> {
     if p.user_id != user_id {
-        return Err(Error::failed(match near_miss(p.user_id, user_id) {
+        return Err(Error::coded(Code::OtherUser, match near_miss(p.user_id, user_id) {
             Some(how) => format!(
                 "this proof is for user id {:?}, and you typed {user_id:?}: they differ only by {how}. The \
                  leaf commits to the exact id, so check how your id is written at the exchange and type it exactly",
@@ -355,30 +359,42 @@ pub fn check_header(att: &Attestation, p: Header<'_>, user_id: &str) -> Result<(
         }));
     }
     if p.exchange != att.exchange || p.period != att.period {
-        return Err(Error::failed(format!(
-            "this proof is for {} {}, but the attestation is for {} {}",
-            p.exchange, p.period, att.exchange, att.period
-        )));
+        return Err(Error::coded(
+            Code::OtherAttestation,
+            format!(
+                "this proof is for {} {}, but the attestation is for {} {}",
+                p.exchange, p.period, att.exchange, att.period
+            ),
+        ));
     }
     let k = att.assets.len();
     if p.balances != k {
-        return Err(Error::failed(format!(
-            "the proof has {} balances but the attestation lists {k} assets",
-            p.balances
-        )));
+        return Err(Error::coded(
+            Code::InvalidPath,
+            format!(
+                "the proof has {} balances but the attestation lists {k} assets",
+                p.balances
+            ),
+        ));
     }
     let h = att.tree_height as usize;
     if p.path != h {
-        return Err(Error::failed(format!(
-            "the proof's path has {} steps, but the tree has height {h}: expected exactly {h}",
-            p.path
-        )));
+        return Err(Error::coded(
+            Code::InvalidPath,
+            format!(
+                "the proof's path has {} steps, but the tree has height {h}: expected exactly {h}",
+                p.path
+            ),
+        ));
     }
     if h < 64 && p.position >> h != 0 {
-        return Err(Error::failed(format!(
-            "position {} does not exist in a tree of height {h}",
-            p.position
-        )));
+        return Err(Error::coded(
+            Code::InvalidPath,
+            format!(
+                "position {} does not exist in a tree of height {h}",
+                p.position
+            ),
+        ));
     }
     Ok(())
 }
@@ -410,34 +426,44 @@ pub fn verify_inclusion(
     let leaf = leaf_hash(&user_commitment(user_id, &proof.salt), &proof.balances);
     let (root, sums) =
         fold_path(leaf, &proof.balances, proof.position, &proof.path).map_err(|e| match e {
-            FoldError::Overflow { level, asset } => Error::failed(format!(
-                "the sums of {} overflow 128 bits at level {level}: the proof is forged",
-                att.assets[asset].symbol
-            )),
+            FoldError::Overflow { level, asset } => Error::coded(
+                Code::InvalidPath,
+                format!(
+                    "the sums of {} overflow 128 bits at level {level}: the proof is forged",
+                    att.assets[asset].symbol
+                ),
+            ),
             FoldError::SumsLength {
                 level,
                 found,
                 expected,
-            } => Error::failed(format!(
-                "path[{level}] has {found} sums, expected {expected} (one per asset)"
-            )),
+            } => Error::coded(
+                Code::InvalidPath,
+                format!("path[{level}] has {found} sums, expected {expected} (one per asset)"),
+            ),
         })?;
     if root != att.root_hash {
-        return Err(Error::failed(format!(
+        return Err(Error::coded(
+            Code::RootMismatch,
+            format!(
             "the root computed from this proof ({root}) is not the root the exchange signed ({}): \
              these balances are not in the signed tree, or a sibling's hash or sums were altered",
             att.root_hash
-        )));
+        ),
+        ));
     }
     for (i, (got, want)) in sums.iter().zip(&att.liabilities).enumerate() {
         if got != want {
             let a = &att.assets[i];
-            return Err(Error::failed(format!(
-                "the tree's total for {} is {} but the exchange signed {}",
-                a.symbol,
-                got.to_decimal(a.decimals),
-                want.to_decimal(a.decimals)
-            )));
+            return Err(Error::coded(
+                Code::TotalsMismatch,
+                format!(
+                    "the tree's total for {} is {} but the exchange signed {}",
+                    a.symbol,
+                    got.to_decimal(a.decimals),
+                    want.to_decimal(a.decimals)
+                ),
+            ));
         }
     }
     Ok(Inclusion {

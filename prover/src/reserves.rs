@@ -103,7 +103,11 @@ pub fn add_reserves(
             "{}: {} check(s) failed, nothing was written:\n  {}",
             entries_file.display(),
             failures.len(),
-            failures.join("\n  ")
+            failures
+                .iter()
+                .map(|f| format!("[{}] {}", f.code, f.message))
+                .collect::<Vec<_>>()
+                .join("\n  ")
         )));
     }
     let short = v

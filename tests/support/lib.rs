@@ -55,6 +55,29 @@ impl Run {
         self
     }
 
+    /// Asserts the run's outcome code (spec/outcomes.md) and the exit status it fixes: from
+    /// the `code` field of `--json` output, else from the `[code] What this means` line the
+    /// text output prints under a failure.
+    #[track_caller]
+    pub fn expect_code(self, name: &str) -> Run {
+        let code = por_verifier::outcome::Code::ALL
+            .iter()
+            .find(|c| c.as_str() == name)
+            .unwrap_or_else(|| panic!("{name} is not a code of spec/outcomes.md"));
+        let r = self.expect(code.exit_code());
+        let found = match serde_json::from_str::<serde_json::Value>(&r.stdout) {
+            Ok(v) => {
+                v["code"] == name
+                    || v["findings"]
+                        .as_array()
+                        .is_some_and(|f| f.iter().any(|f| f["code"] == name))
+            }
+            Err(_) => r.all().contains(&format!("[{name}] What this means")),
+        };
+        assert!(found, "expected code {name}:\n{}", r.all());
+        r
+    }
+
     /// Both streams together, for looking for a message.
     pub fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
@@ -150,7 +173,8 @@ impl Exchange {
         Exchange::build_period(csv, &time[..7], &args)
     }
 
-    fn build_period(csv: &str, period: &str, args: &[&str]) -> Exchange {
+    /// Writes `csv`, generates a key and builds `period` with the given build arguments.
+    pub fn build_period(csv: &str, period: &str, args: &[&str]) -> Exchange {
         let tmp = tempfile::tempdir().expect("tempdir");
         let key = tmp.path().join("exchange.key");
         let pubkey = keygen(&key);

@@ -26,6 +26,7 @@ use crate::hash::Hash;
 use crate::history::{listed_rotations, History, Kind};
 use crate::outpoint::Outpoint;
 use crate::store::{GenesisPin, Pinned, RotationSeen, Seen};
+use por_core::outcome::{Code, Finding};
 
 /// How a key was pinned on first use.
 pub const HOW_FIRST_USE: &str = "first use";
@@ -65,8 +66,10 @@ pub fn choose_key(
     history: Option<&History>,
 ) -> Result<KeyChoice> {
     if let Some(other) = other_name {
-        let key = given.unwrap_or(att.public_key);
-        return Err(Error::failed(format!(
+        // The re-pin names the key that signed the attestation: pinning the key given (the
+        // other exchange's) would only repeat the refusal.
+        let key = att.public_key;
+        return Err(Error::coded(Code::KeyOtherName, format!(
             "this key is pinned for the exchange {other:?}, but the attestation calls the exchange {:?}: the same \
              signer under another name escapes the memory of what you verified. If the exchange really renamed \
              itself, re-pin knowingly: por-verify pin --exchange {:?} --key {}",
@@ -77,7 +80,7 @@ pub fn choose_key(
     }
     let start = match (pinned, given) {
         (Some(p), Some(g)) if g != p.key && g != att.public_key => {
-            return Err(Error::failed(format!(
+            return Err(Error::coded(Code::WrongKey, format!(
                 "the attestation is signed by {}, not by the key you gave ({}); the key pinned for {:?} is {}",
                 hx(&att.public_key),
                 hx(&g),
@@ -88,7 +91,7 @@ pub fn choose_key(
         (Some(p), _) => p.key,
         (None, Some(g)) => g,
         (None, None) => {
-            return Err(Error::input(format!(
+            return Err(Error::coded(Code::NoKey, format!(
                 "no key is pinned for {:?} yet: give --exchange-key HEX this first time, from a source you trust \
                  (the exchange's website, a mirror)",
                 att.exchange
@@ -118,7 +121,7 @@ pub fn choose_key(
                 .iter()
                 .find(|k| k.old_key == r.old_key && k.new_key != r.new_key)
             {
-                return Err(Error::failed(format!(
+                return Err(Error::coded(Code::Equivocation, format!(
                     "EQUIVOCATION: key {} handed the exchange over twice: to {} for {} (which you followed before) and \
                      to {} for {}",
                     hx(&r.old_key),
@@ -170,7 +173,7 @@ pub fn choose_key(
         });
     };
     let since = format!(" on {} ({})", p.pinned_at, p.how);
-    Err(Error::failed(format!(
+    Err(Error::coded(Code::KeyChanged, format!(
         "KEY CHANGED: you trust {} for {:?}{since}, but this attestation is signed by {} and no handover signed by \
          the key you trust leads to it. If you skipped a month in which the exchange rotated its key, give the \
          exchange's history (--history history.json): the handovers it lists are followed. If the exchange announced \
@@ -216,7 +219,7 @@ fn handover_path(
     let listed = listed_rotations(h);
     for (n, (i, old, new)) in listed.iter().enumerate() {
         if let Some((j, _, other)) = listed[..n].iter().find(|(_, o, w)| o == old && w != new) {
-            return Err(Error::failed(format!(
+            return Err(Error::coded(Code::Equivocation, format!(
                 "EQUIVOCATION: the history lists two handovers by key {}: to {} (entry {j}) and to {} (entry {i})",
                 hx(old),
                 hx(other),
@@ -251,7 +254,7 @@ pub struct Identified {
     /// Words for the report on the genesis, when it matches.
     pub genesis: Option<String>,
     /// Failures: FORK of the genesis, a snapshot time ahead of the clock.
-    pub failures: Vec<String>,
+    pub failures: Vec<Finding>,
 }
 
 /// The one resolver of `proof`, `reserves` and `history`'s customers: the exchange's identity
@@ -323,7 +326,7 @@ pub fn check_genesis(
     given: Option<Outpoint>,
     pinned: GenesisPin,
     store: bool,
-) -> std::result::Result<String, String> {
+) -> std::result::Result<String, Finding> {
     let show = |g: Option<Outpoint>| {
         g.map_or("none (the history is anchored nowhere)".to_string(), |g| {
             g.to_string()
@@ -331,7 +334,7 @@ pub fn check_genesis(
     };
     if let Some(g) = given {
         if att_genesis != Some(g) {
-            return Err(format!(
+            return Err(por_core::finding!(Code::Fork,
                 "FORK: this attestation is of the history from genesis {}, not from the genesis you gave ({g}): \
                  another history signed by the same key",
                 show(att_genesis)
@@ -339,7 +342,7 @@ pub fn check_genesis(
         }
     }
     match pinned {
-        GenesisPin::Pinned(p) if p != att_genesis => Err(format!(
+        GenesisPin::Pinned(p) if p != att_genesis => Err(por_core::finding!(Code::Fork,
             "FORK: you pinned genesis {} for this exchange, but this attestation is of the history from {}: another \
              history signed by the same key",
             show(p),
@@ -360,7 +363,7 @@ pub fn check_genesis(
 
 /// Checks that `att` fits the months verified before (`seen`), in whatever order they were
 /// verified: each failure is EQUIVOCATION (two books).
-pub fn check_links(seen: &[Seen], att: &Attestation) -> Vec<String> {
+pub fn check_links(seen: &[Seen], att: &Attestation) -> Vec<Finding> {
     let digest = att.digest().0;
     let previous = att.history.previous.map(|h| h.0);
     let prev_period = crate::time::previous_period(&att.period);
@@ -371,7 +374,7 @@ pub fn check_links(seen: &[Seen], att: &Attestation) -> Vec<String> {
             continue; // two for one period: the caller writes the evidence
         }
         if prev_period.as_deref() == Some(s.period.as_str()) && previous != Some(s.digest) {
-            bad.push(format!(
+            bad.push(por_core::finding!(Code::Equivocation,
                 "EQUIVOCATION: this attestation follows {} for {}, but you verified {} for {}: the exchange keeps two \
                  books",
                 show(previous),
@@ -383,7 +386,7 @@ pub fn check_links(seen: &[Seen], att: &Attestation) -> Vec<String> {
         if crate::time::previous_period(&s.period).as_deref() == Some(att.period.as_str())
             && s.previous != Some(digest)
         {
-            bad.push(format!(
+            bad.push(por_core::finding!(Code::Equivocation,
                 "EQUIVOCATION: the attestation for {} you verified before follows {} for {}, not this one ({}): the \
                  exchange keeps two books",
                 s.period,
@@ -393,7 +396,7 @@ pub fn check_links(seen: &[Seen], att: &Attestation) -> Vec<String> {
             ));
         }
         if previous.is_some() && s.previous == previous {
-            bad.push(format!(
+            bad.push(por_core::finding!(Code::Equivocation,
                 "EQUIVOCATION: this attestation for {} and the one for {} you verified before both follow {}: two \
                  histories part there",
                 att.period,
@@ -402,14 +405,16 @@ pub fn check_links(seen: &[Seen], att: &Attestation) -> Vec<String> {
             ));
         }
         if previous == Some(s.digest) && s.period >= att.period {
-            bad.push(format!(
+            bad.push(por_core::finding!(
+                Code::Equivocation,
                 "EQUIVOCATION: this attestation for {} follows your attestation for the later {}",
-                att.period, s.period
+                att.period,
+                s.period
             ));
         }
         let ordered = (s.period < att.period) == (s.log_size < att.history.log_size);
         if !ordered {
-            bad.push(format!(
+            bad.push(por_core::finding!(Code::Equivocation,
                 "EQUIVOCATION: this attestation for {} signs a log of {} entries, but the one for {} you verified \
                  before signs {}: the logs are not one growing history",
                 att.period, att.history.log_size, s.period, s.log_size
@@ -518,6 +523,7 @@ mod tests {
         let p = pinned(&k1);
         // Without the history, March alone is KEY CHANGED (exit 1), naming the key that signed.
         let e = choose_key(None, &mar, Some(&p), true, None, None).unwrap_err();
+        assert_eq!(e.code(), Code::KeyChanged);
         assert_eq!(e.exit_code(), 1);
         assert!(e
             .message()
@@ -535,7 +541,7 @@ mod tests {
             period: "2026-02".into(),
         });
         let e = choose_key(None, &mar, Some(&p2), true, None, Some(&h)).unwrap_err();
-        assert!(e.message().contains("EQUIVOCATION"), "{}", e.message());
+        assert_eq!(e.code(), Code::Equivocation, "{}", e.message());
     }
 
     #[test]
@@ -543,7 +549,14 @@ mod tests {
         let k1 = key(1);
         let a = att("2026-01", &k1, None, 0);
         let e = choose_key(Some(a.public_key), &a, None, true, Some("Other"), None).unwrap_err();
-        assert_eq!(e.exit_code(), 1);
+        assert_eq!(e.code(), Code::KeyOtherName);
+        // The re-pin advice names the key that signed, whatever key was given.
+        let given = key(4).verifying_key().to_bytes();
+        let e = choose_key(Some(given), &a, None, true, Some("Other"), None).unwrap_err();
+        assert!(e
+            .message()
+            .contains(&format!("--key {}", hex::encode(a.public_key))));
+        assert!(!e.message().contains(&hex::encode(given)));
         let p = pinned(&k1);
         let e = choose_key(
             Some(key(3).verifying_key().to_bytes()),
@@ -554,7 +567,7 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert_eq!(e.exit_code(), 1);
+        assert_eq!(e.code(), Code::WrongKey);
     }
 
     #[test]
@@ -565,14 +578,18 @@ mod tests {
             .unwrap()
             .contains("first use"));
         assert!(check_genesis(Some(g), None, GenesisPin::Pinned(Some(g)), true).is_ok());
-        assert!(
+        assert_eq!(
             check_genesis(Some(x), None, GenesisPin::Pinned(Some(g)), true)
                 .unwrap_err()
-                .starts_with("FORK")
+                .code,
+            Code::Fork
         );
-        assert!(check_genesis(Some(x), Some(g), GenesisPin::Unknown, true)
-            .unwrap_err()
-            .starts_with("FORK"));
+        assert_eq!(
+            check_genesis(Some(x), Some(g), GenesisPin::Unknown, true)
+                .unwrap_err()
+                .code,
+            Code::Fork
+        );
         assert!(check_genesis(None, None, GenesisPin::Pinned(Some(g)), true).is_err());
         assert!(check_genesis(Some(g), None, GenesisPin::Pinned(None), true).is_err());
     }
@@ -598,13 +615,15 @@ mod tests {
         };
         assert!(check_links(&[seen(&jan)], &feb).is_empty());
         assert!(check_links(&[seen(&feb)], &jan).is_empty());
+        let equivocation =
+            |f: Vec<Finding>| !f.is_empty() && f.iter().all(|f| f.code == Code::Equivocation);
         // February verified first, then a January it does not follow.
-        assert!(!check_links(&[seen(&feb)], &forged_jan).is_empty());
+        assert!(equivocation(check_links(&[seen(&feb)], &forged_jan)));
         // A second February following the same January.
         let other_feb = att("2026-03", &k, Some(jan.digest()), 1);
-        assert!(!check_links(&[seen(&feb)], &other_feb).is_empty());
+        assert!(equivocation(check_links(&[seen(&feb)], &other_feb)));
         // Log sizes that shrink as periods grow.
         let late = att("2026-05", &k, Some(Hash([5; 32])), 0);
-        assert!(!check_links(&[seen(&feb)], &late).is_empty());
+        assert!(equivocation(check_links(&[seen(&feb)], &late)));
     }
 }

@@ -43,7 +43,7 @@ pub mod verdict;
 
 pub use por_core::{
     amount, asset, attestation, binding, chains, customer, encode, error, evm, hash, hidden,
-    history, input, liabilities, outpoint, proof, registry, text, time,
+    history, input, liabilities, outcome, outpoint, proof, registry, text, time,
 };
 
 pub use amount::Amount;

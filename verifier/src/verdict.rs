@@ -19,6 +19,7 @@ use crate::chain::{BlockAt, Node, Snapshot};
 use crate::chains::{Chain, Location};
 use crate::custody::{classify, percent, Control, Storage, Threshold};
 use crate::error::Result;
+use crate::outcome::{Code, Finding};
 use crate::registry::{Registry, Trust};
 use crate::reserves::offline::{check_bindings, check_entries, BindingCheck};
 use crate::reserves::ReservesStatement;
@@ -837,19 +838,67 @@ impl AssetLine {
 }
 
 impl Verdict {
-    /// The failures, one line each, for the report.
-    pub fn failures(&self) -> Vec<String> {
-        let mut out = self.problems.clone();
-        out.extend(self.custody_failures.iter().cloned());
+    /// The failed checks, one finding each, for the report. The code follows from where the
+    /// failure sits: the statement itself, custody, a binding, an entry offline (its proof of
+    /// control) or on chain (its balance or snapshot).
+    pub fn failures(&self) -> Vec<Finding> {
+        let mut out: Vec<Finding> = self
+            .problems
+            .iter()
+            .map(|p| Finding::new(Code::StatementInvalid, p.clone()))
+            .collect();
+        out.extend(
+            self.custody_failures
+                .iter()
+                .map(|p| Finding::new(Code::CustodyShort, p.clone())),
+        );
         for b in &self.bindings {
             if let Err(why) = &b.result {
-                out.push(format!("binding {}: {why}", b.label));
+                out.push(por_core::finding!(
+                    Code::BindingUnconfirmed,
+                    "binding {}: {why}",
+                    b.label
+                ));
             }
         }
         for e in &self.entries {
             match (&e.offline, &e.on_chain) {
-                (Err(why), _) => out.push(format!("{}: {why}", e.label)),
-                (Ok(_), OnChain::Failed(why)) => out.push(format!("{}: on chain: {why}", e.label)),
+                (Err(why), _) => out.push(por_core::finding!(
+                    Code::ControlInvalid,
+                    "{}: {why}",
+                    e.label
+                )),
+                (Ok(_), OnChain::Failed(why)) => out.push(por_core::finding!(
+                    Code::BalanceMismatch,
+                    "{}: on chain: {why}",
+                    e.label
+                )),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Every finding of the verdict: the failed checks, then each asset SHORT, then each asset
+    /// not fully checked (exit 3).
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut out = self.failures();
+        for a in &self.assets {
+            let (sym, d) = (&a.asset.symbol, a.asset.decimals);
+            match &a.state {
+                AssetState::Short => out.push(por_core::finding!(
+                    Code::BalanceShort,
+                    "{sym}: reserves counted {} against liabilities of {}",
+                    if self.offline { a.claimed } else { a.verified }.to_decimal(d),
+                    a.liabilities.to_decimal(d)
+                )),
+                AssetState::Unverified(why) => {
+                    out.push(por_core::finding!(Code::ReservesNotChecked, "{sym}: {why}"))
+                }
+                AssetState::OffChain => out.push(por_core::finding!(
+                    Code::ReservesNotChecked,
+                    "{sym}: held off chain, no chain can prove it"
+                )),
                 _ => {}
             }
         }

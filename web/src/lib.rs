@@ -2,14 +2,16 @@
 //! page calls with the files' text. Nothing here reads files or talks to a network; the page
 //! hands over what the customer chose, and shows what comes back.
 
+use por_core::outcome::{Code, JSON_SCHEMA_VERSION};
 use por_core::ErrorKind;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Checks a customer's proof; returns the verdict as JSON text:
-/// `{"result": "pass"|"fail"|"error", "exit_code", "checks", "balances", "liabilities",
+/// `{"schema_version", "code", "result": "pass"|"fail"|"error", "exit_code", "checks", "balances", "liabilities",
 /// "not_checked", "summary", "error", "fingerprint", "exchange", "period", "snapshot_time"}`,
-/// with the same words and exit codes as `por-verify proof`.
+/// and on failure the code's `evidence`, `evidence_words`, `meaning` and `next_step`
+/// (spec/outcomes.md), with the same codes, words and exit codes as `por-verify proof`.
 /// `history` is the exchange's `history.json`, or empty when the customer gave none.
 #[wasm_bindgen]
 pub fn verify(
@@ -44,6 +46,7 @@ pub fn verify_value(
         history,
     ) {
         Ok(c) => json!({
+            "schema_version": JSON_SCHEMA_VERSION, "code": Code::Ok.as_str(),
             "result": "pass", "exit_code": 0, "exchange": c.exchange, "period": c.period,
             "snapshot_time": c.snapshot_time, "fingerprint": c.fingerprint, "checks": c.checks,
             "balances": pairs(&c.balances), "liabilities": pairs(&c.liabilities),
@@ -55,7 +58,11 @@ pub fn verify_value(
                 ErrorKind::Unverified => ("unverified", "UNVERIFIED"),
                 ErrorKind::BadInput => ("error", "CANNOT CHECK"),
             };
+            let c = e.code();
             json!({
+                "schema_version": JSON_SCHEMA_VERSION, "code": c.as_str(),
+                "evidence": c.evidence().as_str(), "evidence_words": c.evidence().words(),
+                "meaning": c.meaning(), "next_step": c.next_step(),
                 "result": result, "exit_code": e.exit_code(), "error": e.message(),
                 "summary": format!("{words}: {}", e.message()),
                 "not_checked": por_core::customer::limits(),
@@ -80,7 +87,14 @@ mod tests {
         assert_eq!(ok["result"], "pass", "{ok}");
         assert!(ok["summary"].as_str().unwrap().starts_with("VERIFIED"));
         let wrong_user = verify_value(&att, &proof, "bob", &key, "");
-        assert_eq!(wrong_user["exit_code"], 1);
+        assert_eq!(wrong_user["code"], "proof.other_user");
+        assert_eq!(wrong_user["exit_code"], 2);
+        let mut forged: serde_json::Value = serde_json::from_str(&proof).unwrap();
+        forged["balances"][0] = serde_json::json!("1");
+        let forged = verify_value(&att, &forged.to_string(), "alice", &key, "");
+        assert_eq!(forged["code"], "proof.root_mismatch", "{forged}");
+        assert_eq!(forged["exit_code"], 1);
+        assert_eq!(forged["evidence"], "only_to_you");
         let garbage = verify_value("<html>", &proof, "alice", &key, "");
         assert_eq!(garbage["exit_code"], 2);
         assert!(garbage["error"].as_str().unwrap().contains("HTML"));

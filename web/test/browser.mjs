@@ -47,8 +47,11 @@ async function run(name, { proof, user, key, history, att }, expect) {
 
 const key = env("KEY");
 await run("valid", { proof: env("PROOF"), user: "alice", key }, { words: "VERIFIED", cls: "pass" });
-await run("tampered-proof", { proof: env("TAMPERED"), user: "alice", key }, { words: "NOT VERIFIED", cls: "fail", contains: "root computed" });
-await run("wrong-user-id", { proof: env("PROOF"), user: "Alice", key }, { words: "NOT VERIFIED", cls: "fail", contains: "upper and lower case" });
+await run("tampered-proof", { proof: env("TAMPERED"), user: "alice", key }, { words: "NOT VERIFIED", cls: "fail", contains: "root computed",
+  details: "What this means [proof.root_mismatch]" });
+// A typo in the customer's own id is a mix-up, not evidence: exit 2 in por-verify, its own code.
+await run("wrong-user-id", { proof: env("PROOF"), user: "Alice", key }, { words: "CANNOT CHECK", cls: "error", contains: "upper and lower case",
+  details: "What this means [proof.other_user]" });
 await run("wrong-key", { proof: env("PROOF"), user: "alice", key: env("OTHER_KEY") }, { words: "NOT VERIFIED", cls: "fail", contains: "not by the exchange key you gave" });
 await run("with-history", { proof: env("PROOF"), user: "alice", key, history: env("HISTORY") }, { words: "VERIFIED", cls: "pass", details: "history: lists this attestation" });
 await run("history-without-it", { proof: env("PROOF"), user: "alice", key, history: env("OTHER_HISTORY") }, { words: "NOT VERIFIED", cls: "fail", contains: "not in the published history" });

@@ -8,6 +8,7 @@ use crate::encode::{put_opt_str, put_str, put_u32, put_u64, Sections};
 use crate::error::{Error, Result};
 use crate::hash::Hash;
 use crate::input::{parse_json, FileKind};
+use crate::outcome::Code;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
@@ -175,7 +176,7 @@ impl ReservesStatement {
     /// Checks that the statement is signed by the trusted key and backs exactly `att`.
     pub fn verify(&self, att: &Attestation, trusted: &VerifyingKey) -> Result<()> {
         if self.public_key != trusted.to_bytes() {
-            return Err(Error::failed(format!(
+            return Err(Error::coded(Code::StatementInvalid, format!(
                 "the reserves statement says it was signed by key {}, not by the exchange key you gave ({})",
                 hex::encode(self.public_key),
                 hex::encode(trusted.to_bytes())
@@ -184,7 +185,7 @@ impl ReservesStatement {
         trusted
             .verify_strict(&self.signing_message(), &Signature::from_bytes(&self.signature))
             .map_err(|_| {
-                Error::failed(
+                Error::coded(Code::StatementInvalid,
                     "the reserves statement's signature is not valid for its content: it was altered after signing",
                 )
             })?;
@@ -192,7 +193,7 @@ impl ReservesStatement {
             || self.period != att.period
             || self.attestation != att.digest()
         {
-            return Err(Error::failed(format!(
+            return Err(Error::coded(Code::StatementInvalid, format!(
                 "this reserves statement backs attestation {} ({} {}), not the attestation given ({}, {} {})",
                 self.attestation,
                 self.exchange,

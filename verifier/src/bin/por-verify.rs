@@ -13,6 +13,7 @@ use por_verifier::history::{
     ChainFollowed, Documents, History, Kind, Trust,
 };
 use por_verifier::identity::{check_genesis, check_links, identify, stage, HOW_MANUAL};
+use por_verifier::outcome::{joined, Code, Finding};
 use por_verifier::outpoint::Outpoint;
 use por_verifier::proof::{verify_proof, Proof};
 use por_verifier::registry::Registry;
@@ -519,16 +520,30 @@ fn options(how: &ReservesArgs) -> Result<Options> {
     })
 }
 
+/// The code of the first finding of exit status `exit` (1 or 3), else the generic one: the
+/// code a run's verdict carries.
+fn first_code(rep: &Report, exit: i32) -> Code {
+    rep.findings
+        .iter()
+        .map(|f| f.code)
+        .find(|c| c.exit_code() == exit)
+        .unwrap_or(if exit == 3 {
+            Code::NotChecked
+        } else {
+            Code::Failed
+        })
+}
+
 /// Adds the reserves verdict to the report.
 fn report_verdict(rep: &mut Report, v: &Verdict) {
     if v.offline {
         rep.pass_word = Some("signatures_only");
     }
     for p in v.passes() {
-        rep.ok(p);
+        rep.ok(Code::ReservesHold, p);
     }
-    for f in v.failures() {
-        rep.checks.push((false, f));
+    for f in v.findings() {
+        rep.fail(f);
     }
     let spans = v.span_lines();
     if !spans.is_empty() {
@@ -591,7 +606,10 @@ fn settle_store(rep: &mut Report, store: Option<&mut Store>, failed: bool) {
         return;
     }
     match s.commit() {
-        Ok(()) => rep.ok(format!("remembered in your store ({})", s.dir().display())),
+        Ok(()) => rep.ok(
+            Code::Remembered,
+            format!("remembered in your store ({})", s.dir().display()),
+        ),
         Err(e) => rep.section(
             "Your store:",
             vec![format!(
@@ -635,16 +653,19 @@ fn cmd_reserves(
         history.as_ref(),
         now_secs(),
     )?;
-    rep.ok(format!(
-        "attestation signature: valid ed25519 signature by {} ({})",
-        hex::encode(att.public_key),
-        id.choice.words
-    ));
+    rep.ok(
+        Code::SignatureValid,
+        format!(
+            "attestation signature: valid ed25519 signature by {} ({})",
+            hex::encode(att.public_key),
+            id.choice.words
+        ),
+    );
     let key = id.key;
     let mut problems = id.failures.clone();
     let mut pending = Vec::new();
     if let Some(w) = &id.genesis {
-        rep.ok(w.clone());
+        rep.ok(Code::HistoryHolds, w.clone());
     }
     let stmt_digest = por_verifier::Hash(por_verifier::encode::digest(&stmt.signing_message()));
     statement_in_history(
@@ -661,22 +682,27 @@ fn cmd_reserves(
     if let Some(s) = store.as_mut() {
         stage(s, &att, &id.choice);
     }
+    // The identity's and the history's failures come first: they decide the run's code.
+    for p in &problems {
+        rep.fail(p.clone());
+    }
     let v = evaluate(&att, &stmt, &key, &opts)?;
     report_verdict(rep, &v);
-    for p in &problems {
-        rep.checks.push((false, p.clone()));
-    }
     let failed = !problems.is_empty() || v.outcome == Outcome::Fail;
     settle_store(rep, store.as_mut(), failed);
     if !problems.is_empty() {
-        return Err(Error::failed(problems.join("; ")));
+        return Err(Error::coded(problems[0].code, joined(&problems)));
     }
     match v.outcome {
         Outcome::Pass if pending.is_empty() => Ok(v.summary()),
-        Outcome::Fail => Err(Error::failed(v.summary())),
+        Outcome::Fail => Err(Error::coded(first_code(rep, 1), v.summary())),
         _ => {
             rep.section("Not checked:", pending.clone());
-            Err(Error::unverified(
+            for p in &pending {
+                rep.fail(Finding::new(Code::AnchorPending, p.clone()));
+            }
+            Err(Error::coded(
+                first_code(rep, 3),
                 [v.summary()]
                     .into_iter()
                     .chain(pending)
@@ -699,7 +725,7 @@ fn statement_in_history(
     digest: &por_verifier::Hash,
     opts: &Options,
     identity: &IdentityArgs,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Finding>,
     pending: &mut Vec<String>,
 ) -> Result<()> {
     let Some(h) = history else {
@@ -716,10 +742,13 @@ fn statement_in_history(
     match check_statement(h, &att.period, digest, stmt.sequence) {
         Err(f) => problems.push(f),
         Ok(j) => {
-            rep.ok(format!(
-                "reserves statement #{}: the latest the history lists for {} (entry {j})",
-                stmt.sequence, att.period
-            ));
+            rep.ok(
+                Code::ReservesHold,
+                format!(
+                    "reserves statement #{}: the latest the history lists for {} (entry {j})",
+                    stmt.sequence, att.period
+                ),
+            );
             match anchor_node(&opts.nodes)? {
                 None => rep.section(
                     "Anchors:",
@@ -790,7 +819,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
             .join(", ")
     );
     let now = now_secs();
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems: Vec<Finding> = Vec::new();
     let mut pending: Vec<String> = Vec::new();
     let mut by_month = Vec::new();
     let mut last_key = None;
@@ -805,12 +834,15 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
             now,
         )?;
         let key = id.key;
-        rep.ok(customer::signature_line(att, &id.choice.words));
-        rep.ok(customer::fingerprint_line(att));
+        rep.ok(
+            Code::SignatureValid,
+            customer::signature_line(att, &id.choice.words),
+        );
+        rep.ok(Code::Fingerprint, customer::fingerprint_line(att));
         let inc = verify_proof(att, proof, user_id)?;
-        rep.ok(customer::inclusion_line(att, &inc));
+        rep.ok(Code::Included, customer::inclusion_line(att, &inc));
         if let Some(w) = &id.genesis {
-            rep.ok(w.clone());
+            rep.ok(Code::HistoryHolds, w.clone());
         }
         problems.extend(id.failures.iter().cloned());
         let digest = att.digest();
@@ -834,7 +866,8 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
                         e.message()
                     ),
                 };
-                problems.push(format!(
+                problems.push(por_core::finding!(
+                    Code::Equivocation,
                     "EQUIVOCATION: you verified another attestation for {} before ({}); two signed attestations for one \
                      period prove the exchange shows different customers different books. {evidence}",
                     att.period,
@@ -850,12 +883,15 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
                 match check_for_customer(h, att, &pairs) {
                     Ok(i) => {
                         history_index = Some(i);
-                        rep.ok(format!(
-                            "history: lists this attestation where its signed log says, and every attestation of {} you \
-                             verified before ({})",
-                            att.exchange,
-                            pairs.len()
-                        ));
+                        rep.ok(
+                            Code::HistoryHolds,
+                            format!(
+                                "history: lists this attestation where its signed log says, and every attestation \
+                                 of {} you verified before ({})",
+                                att.exchange,
+                                pairs.len()
+                            ),
+                        );
                     }
                     Err(bad) => problems.extend(bad),
                 }
@@ -886,10 +922,13 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
         match &history {
             Some(h) => match check_statement(h, &att.period, &d, stmt.sequence) {
                 Ok(j) => {
-                    rep.ok(format!(
-                        "reserves statement #{}: the latest the history lists for {} (entry {j})",
-                        stmt.sequence, att.period
-                    ));
+                    rep.ok(
+                        Code::ReservesHold,
+                        format!(
+                            "reserves statement #{}: the latest the history lists for {} (entry {j})",
+                            stmt.sequence, att.period
+                        ),
+                    );
                     required.push((j, None));
                 }
                 Err(f) => problems.push(f),
@@ -916,7 +955,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
                 let chains = follow_chains(&node, h)?;
                 let r = check_anchors(h, &chains, &required, &a.identity.policy());
                 for p in r.passed {
-                    rep.ok(p);
+                    rep.ok(Code::HistoryHolds, p);
                 }
                 problems.extend(r.failures);
                 pending.extend(r.pending);
@@ -972,14 +1011,11 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
     let included = "your balances are included in the liabilities the exchange signed";
     if !problems.is_empty() {
         for p in &problems {
-            rep.checks.push((false, p.clone()));
+            rep.fail(p.clone());
         }
         settle_store(rep, store.as_mut(), true);
         rep.fail_word = Some("PROBLEM");
-        return Err(Error::failed(format!(
-            "{included}, BUT {}",
-            problems.join("; ")
-        )));
+        return Err(rep.error(&format!("{included}, BUT ")));
     }
     let Some(stmt) = stmt else {
         settle_store(rep, store.as_mut(), false);
@@ -995,10 +1031,13 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
         rep.set("reserves", json!(null));
         if !pending.is_empty() {
             rep.section("Not checked yet:", pending.clone());
-            return Err(Error::unverified(format!(
-                "{included}, but {}",
-                pending.join("; ")
-            )));
+            for p in &pending {
+                rep.fail(Finding::new(Code::AnchorPending, p.clone()));
+            }
+            return Err(Error::coded(
+                Code::AnchorPending,
+                format!("{included}, but {}", pending.join("; ")),
+            ));
         }
         return Ok(customer::VERIFIED_NO_RESERVES.into());
     };
@@ -1010,16 +1049,19 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
     settle_store(rep, store.as_mut(), v.outcome == Outcome::Fail);
     if !pending.is_empty() {
         rep.section("Not checked yet:", pending.clone());
+        for p in &pending {
+            rep.fail(Finding::new(Code::AnchorPending, p.clone()));
+        }
     }
     match v.outcome {
         Outcome::Fail => {
             rep.fail_word = Some("PROBLEM");
-            Err(Error::failed(format!(
-                "{included}, BUT the reserves fail: {}",
-                v.summary()
-            )))
+            Err(Error::coded(
+                first_code(rep, 1),
+                format!("{included}, BUT the reserves fail: {}", v.summary()),
+            ))
         }
-        _ if !pending.is_empty() => Err(Error::unverified(format!(
+        _ if !pending.is_empty() => Err(Error::coded(first_code(rep, 3), format!(
             "{included}, but not everything is settled: {}",
             pending.join("; ")
         ))),
@@ -1029,7 +1071,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
             v.summary()
         )),
         Outcome::Pass => Ok(format!("VERIFIED: {included}, and {}.", v.summary())),
-        Outcome::Unverified => Err(Error::unverified(format!(
+        Outcome::Unverified => Err(Error::coded(first_code(rep, 3), format!(
             "{included}, but the reserves are not fully checked: {}",
             v.summary()
         ))),
@@ -1077,10 +1119,13 @@ fn cmd_history(
         (Some(k), _) => k,
         (None, Some(p)) => p.key,
         (None, None) => {
-            return Err(Error::input(format!(
-                "no key is pinned for {:?}: give --exchange-key HEX",
-                h.exchange
-            )))
+            return Err(Error::coded(
+                Code::NoKey,
+                format!(
+                    "no key is pinned for {:?}: give --exchange-key HEX",
+                    h.exchange
+                ),
+            ))
         }
     };
     let mut failures = Vec::new();
@@ -1088,7 +1133,8 @@ fn cmd_history(
         .as_ref()
         .and_then(|s| s.other_name_of(&trusted, &h.exchange))
     {
-        failures.push(format!(
+        failures.push(por_core::finding!(
+            Code::KeyOtherName,
             "the key you trust is pinned for the exchange {other:?}, but this history calls the exchange {:?}: one \
              key, one name",
             h.exchange
@@ -1112,17 +1158,21 @@ fn cmd_history(
     });
     let r = check_history(&h, &trust, &docs, allow_gaps, now_secs());
     for p in &r.passed {
-        rep.ok(p.clone());
+        rep.ok(Code::HistoryHolds, p.clone());
     }
     failures.extend(r.failures.clone());
-    let mut unchecked = r.unchecked.clone();
+    let mut unchecked: Vec<Finding> = r
+        .unchecked
+        .iter()
+        .map(|u| Finding::new(Code::NotChecked, u.clone()))
+        .collect();
     match check_genesis(
         h.genesis,
         given_genesis,
         pinned.as_ref().map(|p| p.genesis).unwrap_or_default(),
         store.is_some(),
     ) {
-        Ok(w) => rep.ok(w),
+        Ok(w) => rep.ok(Code::HistoryHolds, w),
         Err(f) => failures.push(f),
     }
     // Handovers the store followed before must be the ones this history lists.
@@ -1133,7 +1183,8 @@ fn cmd_history(
                 .iter()
                 .find(|k| k.old_key == ho.old_key && k.new_key != ho.new_key)
             {
-                failures.push(format!(
+                failures.push(por_core::finding!(
+                    Code::Equivocation,
                     "EQUIVOCATION: key {} handed the exchange to {} for {} (as you followed before), but this history \
                      hands it to {} for {}",
                     hex::encode(ho.old_key),
@@ -1168,7 +1219,8 @@ fn cmd_history(
     }
     for (other, o) in &others {
         match h.first_divergence(o) {
-            Some(i) => failures.push(format!(
+            Some(i) => failures.push(por_core::finding!(
+                Code::Equivocation,
                 "{} diverges from this history at entry {i} ({} {}): {} signed by {} here, {} signed by {} there",
                 other.display(),
                 h.entries[i].period,
@@ -1178,13 +1230,14 @@ fn cmd_history(
                 o.entries[i].digest,
                 hex::encode(o.entries[i].public_key)
             )),
-            None if o.genesis != h.genesis => failures.push(format!(
+            None if o.genesis != h.genesis => failures.push(por_core::finding!(
+                Code::Fork,
                 "{} starts at another genesis ({}) than this history ({}): another history",
                 other.display(),
                 o.genesis.map_or("none".into(), |g| g.to_string()),
                 h.genesis.map_or("none".into(), |g| g.to_string())
             )),
-            None => rep.ok(format!(
+            None => rep.ok(Code::HistoryHolds, format!(
                 "{}: the same history ({} entries there, {} here; the shorter is a prefix of the longer)",
                 other.display(),
                 o.entries.len(),
@@ -1201,7 +1254,8 @@ fn cmd_history(
                 .iter()
                 .any(|e| e.kind == Kind::Attestation && e.digest.0 == seen.digest);
             if !listed {
-                failures.push(format!(
+                failures.push(por_core::finding!(
+                    Code::Equivocation,
                     "EQUIVOCATION: this history does not list the attestation for {} you verified before ({})",
                     seen.period,
                     por_verifier::Hash(seen.digest)
@@ -1217,19 +1271,20 @@ fn cmd_history(
         .map(|(i, _)| (i, r.snapshot_times.get(&i).copied()))
         .collect();
     match (h.genesis, anchor_node(node_urls.iter().map(|(c, u)| (c, u)))?) {
-        (None, _) => unchecked.push(
+        (None, _) => unchecked.push(Finding::new(
+            Code::NotChecked,
             "the history names no genesis (its attestations sign none): nothing on chain ties every customer to this \
-             one history"
-                .into(),
-        ),
-        (Some(g), None) => unchecked.push(format!(
+             one history",
+        )),
+        (Some(g), None) => unchecked.push(por_core::finding!(
+            Code::NotChecked,
             "the anchor chain from {g} was not checked: give your Bitcoin node (--bitcoin-rpc URL or --node CHAIN=URL)"
         )),
         (Some(_), Some(node)) => {
             let chains = follow_chains(&node, &h)?;
             let a = check_anchors(&h, &chains, &required, &identity.policy());
             for o in a.passed {
-                rep.ok(o);
+                rep.ok(Code::HistoryHolds, o);
             }
             rep.section(
                 "Anchor chains followed (compare their starts with the exchange's page and mirrors):",
@@ -1247,7 +1302,11 @@ fn cmd_history(
                     .collect(),
             );
             failures.extend(a.failures);
-            unchecked.extend(a.pending);
+            unchecked.extend(
+                a.pending
+                    .into_iter()
+                    .map(|p| Finding::new(Code::AnchorPending, p)),
+            );
             rep.set("anchors", json!(chains.iter().map(|c| c.anchors.len()).sum::<usize>()));
         }
     }
@@ -1280,24 +1339,34 @@ fn cmd_history(
             }
         }
     }
+    let words = |fs: &[Finding]| fs.iter().map(|f| f.message.clone()).collect::<Vec<_>>();
+    rep.set("failures", json!(words(&failures)));
+    rep.set("unchecked", json!(words(&unchecked)));
     for f in &failures {
-        rep.checks.push((false, f.clone()));
+        rep.fail(f.clone());
     }
-    rep.set("failures", json!(failures));
-    rep.set("unchecked", json!(unchecked));
     settle_store(rep, store.as_mut(), !failures.is_empty());
     if !failures.is_empty() {
-        return Err(Error::failed(format!(
-            "{} problem(s) in the history (listed above)",
-            failures.len()
-        )));
+        return Err(Error::coded(
+            failures[0].code,
+            format!(
+                "{} problem(s) in the history (listed above)",
+                failures.len()
+            ),
+        ));
     }
     if !unchecked.is_empty() {
-        rep.section("Not checked:", unchecked.clone());
-        return Err(Error::unverified(format!(
-            "the history is consistent, but not everything could be checked: {}",
-            unchecked.join("; ")
-        )));
+        rep.section("Not checked:", words(&unchecked));
+        for u in &unchecked {
+            rep.fail(u.clone());
+        }
+        return Err(Error::coded(
+            first_code(rep, 3),
+            format!(
+                "the history is consistent, but not everything could be checked: {}",
+                joined(&unchecked)
+            ),
+        ));
     }
     Ok(format!(
         "HISTORY VERIFIED: {} entries, every month signed and linked, the log consistent, and anchored on chain in \
@@ -1362,7 +1431,7 @@ fn cmd_audit(
     rep.fail_word = Some("AUDIT FAILED");
     let a = audit_with_budget(&att, &key, data, ledger, budget, &spill)?;
     for c in &a.checks {
-        rep.ok(c.clone());
+        rep.ok(Code::Passed, c.clone());
     }
     rep.set("leaves", json!(a.leaves));
     rep.set("ledger_rows", json!(a.ledger_rows));
@@ -1373,14 +1442,12 @@ fn cmd_audit(
     );
     rep.set("tree_totals", amount_json(&att.assets, &a.tree_totals));
     rep.set("ledger_totals", amount_json(&att.assets, &a.ledger_totals));
-    rep.set(
-        "findings",
-        json!(a
-            .findings
-            .iter()
-            .map(|f| json!({"kind": f.kind, "message": f.message}))
-            .collect::<Vec<_>>()),
-    );
+    for f in &a.findings {
+        let mut found = Finding::new(Code::AuditMismatch, f.message.clone());
+        found.kind = Some(f.kind.to_string());
+        // Listed in their own section, by kind, rather than as checks.
+        rep.findings.push(found);
+    }
     rep.set(
         "finding_counts",
         json!(a
@@ -1427,9 +1494,10 @@ fn cmd_audit(
             }
         }
         rep.section(format!("Findings ({total}):"), lines);
-        Err(por_verifier::Error::failed(format!(
-            "{total} findings (listed above)"
-        )))
+        Err(Error::coded(
+            Code::AuditMismatch,
+            format!("{total} findings (listed above)"),
+        ))
     }
 }
 
@@ -1473,7 +1541,7 @@ fn cmd_signature(
             }
         },
     };
-    rep.ok(what.clone());
+    rep.ok(Code::Passed, what.clone());
     rep.set("standard", json!(what));
     Ok(format!("VALID: {address} signed this message ({what})."))
 }
