@@ -1062,11 +1062,21 @@ fn fiat_held_off_chain_is_never_called_covered() {
     );
 }
 
-/// An asset the registry does not know is left unbound by default, and nothing counts for it.
+/// An asset the registry does not know is left unbound: `build` refuses to sign it unless
+/// told to (`--allow-unbound`), and then nothing counts for it.
 #[test]
 fn unbound_assets_cannot_be_covered() {
-    let ex = Exchange::build("user_id,BTC:8,XYZ:2\na,1,5\n", &[]);
-    let r = ex.rebuild(&ex.path("o2"), &[]).expect(0);
+    let ex = Exchange::build("user_id,BTC:8,XYZ:2\na,1,5\n", &["--allow-unbound"]);
+    let r = ex.rebuild(&ex.path("o1"), &[]).expect(2);
+    assert!(
+        r.stderr.contains("no binding for XYZ")
+            && r.stderr.contains("--allow-unbound")
+            && r.stderr.contains("nothing was signed"),
+        "{}",
+        r.stderr
+    );
+    assert!(!ex.path("o1").exists(), "a refused build writes nothing");
+    let r = ex.rebuild(&ex.path("o2"), &["--allow-unbound"]).expect(0);
     assert!(r.stdout.contains("XYZ      NOT BOUND"), "{}", r.stdout);
     let k = BtcKey::from_seed(1, Network::Bitcoin);
     ex.add_reserves(&[btc_entry(
@@ -1077,7 +1087,9 @@ fn unbound_assets_cannot_be_covered() {
         870_000,
     )])
     .expect(0);
-    let r = ex.verify_reserves(&ex.reserves(), &["--offline"]).expect(1);
+    let r = ex
+        .verify_reserves(&ex.reserves(), &["--offline"])
+        .expect_code("reserves.balance_short");
     assert!(
         r.stdout
             .contains("reserves do not cover liabilities for XYZ"),

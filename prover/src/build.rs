@@ -54,6 +54,8 @@ pub struct BuildConfig {
     /// Where each asset's reserves may be held; `None` binds each asset the built-in registry
     /// knows to its mainnet place and leaves the others unbound.
     pub bindings: Option<Vec<Binding>>,
+    /// Sign even when an asset has no binding (no reserves can ever count for it).
+    pub allow_unbound: bool,
     /// The registry the bindings must be confirmed by (built-in and the exchange's own files).
     pub registry: Registry,
     /// The public `history.json` to chain this attestation to and append it to.
@@ -300,6 +302,17 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         read_export(cfg, &private, position_seed, padding_key, progress)?;
     let n = tree.customers;
     let (bindings, unbound) = choose_bindings(cfg, &assets)?;
+    // An unbound asset is owed to customers and can never be covered: every customer's
+    // reserves check then says so. Signing that is a decision, not a default.
+    if !unbound.is_empty() && !cfg.allow_unbound {
+        return Err(Error::input(format!(
+            "no binding for {}: no reserves can ever count for {}, so every customer's reserves check would \
+             fail for it. Give --bindings FILE naming where each asset is held (chain, token contract, decimals), \
+             or --allow-unbound to sign anyway; nothing was signed",
+            unbound.join(", "),
+            if unbound.len() == 1 { "it" } else { "them" }
+        )));
+    }
     if tree.root_sums != totals {
         // The tree and the running totals are computed independently; they must agree.
         return Err(Error::failed(

@@ -113,6 +113,10 @@ enum Cmd {
         /// registry knows, on its mainnet chain or contract.
         #[arg(long)]
         bindings: Option<PathBuf>,
+        /// Sign even if an asset has no binding: no reserves can ever count for it, and every
+        /// customer's reserves check fails for it. Without this flag such a build is refused.
+        #[arg(long)]
+        allow_unbound: bool,
         #[command(flatten)]
         registry: RegistryArgs,
         /// Memory for one slice of the tree (bytes, or with K, M or G): a larger export is cut
@@ -389,6 +393,7 @@ fn run(cmd: Cmd) -> Result<()> {
             hidden_sums,
             assets,
             bindings,
+            allow_unbound,
             registry,
             history,
             anchor,
@@ -434,6 +439,7 @@ fn run(cmd: Cmd) -> Result<()> {
                 force,
                 expected_assets,
                 bindings,
+                allow_unbound,
                 registry,
                 history,
                 anchor,
