@@ -204,6 +204,11 @@ impl<R: BufRead> LiabilitiesReader<R> {
         })
     }
 
+    /// The number of the last line read (the header is line 1).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
     /// Gives back the underlying reader.
     pub fn into_inner(self) -> R {
         self.input

@@ -217,18 +217,27 @@ pub fn read_bindings(path: &Path) -> Result<Vec<Binding>> {
 /// The bindings to sign: the given ones, each confirmed by the registry, or the registry's
 /// defaults. Returns them with the symbols left unbound.
 fn choose_bindings(cfg: &BuildConfig, assets: &[Asset]) -> Result<(Vec<Binding>, Vec<String>)> {
-    let bindings = match &cfg.bindings {
-        Some(b) => b.clone(),
+    bindings_for(cfg.bindings.as_deref(), &cfg.registry, assets)
+}
+
+/// [`choose_bindings`] from its parts, for `build` and `check` alike.
+pub fn bindings_for(
+    given: Option<&[Binding]>,
+    registry: &Registry,
+    assets: &[Asset],
+) -> Result<(Vec<Binding>, Vec<String>)> {
+    let bindings = match given {
+        Some(b) => b.to_vec(),
         None => assets
             .iter()
-            .filter_map(|a| cfg.registry.default_binding(&a.symbol))
+            .filter_map(|a| registry.default_binding(&a.symbol))
             .collect(),
     };
     for (i, b) in bindings.iter().enumerate() {
         let c = b
             .check(assets)
             .map_err(|m| Error::input(format!("bindings[{i}]: {m}")))?;
-        cfg.registry
+        registry
             .confirm(&c)
             .map_err(|m| Error::input(format!("bindings[{i}] ({}): {m}", c.label())))?;
     }

@@ -9,6 +9,7 @@
 
 pub mod anchor;
 pub mod build;
+pub mod check;
 pub mod files;
 pub mod hidden;
 pub mod keys;

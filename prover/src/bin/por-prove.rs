@@ -132,6 +132,34 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Validate a liabilities export as `build` would, signing and writing nothing: every bad
+    /// row (the first 20 in full, the rest counted), duplicate ids, the totals, the bindings
+    /// and unbound assets. Exit 0 when `build` would accept it, 2 otherwise.
+    Check {
+        /// The liabilities export (CSV: user_id,SYMBOL:DECIMALS,...).
+        #[arg(long)]
+        liabilities: PathBuf,
+        /// Count negative balances as zero, as `build --negative-as-zero` would.
+        #[arg(long)]
+        negative_as_zero: bool,
+        /// The assets the export must have, in order (e.g. BTC:8,ETH:18).
+        #[arg(long)]
+        assets: Option<String>,
+        /// The bindings `build` would be given.
+        #[arg(long)]
+        bindings: Option<PathBuf>,
+        /// Accept unbound assets, as `build --allow-unbound` would.
+        #[arg(long)]
+        allow_unbound: bool,
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// The tree height `build` would use.
+        #[arg(long, default_value_t = DEFAULT_HEIGHT)]
+        height: u8,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print one customer's inclusion proof (JSON) on stdout.
     Proof {
         /// The directory written by `build`.
@@ -276,6 +304,69 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// Prints what `check` found, as text or JSON.
+fn report_check(path: &std::path::Path, c: &por_prover::check::ExportCheck, json: bool) {
+    let binding = |b: &por_verifier::binding::Binding| {
+        format!(
+            "{} on {}{} ({} decimals)",
+            b.asset,
+            b.chain,
+            b.token
+                .as_deref()
+                .map(|t| format!(", token {t}"))
+                .unwrap_or_default(),
+            b.decimals
+        )
+    };
+    if json {
+        let v = serde_json::json!({
+            "schema_version": por_verifier::outcome::JSON_SCHEMA_VERSION,
+            "result": if c.passed() { "pass" } else { "error" },
+            "customers": c.customers, "clamped_rows": c.clamped,
+            "totals": por_verifier::report::amount_json(&c.assets, &c.totals),
+            "bindings": c.bindings.iter().map(binding).collect::<Vec<_>>(),
+            "unbound_assets": c.unbound,
+            "problem_count": c.problem_count, "problems": c.problems,
+        });
+        por_verifier::report::say_json(&format!("{v:#}"));
+        return;
+    }
+    say!(
+        "Checked {} as build would (nothing signed, nothing written)",
+        path.display()
+    );
+    say!("  customers:     {}", c.customers);
+    if c.clamped > 0 {
+        say!(
+            "  clamped rows:  {} (negative balances counted as zero)",
+            c.clamped
+        );
+    }
+    say!("  totals of the good rows:");
+    for l in por_verifier::report::amount_lines(&c.assets, &c.totals) {
+        say!("    {l}");
+    }
+    say!("  reserves may be held:");
+    for b in &c.bindings {
+        say!("    {}", binding(b));
+    }
+    for u in &c.unbound {
+        say!("    {u:<8} NOT BOUND");
+    }
+    if c.passed() {
+        say!("VALID: build would accept this export.");
+        return;
+    }
+    say!("Problems ({}):", c.problem_count);
+    for p in &c.problems {
+        say!("  {p}");
+    }
+    let more = c.problem_count - c.problems.len() as u64;
+    if more > 0 {
+        say!("  ... and {more} more");
+    }
 }
 
 /// The registry the bindings are confirmed by, as the verifier's users will (built-in plus files).
@@ -526,6 +617,47 @@ fn run(cmd: Cmd) -> Result<()> {
                     "Private: {} (keep secret)",
                     cfg.out.join("private").display()
                 );
+            }
+        }
+        Cmd::Check {
+            liabilities,
+            negative_as_zero,
+            assets,
+            bindings,
+            allow_unbound,
+            registry,
+            height,
+            json,
+        } => {
+            let registry = registry.load()?;
+            let bindings = bindings
+                .as_deref()
+                .map(por_prover::build::read_bindings)
+                .transpose()?;
+            let expected = assets
+                .as_deref()
+                .map(por_prover::build::parse_asset_list)
+                .transpose()?;
+            let c = por_prover::check::check_export(&por_prover::check::CheckConfig {
+                liabilities: &liabilities,
+                negatives: if negative_as_zero {
+                    Negatives::Clamp
+                } else {
+                    Negatives::Reject
+                },
+                expected_assets: expected.as_deref(),
+                bindings: bindings.as_deref(),
+                registry: &registry,
+                allow_unbound,
+                height,
+            })?;
+            report_check(&liabilities, &c, json);
+            if !c.passed() {
+                return Err(Error::input(format!(
+                    "{}: {} problem(s); build would refuse this export (nothing was signed or written)",
+                    liabilities.display(),
+                    c.problem_count
+                )));
             }
         }
         Cmd::Proof { from, user, out } => {
