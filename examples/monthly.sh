@@ -59,6 +59,10 @@ step "The exchange signs its reserves statement; every signature and binding is 
   "$BIN/por-prove" reserves add --out "$OUT/2026-11" --reserves "$OUT/reserves.json" --key "$OUT/exchange.key" \
   --history "$OUT/history.json"
 
+"$BIN/por-prove" publish --from "$OUT/2026-10" --to "$OUT/www" --history "$OUT/history.json" > /dev/null
+step "The exchange publishes exactly the month's public files, each checked first, to the folder it serves (never private/)" \
+  "$BIN/por-prove" publish --from "$OUT/2026-11" --to "$OUT/www" --history "$OUT/history.json"
+
 step "The exchange hands customer u00000042 their inclusion proof" \
   "$BIN/por-prove" proof --from "$OUT/2026-11" --user u00000042 --out "$OUT/proof-u00000042.json"
 
@@ -77,7 +81,7 @@ step "The customer's balances month by month, each verified (the key pinned in t
 # The history: every month signed and chained; the anchor chain needs a Bitcoin node (exit 3 here).
 set +e
 step "Anyone checks the whole history (with --bitcoin-rpc, also that it is the one anchored on Bitcoin)" \
-  "$BIN/por-verify" history --history "$OUT/history.json"
+  "$BIN/por-verify" history --history "$OUT/www/history.json"
 code=$?
 set -e
 if [ "$code" -ne 3 ]; then echo "expected exit 3 for the history without a node, got $code" >&2; exit 1; fi

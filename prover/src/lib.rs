@@ -15,6 +15,7 @@ pub mod hidden;
 pub mod keys;
 pub mod progress;
 pub mod proofs;
+pub mod publish;
 pub mod random;
 pub mod reserves;
 pub mod serve;

@@ -160,6 +160,23 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Copy exactly the public files of a month (attestation, reserves statements, history) to
+    /// the folder you serve, after checking each as customers will: TO/history.json and
+    /// TO/PERIOD/. Nothing of DIR/private is ever copied; the month appears in one rename.
+    Publish {
+        /// The month's output directory (of `build`).
+        #[arg(long)]
+        from: PathBuf,
+        /// The publishing folder.
+        #[arg(long)]
+        to: PathBuf,
+        /// The public history.json to publish beside the months.
+        #[arg(long)]
+        history: Option<PathBuf>,
+        /// Replace the month if it was published before (a later reserves statement).
+        #[arg(long)]
+        force: bool,
+    },
     /// Print one customer's inclusion proof (JSON) on stdout.
     Proof {
         /// The directory written by `build`.
@@ -658,6 +675,22 @@ fn run(cmd: Cmd) -> Result<()> {
                     liabilities.display(),
                     c.problem_count
                 )));
+            }
+        }
+        Cmd::Publish {
+            from,
+            to,
+            history,
+            force,
+        } => {
+            let p = por_prover::publish::publish(&from, &to, history.as_deref(), force)?;
+            say!(
+                "Published {} (fingerprint {}), each file checked as customers will check it:",
+                p.period,
+                p.fingerprint
+            );
+            for (path, sha) in &p.files {
+                say!("  {sha}  {}", path.display());
             }
         }
         Cmd::Proof { from, user, out } => {
