@@ -496,6 +496,7 @@ fn read_export(
             rows.set(count);
         }
     }
+    rows.set(count);
     rows.finish();
     let mut tee = reader.into_inner().into_inner();
     tee.copy

@@ -31,6 +31,13 @@ macro_rules! say_raw {
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// How long phases report progress on stderr: bars on a terminal, else timestamped lines
+    /// (auto); or bar, log, json (one object per line) or none.
+    #[arg(long, global = true, default_value = "auto", value_parser = por_prover::progress::Mode::parse)]
+    progress: por_prover::progress::Mode,
+    /// Seconds between progress lines (log and json).
+    #[arg(long, global = true, default_value_t = 10, value_name = "SECS")]
+    progress_every: u64,
 }
 
 // One value, parsed once per run: the size of its largest variant costs nothing.
@@ -458,7 +465,11 @@ fn read_rotation(path: &std::path::Path) -> Result<por_verifier::history::KeyRot
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.cmd) {
+    let progress = Progress::new(
+        cli.progress,
+        std::time::Duration::from_secs(cli.progress_every),
+    );
+    match run(cli.cmd, progress) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             por_verifier::report::say_err(&format!("por-prove: error: {e}"));
@@ -467,7 +478,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cmd: Cmd) -> Result<()> {
+fn run(cmd: Cmd, progress: Progress) -> Result<()> {
     match cmd {
         Cmd::Completions { shell } => {
             use clap::CommandFactory;
@@ -558,7 +569,7 @@ fn run(cmd: Cmd) -> Result<()> {
                 ledger_copy: !no_ledger_copy,
                 hidden_sums,
             };
-            let s = build(&cfg, &key, &Progress::stderr())?;
+            let s = build(&cfg, &key, &progress)?;
             let att = &s.attestation;
             if json {
                 let totals: Vec<_> = att
@@ -774,7 +785,6 @@ fn run(cmd: Cmd) -> Result<()> {
                 .filter(|l| !l.trim().is_empty())
                 .map(String::from)
                 .collect();
-            let progress = Progress::stderr();
             let (summary, place) = match (out_dir, jsonl) {
                 (Some(dir), _) => {
                     use std::io::Write as _;
