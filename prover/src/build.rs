@@ -521,7 +521,7 @@ fn read_export(
 
 /// Compares the header's assets with the list the operator expects, naming the first column
 /// that differs.
-fn check_expected_assets(name: &str, found: &[Asset], expected: &[Asset]) -> Result<()> {
+pub fn check_expected_assets(name: &str, found: &[Asset], expected: &[Asset]) -> Result<()> {
     for (i, a) in found.iter().enumerate() {
         match expected.iter().position(|e| e.symbol == a.symbol) {
             None => {

@@ -6,7 +6,7 @@
 //! build would sign and the assets it would refuse as unbound. It needs no key and writes
 //! nothing.
 
-use crate::build::bindings_for;
+use crate::build::{bindings_for, check_expected_assets};
 use por_verifier::amount::Amount;
 use por_verifier::asset::Asset;
 use por_verifier::binding::Binding;
@@ -89,14 +89,8 @@ pub fn check_export(cfg: &CheckConfig<'_>) -> Result<ExportCheck> {
         ..ExportCheck::default()
     };
     if let Some(expected) = cfg.expected_assets {
-        let found: Vec<&str> = out.assets.iter().map(|a| a.symbol.as_str()).collect();
-        let want: Vec<&str> = expected.iter().map(|a| a.symbol.as_str()).collect();
-        if out.assets != expected {
-            out.problem(format!(
-                "{name} line 1: the columns are {}, but --assets expects {}",
-                found.join(","),
-                want.join(",")
-            ));
+        if let Err(e) = check_expected_assets(&name, &out.assets, expected) {
+            out.problem(e.message().to_string());
         }
     }
     let mut totals = Totals::new(out.assets.len());

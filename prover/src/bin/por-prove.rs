@@ -331,26 +331,59 @@ enum Cmd {
 }
 
 /// Prints what `check` found, as text or JSON.
+/// The export flags `build` and `check` share, as the values the work needs.
+type ExportFlags = (
+    por_verifier::registry::Registry,
+    Option<Vec<por_verifier::binding::Binding>>,
+    Option<Vec<por_verifier::asset::Asset>>,
+    Negatives,
+);
+
+fn export_flags(
+    registry: &RegistryArgs,
+    bindings: Option<&std::path::Path>,
+    assets: Option<&str>,
+    negative_as_zero: bool,
+) -> Result<ExportFlags> {
+    Ok((
+        registry.load()?,
+        bindings.map(por_prover::build::read_bindings).transpose()?,
+        assets
+            .map(por_prover::build::parse_asset_list)
+            .transpose()?,
+        if negative_as_zero {
+            Negatives::Clamp
+        } else {
+            Negatives::Reject
+        },
+    ))
+}
+
+/// Where a binding lets an asset's reserves be held, as `build` and `check` print it.
+fn binding_line(b: &por_verifier::binding::Binding) -> String {
+    if b.chain == por_verifier::chains::OFF_CHAIN {
+        return format!("{:<8} off chain (fiat: no chain can prove it)", b.asset);
+    }
+    format!(
+        "{:<8} on {}{} ({} decimals)",
+        b.asset,
+        b.chain,
+        b.token
+            .as_deref()
+            .map(|t| format!(", token {t}"))
+            .unwrap_or_default(),
+        b.decimals
+    )
+}
+
 fn report_check(path: &std::path::Path, c: &por_prover::check::ExportCheck, json: bool) {
-    let binding = |b: &por_verifier::binding::Binding| {
-        format!(
-            "{} on {}{} ({} decimals)",
-            b.asset,
-            b.chain,
-            b.token
-                .as_deref()
-                .map(|t| format!(", token {t}"))
-                .unwrap_or_default(),
-            b.decimals
-        )
-    };
     if json {
         let v = serde_json::json!({
             "schema_version": por_verifier::outcome::JSON_SCHEMA_VERSION,
             "result": if c.passed() { "pass" } else { "error" },
             "customers": c.customers, "clamped_rows": c.clamped,
             "totals": por_verifier::report::amount_json(&c.assets, &c.totals),
-            "bindings": c.bindings.iter().map(binding).collect::<Vec<_>>(),
+            "bindings": c.bindings,
             "unbound_assets": c.unbound,
             "problem_count": c.problem_count, "problems": c.problems,
         });
@@ -374,7 +407,7 @@ fn report_check(path: &std::path::Path, c: &por_prover::check::ExportCheck, json
     }
     say!("  reserves may be held:");
     for b in &c.bindings {
-        say!("    {}", binding(b));
+        say!("    {}", binding_line(b));
     }
     for u in &c.unbound {
         say!("    {u:<8} NOT BOUND");
@@ -533,20 +566,12 @@ fn run(cmd: Cmd, progress: Progress) -> Result<()> {
             let anchor = outpoint("--anchor", anchor)?;
             let restart = outpoint("--restart-anchor", restart_anchor)?;
             let key = read_key(&key)?;
-            let registry = registry.load()?;
-            let bindings = bindings
-                .as_deref()
-                .map(por_prover::build::read_bindings)
-                .transpose()?;
-            let expected_assets = assets
-                .as_deref()
-                .map(por_prover::build::parse_asset_list)
-                .transpose()?;
-            let negatives = if negative_as_zero {
-                Negatives::Clamp
-            } else {
-                Negatives::Reject
-            };
+            let (registry, bindings, expected_assets, negatives) = export_flags(
+                &registry,
+                bindings.as_deref(),
+                assets.as_deref(),
+                negative_as_zero,
+            )?;
             let cfg = BuildConfig {
                 liabilities,
                 exchange,
@@ -618,20 +643,7 @@ fn run(cmd: Cmd, progress: Progress) -> Result<()> {
                 }
                 say!("  reserves may be held:");
                 for b in &att.bindings {
-                    if b.chain == por_verifier::chains::OFF_CHAIN {
-                        say!("    {:<8} off chain (fiat: no chain can prove it)", b.asset);
-                        continue;
-                    }
-                    say!(
-                        "    {:<8} on {}{} ({} decimals)",
-                        b.asset,
-                        b.chain,
-                        b.token
-                            .as_deref()
-                            .map(|t| format!(", token {t}"))
-                            .unwrap_or_default(),
-                        b.decimals
-                    );
+                    say!("    {}", binding_line(b));
                 }
                 for u in &s.unbound {
                     say!("    {u:<8} NOT BOUND: no reserves can count for it (give --bindings)");
@@ -657,22 +669,15 @@ fn run(cmd: Cmd, progress: Progress) -> Result<()> {
             height,
             json,
         } => {
-            let registry = registry.load()?;
-            let bindings = bindings
-                .as_deref()
-                .map(por_prover::build::read_bindings)
-                .transpose()?;
-            let expected = assets
-                .as_deref()
-                .map(por_prover::build::parse_asset_list)
-                .transpose()?;
+            let (registry, bindings, expected, negatives) = export_flags(
+                &registry,
+                bindings.as_deref(),
+                assets.as_deref(),
+                negative_as_zero,
+            )?;
             let c = por_prover::check::check_export(&por_prover::check::CheckConfig {
                 liabilities: &liabilities,
-                negatives: if negative_as_zero {
-                    Negatives::Clamp
-                } else {
-                    Negatives::Reject
-                },
+                negatives,
                 expected_assets: expected.as_deref(),
                 bindings: bindings.as_deref(),
                 registry: &registry,
