@@ -1,6 +1,7 @@
 //! The monthly flow through the real binaries, and every kind of bad input to `build`.
 
-use por_e2e::{path_str, read_json, run, Exchange};
+use por_e2e::{build_month, path_str, read_json, run, Exchange};
+use por_verifier::Attestation;
 
 /// A small export: 20 customers, 3 assets, some zero balances, one 18-decimal amount.
 fn csv() -> String {
@@ -489,10 +490,44 @@ fn secrets_never_reach_public_outputs() {
 fn existing_output_is_not_replaced_without_force() {
     let ex = Exchange::build(&csv(), &[]);
     let before = std::fs::read(ex.attestation()).unwrap();
+    let old = Attestation::read(&ex.attestation()).unwrap();
+    let (period, time) = (old.period, old.snapshot_time);
+    // Another exchange's name into the same directory: an ordinary "already exists".
     let r = ex.rebuild(&ex.out, &[]).expect(2);
-    assert!(r.stderr.contains("already exists"));
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+    // The same exchange and period re-signed: refused with what customers would see, or
+    // warned under --force (stderr and --json).
+    let again = |extra: &[&str]| {
+        let mut args = vec!["--snapshot-time", time.as_str()];
+        args.extend_from_slice(extra);
+        build_month(
+            &ex.liabilities,
+            &ex.key,
+            "Test Exchange",
+            &period,
+            &ex.out,
+            &args,
+        )
+    };
+    let r = again(&[]).expect(2);
+    assert!(
+        r.stderr.contains("already holds the signed attestation")
+            && r.stderr.contains("[history.equivocation]"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(std::fs::read(ex.attestation()).unwrap(), before);
-    ex.rebuild(&ex.out, &["--force"]).expect(0);
+    let r = again(&["--force", "--json"]).expect(0);
+    assert!(
+        r.stderr.contains("warning: replaced under --force"),
+        "{}",
+        r.stderr
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["replaced_signed"]
+        .as_str()
+        .unwrap()
+        .contains("EQUIVOCATION"));
     assert_ne!(std::fs::read(ex.attestation()).unwrap(), before);
 }
 

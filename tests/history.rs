@@ -63,13 +63,65 @@ fn months_are_chained_in_a_verifiable_history() {
         r.stdout
     );
     assert!(!r.stdout.contains("[FAIL]"), "{}", r.stdout);
-    // The prover refuses a second attestation for an attested period.
+    // The prover refuses a second attestation for an attested period, and says what
+    // customers would see.
     let r = m.build_in("again", "2026-11", CSV, &m.key, &[]).expect(2);
     assert!(
-        r.stderr.contains("already attested") && r.stderr.contains("equivocation"),
+        r.stderr.contains("already holds the signed attestation")
+            && r.stderr.contains("[history.equivocation]"),
         "{}",
         r.stderr
     );
+    // Nor can it go back before the last attested period.
+    let r = m.build_in("back", "2026-10", CSV, &m.key, &[]).expect(2);
+    assert!(r.stderr.contains("periods go forward only"), "{}", r.stderr);
+    assert_eq!(History::read(&m.history()).unwrap().entries.len(), 3);
+}
+
+/// A wrong export caught before publishing: `--force` re-signs the month in place, the
+/// history drops the replaced attestation and the reserves statement that signed it, links to
+/// the month before, and verifies; the operator is told what customers who saw the first
+/// version would see.
+#[test]
+fn an_unpublished_month_can_be_rebuilt_with_force() {
+    let m = Months::new();
+    m.build("2026-10", CSV).expect(0);
+    m.empty_reserves("2026-10").expect(0);
+    m.build("2026-11", CSV).expect(0);
+    m.empty_reserves("2026-11").expect(0);
+    let first = Attestation::read(&m.attestation("2026-11")).unwrap();
+    assert_eq!(History::read(&m.history()).unwrap().entries.len(), 4);
+    let fixed = "user_id,BTC:8\nalice,1\nbob,2.5\n";
+    let before = std::fs::read(m.history()).unwrap();
+    m.build_in("2026-11", "2026-11", fixed, &m.key, &[])
+        .expect(2);
+    assert_eq!(
+        std::fs::read(m.history()).unwrap(),
+        before,
+        "refused: nothing changed"
+    );
+    let r = m
+        .build_in("2026-11", "2026-11", fixed, &m.key, &["--force"])
+        .expect(0);
+    assert!(
+        r.stderr.contains("warning: replaced under --force")
+            && r.stderr.contains(&first.digest().to_hex())
+            && r.stderr.contains("[history.equivocation]"),
+        "{}",
+        r.stderr
+    );
+    let h = History::read(&m.history()).unwrap();
+    let a1 = Attestation::read(&m.attestation("2026-10")).unwrap();
+    let second = Attestation::read(&m.attestation("2026-11")).unwrap();
+    assert_ne!(second.digest(), first.digest());
+    assert_eq!(h.entries.len(), 3, "2026-10, its reserves, the new 2026-11");
+    assert_eq!(h.entries[2].digest, second.digest());
+    assert_eq!(second.history.previous, Some(a1.digest()));
+    assert_eq!(second.history.log_size, 2);
+    let r = m
+        .verify_history(&m.history(), &[])
+        .expect_code("check.incomplete");
+    assert!(!r.stdout.contains("[FAIL]"), "{}", r.stdout);
 }
 
 /// Two attestations for one period, shown to one customer over two runs: EQUIVOCATION, with

@@ -91,12 +91,51 @@ pub fn read_or_new_history(path: &Path, exchange: &str) -> Result<History> {
     Ok(h)
 }
 
+/// What a second signature over one period does to customers, for the refusal and for the
+/// warning when forced.
+fn resign_words(place: &str, exchange: &str, period: &str, digest: &Hash) -> String {
+    format!(
+        "{place}: already holds the signed attestation of {exchange:?} for {period} (digest {}). Signing \
+         {period} again makes a second, different attestation for it: every customer who checked the first \
+         and then sees this one (in their store or in history.json) gets EQUIVOCATION [history.equivocation], \
+         evidence that the exchange showed two views of one month.",
+        digest.to_hex()
+    )
+}
+
+const RESIGN_ADVICE: &str =
+    "If the first was never published, pass --force to replace it; once published, \
+     correct it with a new reserves statement or in the next period's attestation.";
+
+/// An attestation of this exchange and period already at the output directory: refused, or
+/// with `force` the words for the warning.
+fn check_out_dir(cfg: &BuildConfig) -> Result<Option<String>> {
+    let file = cfg.out.join(ATTESTATION_FILE);
+    let Ok(old) = Attestation::read(&file) else {
+        return Ok(None);
+    };
+    if old.exchange != cfg.exchange || old.period != cfg.period {
+        return Ok(None);
+    }
+    let what = resign_words(
+        &file.display().to_string(),
+        &cfg.exchange,
+        &cfg.period,
+        &old.digest(),
+    );
+    if !cfg.force {
+        return Err(Error::input(format!("{what} {RESIGN_ADVICE}")));
+    }
+    Ok(Some(what))
+}
+
 /// The history link of a new attestation, refusing what verifiers would reject: a period
 /// already attested or earlier than the last, and a key change without the old key's handover.
 fn link_history(
     cfg: &BuildConfig,
     key: &SigningKey,
     snapshot_time: &str,
+    replaced: &mut Option<String>,
 ) -> Result<Option<(History, HistoryLink)>> {
     let Some(path) = &cfg.history else {
         if cfg.restart.is_some() {
@@ -107,16 +146,37 @@ fn link_history(
         return Ok(None);
     };
     let mut h = read_or_new_history(path, &cfg.exchange)?;
-    let last = h.entries.iter().rev().find(|e| e.kind == Kind::Attestation);
-    if let Some(last) = last {
-        if last.period >= cfg.period {
+    let last_at = h.entries.iter().rposition(|e| e.kind == Kind::Attestation);
+    if let Some(i) = last_at {
+        let last = &h.entries[i];
+        if last.period > cfg.period {
             return Err(Error::input(format!(
-                "{}: {} is already attested (or later): a second attestation for a period is equivocation; \
-                 publish a corrected reserves statement instead",
+                "{}: {} is already attested, after {}: periods go forward only; a correction of {} is a \
+                 corrected reserves statement or the next period's attestation",
                 path.display(),
-                last.period
+                last.period,
+                cfg.period,
+                cfg.period
             )));
         }
+        if last.period == cfg.period {
+            let what = resign_words(
+                &path.display().to_string(),
+                &cfg.exchange,
+                &cfg.period,
+                &last.digest,
+            );
+            if !cfg.force {
+                return Err(Error::input(format!("{what} {RESIGN_ADVICE}")));
+            }
+            // Forced: this month's attestation and what followed it (its reserves statements,
+            // which sign its digest) leave the history, which then links to the month before.
+            *replaced = Some(what);
+            h.entries.truncate(i);
+        }
+    }
+    let last = h.entries.iter().rev().find(|e| e.kind == Kind::Attestation);
+    if let Some(last) = last {
         if cfg.anchor.is_some() {
             return Err(Error::input(
                 "--anchor names the history's genesis, which only the first attestation sets (later ones sign it \
@@ -262,6 +322,9 @@ pub struct BuildSummary {
     pub attestation_path: PathBuf,
     /// Assets with no binding: no reserves can count for them.
     pub unbound: Vec<String>,
+    /// Forced over a signed attestation of the same period (at the output or in the history):
+    /// what customers who saw it will see.
+    pub replaced: Option<String>,
 }
 
 /// Signs an attestation in place with the exchange's key.
@@ -298,7 +361,11 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
             cfg.height
         )));
     }
-    let history = link_history(cfg, key, &snapshot_time)?;
+    let mut replaced = None;
+    let history = link_history(cfg, key, &snapshot_time, &mut replaced)?;
+    if let Some(w) = check_out_dir(cfg)? {
+        replaced.get_or_insert(w);
+    }
     let stage = StagingDir::new(&cfg.out, cfg.force)?;
     let private = stage.path().join(PRIVATE_DIR);
     std::fs::create_dir(&private)
@@ -414,6 +481,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         clamped_rows: clamped,
         attestation_path: cfg.out.join(ATTESTATION_FILE),
         unbound,
+        replaced,
     })
 }
 

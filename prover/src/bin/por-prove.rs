@@ -82,7 +82,8 @@ enum Cmd {
         /// Output directory: DIR/attestation.json is public, DIR/private/ is not.
         #[arg(long)]
         out: PathBuf,
-        /// Replace DIR if it exists.
+        /// Replace DIR if it exists, even when it (or --history) holds a signed attestation of
+        /// this period: only before it is published, or customers see EQUIVOCATION.
         #[arg(long)]
         force: bool,
         /// Do not copy the export into DIR/private/liabilities.csv (state.json keeps its
@@ -596,6 +597,10 @@ fn run(cmd: Cmd, progress: Progress) -> Result<()> {
             };
             let s = build(&cfg, &key, &progress)?;
             let att = &s.attestation;
+            if let Some(w) = &s.replaced {
+                // On stderr as well as in --json: the operator forced it and must see the cost.
+                eprintln!("por-prove: warning: replaced under --force: {w}");
+            }
             if json {
                 let totals: Vec<_> = att
                     .assets
@@ -607,7 +612,7 @@ fn run(cmd: Cmd, progress: Progress) -> Result<()> {
                     "attestation": s.attestation_path, "customers": s.customers, "clamped_rows": s.clamped_rows,
                     "root_hash": att.root_hash.to_hex(), "tree_height": att.tree_height, "liabilities": totals,
                     "public_key": hex::encode(att.public_key), "attestation_digest": att.digest().to_hex(),
-                    "bindings": att.bindings, "unbound_assets": s.unbound,
+                    "bindings": att.bindings, "unbound_assets": s.unbound, "replaced_signed": s.replaced,
                 });
                 por_verifier::report::say_json(&format!("{v:#}"));
             } else {
