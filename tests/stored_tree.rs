@@ -220,10 +220,14 @@ fn a_killed_builds_leftovers_are_removed_and_named() {
         "{}",
         r.stderr
     );
-    // Also when the build then stops with an error (the output exists already).
+    // Also when the build then stops with an error (the output holds this month, signed).
     std::fs::create_dir_all(stale.join("private")).unwrap();
     let r = ex.rebuild(&out2, &[]).expect(2);
-    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("already holds the signed attestation"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains(".out2.tmp-4000000000"), "{}", r.stderr);
     assert!(!stale.exists());
     // A staging directory of a build still running is left alone.

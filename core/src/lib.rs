@@ -16,6 +16,8 @@
 //! - [`binding`], [`chains`], [`registry`], [`evm`], [`reserves`]: where reserves may be held
 //!   and the reserves statement as signed (spec/reserves.md);
 //! - [`history`]: the public log, the monthly links, key rotation, anchors (spec/history.md);
+//! - [`memory`], [`identity`]: the customer's store of what was verified, and the policy that
+//!   decides against it (key pinning and rotation, the genesis, equivocation);
 //! - [`input`], [`time`], [`error`], [`outcome`]: hostile input read with care, UTC times, the
 //!   kinds of failure and the stable outcome codes (spec/outcomes.md).
 //!
@@ -51,8 +53,10 @@ pub mod evm;
 pub mod hash;
 pub mod hidden;
 pub mod history;
+pub mod identity;
 pub mod input;
 pub mod liabilities;
+pub mod memory;
 pub mod outcome;
 pub mod outpoint;
 pub mod proof;

@@ -363,6 +363,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
     }
     let mut replaced = None;
     let history = link_history(cfg, key, &snapshot_time, &mut replaced)?;
+    crate::files::clear_leftovers(&cfg.out);
     if let Some(w) = check_out_dir(cfg)? {
         replaced.get_or_insert(w);
     }

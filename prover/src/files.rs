@@ -104,17 +104,23 @@ pub struct StagingDir {
     _on_signal: por_verifier::cleanup::Guard,
 }
 
+/// Removes what killed runs left beside `target` (staging directories that may hold private
+/// state), saying so on stderr at once: it must be seen even if this run then fails. Called
+/// before any check that may stop the run, so a refused run still clears them.
+pub fn clear_leftovers(target: &Path) {
+    for gone in remove_leftovers(target) {
+        eprintln!(
+            "por-prove: removed {}: left by an earlier run that was killed before it \
+             finished (it may have held private state: salts, seeds)",
+            gone.display()
+        );
+    }
+}
+
 impl StagingDir {
     /// Starts staging `target`, which must not exist (or, with `replace`, may).
     pub fn new(target: &Path, replace: bool) -> Result<StagingDir> {
-        for gone in remove_leftovers(target) {
-            // Said at once, on stderr: it must be seen even if this run then fails.
-            eprintln!(
-                "por-prove: removed {}: left by an earlier run that was killed before it \
-                 finished (it may have held private state: salts, seeds)",
-                gone.display()
-            );
-        }
+        clear_leftovers(target);
         if target.exists() && !replace {
             return Err(Error::input(format!(
                 "{}: already exists; choose a new output directory or pass --force",

@@ -33,7 +33,6 @@ pub mod cleanup;
 pub mod cli_docs;
 pub mod custody;
 pub mod hidden_tree;
-pub mod identity;
 pub mod report;
 pub mod reserves;
 pub mod state;
@@ -43,7 +42,7 @@ pub mod verdict;
 
 pub use por_core::{
     amount, asset, attestation, binding, chains, customer, encode, error, evm, hash, hidden,
-    history, input, liabilities, outcome, outpoint, proof, registry, text, time,
+    history, identity, input, liabilities, memory, outcome, outpoint, proof, registry, text, time,
 };
 
 pub use amount::Amount;

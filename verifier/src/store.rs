@@ -17,178 +17,19 @@ use crate::attestation::Attestation;
 use crate::error::{Error, Result};
 use crate::hash::Hash;
 use crate::history::fingerprint;
-use crate::outpoint::Outpoint;
-use serde::{Deserialize, Serialize};
+pub use por_core::memory::{
+    GenesisPin, Memory, Pinned, RotationSeen, Seen, MAX_STORE_BYTES, STORE_FORMAT,
+};
 use std::path::{Path, PathBuf};
 
-/// The format of `store.json`.
-pub const STORE_FORMAT: &str = "por-store-v2";
 /// The environment variable that moves the store (the `--store` flag wins).
 pub const STORE_ENV: &str = "POR_VERIFY_STORE";
-/// The largest store read.
-pub const MAX_STORE_BYTES: u64 = 64 << 20;
-
-/// Hex text of 32 bytes in the store's JSON, parsed once when read.
-mod hex32 {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(v))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        let t = String::deserialize(d)?;
-        crate::hash::parse_hex32(&t)
-            .ok_or_else(|| serde::de::Error::custom(format!("{t:?}: expected 64 hex characters")))
-    }
-
-    pub mod opt {
-        use serde::{Deserialize, Deserializer, Serializer};
-
-        pub fn serialize<S: Serializer>(v: &Option<[u8; 32]>, s: S) -> Result<S::Ok, S::Error> {
-            match v {
-                Some(v) => s.serialize_str(&hex::encode(v)),
-                None => s.serialize_none(),
-            }
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u8; 32]>, D::Error> {
-            Option::<String>::deserialize(d)?
-                .map(|t| {
-                    crate::hash::parse_hex32(&t).ok_or_else(|| {
-                        serde::de::Error::custom(format!("{t:?}: expected 64 hex characters"))
-                    })
-                })
-                .transpose()
-        }
-    }
-
-    pub mod list {
-        use serde::{Deserialize, Deserializer, Serializer};
-
-        pub fn serialize<S: Serializer>(v: &[[u8; 32]], s: S) -> Result<S::Ok, S::Error> {
-            s.collect_seq(v.iter().map(hex::encode))
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[u8; 32]>, D::Error> {
-            Vec::<String>::deserialize(d)?
-                .iter()
-                .map(|t| {
-                    crate::hash::parse_hex32(t).ok_or_else(|| {
-                        serde::de::Error::custom(format!("{t:?}: expected 64 hex characters"))
-                    })
-                })
-                .collect()
-        }
-    }
-}
-
-/// The genesis as pinned: not yet known, known to be none (an unanchored history), or an
-/// outpoint. JSON: `null`, `"none"`, or `"TXID:VOUT"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum GenesisPin {
-    /// Not pinned yet.
-    #[default]
-    Unknown,
-    /// Pinned: the history is anchored nowhere.
-    Pinned(Option<Outpoint>),
-}
-
-impl Serialize for GenesisPin {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match self {
-            GenesisPin::Unknown => s.serialize_none(),
-            GenesisPin::Pinned(None) => s.serialize_str("none"),
-            GenesisPin::Pinned(Some(o)) => s.serialize_str(&o.to_string()),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for GenesisPin {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        Ok(match Option::<String>::deserialize(d)?.as_deref() {
-            None => GenesisPin::Unknown,
-            Some("none") => GenesisPin::Pinned(None),
-            Some(t) => {
-                GenesisPin::Pinned(Some(Outpoint::parse(t).map_err(serde::de::Error::custom)?))
-            }
-        })
-    }
-}
-
-/// One attestation seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Seen {
-    /// Its period.
-    pub period: String,
-    /// Its digest.
-    #[serde(with = "hex32")]
-    pub digest: [u8; 32],
-    /// The digest of the attestation it signs as the one before it.
-    #[serde(with = "hex32::opt")]
-    pub previous: Option<[u8; 32]>,
-    /// The log size it signs.
-    pub log_size: u64,
-    /// The key that signed it.
-    #[serde(with = "hex32")]
-    pub public_key: [u8; 32],
-}
-
-/// A key rotation seen: the old key handing the exchange to a new key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RotationSeen {
-    /// The key that signed it.
-    #[serde(with = "hex32")]
-    pub old_key: [u8; 32],
-    /// The key it hands over to.
-    #[serde(with = "hex32")]
-    pub new_key: [u8; 32],
-    /// The period from which.
-    pub period: String,
-}
-
-/// An exchange the customer has verified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Pinned {
-    /// The exchange's name, as in its attestations.
-    pub exchange: String,
-    /// The key pinned.
-    #[serde(with = "hex32")]
-    pub key: [u8; 32],
-    /// When it was pinned (UTC).
-    pub pinned_at: String,
-    /// How: "first use", "rotation signed by the old key", or "re-pinned by the user".
-    pub how: String,
-    /// The history's genesis.
-    #[serde(default)]
-    pub genesis: GenesisPin,
-    /// Every key this exchange was verified under, in order (the pinned one last).
-    #[serde(with = "hex32::list")]
-    pub keys: Vec<[u8; 32]>,
-    /// Keys the user re-pinned by hand.
-    #[serde(with = "hex32::list")]
-    pub manual_keys: Vec<[u8; 32]>,
-    /// Every key rotation followed.
-    pub rotations: Vec<RotationSeen>,
-    /// Every attestation verified.
-    pub seen: Vec<Seen>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StoreJson {
-    format: String,
-    exchanges: Vec<Pinned>,
-}
 
 /// The store, locked for this run.
 #[derive(Debug)]
 pub struct Store {
     dir: PathBuf,
-    exchanges: Vec<Pinned>,
+    memory: Memory,
     /// Attestation copies to write at commit: digest, JSON.
     copies: Vec<([u8; 32], String)>,
     /// Why the store cannot be written, when it cannot (it is still read).
@@ -236,7 +77,7 @@ impl Store {
         };
         let mut store = Store {
             dir: dir.to_path_buf(),
-            exchanges: Vec::new(),
+            memory: Memory::new(),
             copies: Vec::new(),
             read_only,
             _lock: lock,
@@ -249,29 +90,7 @@ impl Store {
             MAX_STORE_BYTES,
             crate::input::FileKind::Other("store"),
         )?;
-        let corrupt = |why: String| {
-            Error::input(format!(
-                "{}: the store of verified attestations is unreadable ({why}); it is never reset silently: move it \
-                 away to start a new one, or give --store DIR",
-                file.display()
-            ))
-        };
-        let v: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
-        let format = v.get("format").and_then(|f| f.as_str()).unwrap_or("");
-        if format != STORE_FORMAT {
-            return Err(if format.starts_with("por-store-") {
-                Error::input(format!(
-                    "{}: written by another version of por-verify ({format}, this one reads {STORE_FORMAT}); use \
-                     that version, or move the store away to start a new one",
-                    file.display()
-                ))
-            } else {
-                corrupt(format!("format {format:?}"))
-            });
-        }
-        let j: StoreJson = serde_json::from_value(v).map_err(|e| corrupt(e.to_string()))?;
-        store.exchanges = j.exchanges;
+        store.memory = Memory::from_json(&file.display().to_string(), &bytes)?;
         Ok(store)
     }
 
@@ -285,77 +104,34 @@ impl Store {
         self.read_only.as_deref()
     }
 
+    /// What the store remembers.
+    pub fn memory(&self) -> &Memory {
+        &self.memory
+    }
+
+    /// What the store remembers, to change in this run (written at commit).
+    pub fn memory_mut(&mut self) -> &mut Memory {
+        &mut self.memory
+    }
+
     /// The pinned entry of an exchange.
     pub fn pinned(&self, exchange: &str) -> Option<&Pinned> {
-        self.exchanges.iter().find(|p| p.exchange == exchange)
+        self.memory.pinned(exchange)
     }
 
-    /// The exchange, other than `exchange`, under which a key was ever verified or pinned.
-    pub fn other_name_of(&self, key: &[u8; 32], exchange: &str) -> Option<&str> {
-        self.exchanges
-            .iter()
-            .find(|p| p.exchange != exchange && (p.key == *key || p.keys.contains(key)))
-            .map(|p| p.exchange.as_str())
-    }
-
-    fn entry(&mut self, exchange: &str, key: &[u8; 32], how: &str) -> &mut Pinned {
-        let i = match self.exchanges.iter().position(|p| p.exchange == exchange) {
-            Some(i) => i,
-            None => {
-                self.exchanges.push(Pinned {
-                    exchange: exchange.into(),
-                    key: *key,
-                    pinned_at: now(),
-                    how: how.into(),
-                    genesis: GenesisPin::Unknown,
-                    keys: vec![*key],
-                    manual_keys: Vec::new(),
-                    rotations: Vec::new(),
-                    seen: Vec::new(),
-                });
-                self.exchanges.len() - 1
-            }
-        };
-        &mut self.exchanges[i]
-    }
-
-    /// Pins `key` for `exchange` (replacing any earlier pin), saying how.
+    /// Pins `key` for `exchange` (replacing any earlier pin), saying how, at the clock's time.
     pub fn pin(&mut self, exchange: &str, key: &[u8; 32], how: &str) {
-        let p = self.entry(exchange, key, how);
-        if p.key != *key || p.how != how {
-            p.key = *key;
-            p.pinned_at = now();
-            p.how = how.into();
-        }
-        if !p.keys.contains(key) {
-            p.keys.push(*key);
-        }
-        if how == crate::identity::HOW_MANUAL && !p.manual_keys.contains(key) {
-            p.manual_keys.push(*key);
-        }
-    }
-
-    /// Pins the genesis of an exchange already in the store (first use).
-    pub fn pin_genesis(&mut self, exchange: &str, genesis: Option<Outpoint>) {
-        if let Some(p) = self.exchanges.iter_mut().find(|p| p.exchange == exchange) {
-            if p.genesis == GenesisPin::Unknown {
-                p.genesis = GenesisPin::Pinned(genesis);
-            }
-        }
+        self.memory.pin(exchange, key, how, &now());
     }
 
     /// Records a rotation followed (once).
     pub fn record_rotation(&mut self, exchange: &str, r: RotationSeen) {
-        if let Some(p) = self.exchanges.iter_mut().find(|p| p.exchange == exchange) {
-            if !p.rotations.contains(&r) {
-                p.rotations.push(r);
-            }
-        }
+        self.memory.record_rotation(exchange, r)
     }
 
     /// Everything seen of an exchange.
     pub fn seen(&self, exchange: &str) -> &[Seen] {
-        self.pinned(exchange).map_or(&[], |p| p.seen.as_slice())
+        self.memory.seen(exchange)
     }
 
     fn copy_path(&self, digest: &[u8; 32]) -> PathBuf {
@@ -366,26 +142,14 @@ impl Store {
 
     /// Records a verified attestation (and its copy, written at commit); nothing when seen.
     pub fn record_seen(&mut self, att: &Attestation) {
-        let digest = att.digest().0;
-        let seen = Seen {
-            period: att.period.clone(),
-            digest,
-            previous: att.history.previous.map(|h| h.0),
-            log_size: att.history.log_size,
-            public_key: att.public_key,
-        };
-        let Some(p) = self
-            .exchanges
-            .iter_mut()
-            .find(|p| p.exchange == att.exchange)
-        else {
-            return;
-        };
-        if p.seen.iter().any(|s| s.digest == digest) {
-            return;
+        if self.memory.record_seen(att) {
+            self.copies.push((att.digest().0, att.to_json()));
         }
-        p.seen.push(seen);
-        self.copies.push((digest, att.to_json()));
+    }
+
+    /// Stages what a verified attestation establishes ([`por_core::identity::stage`]).
+    pub fn stage(&mut self, att: &Attestation, choice: &crate::identity::KeyChoice) {
+        crate::identity::stage(&mut self.memory, att, choice, &now());
     }
 
     /// Writes both attestations of an equivocation to `evidence_dir`: the copy of the one seen
@@ -431,12 +195,10 @@ impl Store {
         for (d, j) in std::mem::take(&mut self.copies) {
             write(&self.copy_path(&d), j.as_bytes())?;
         }
-        let j = StoreJson {
-            format: STORE_FORMAT.into(),
-            exchanges: self.exchanges.clone(),
-        };
-        let text = serde_json::to_string_pretty(&j).unwrap_or_default() + "\n";
-        write(&self.dir.join("store.json"), text.as_bytes())
+        write(
+            &self.dir.join("store.json"),
+            self.memory.to_json().as_bytes(),
+        )
     }
 }
 
@@ -494,7 +256,7 @@ mod tests {
         .unwrap();
         let mut s = Store::open(&t).unwrap();
         s.pin("Ex", &[1; 32], "first use");
-        s.pin_genesis("Ex", None);
+        s.memory_mut().pin_genesis("Ex", None);
         s.commit().unwrap();
         drop(s);
         let s = Store::open(&t).unwrap();

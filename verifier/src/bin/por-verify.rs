@@ -12,7 +12,7 @@ use por_verifier::history::{
     check_anchors, check_for_customer, check_history, check_statement, fingerprint, AnchorPolicy,
     ChainFollowed, Documents, History, Kind, Trust,
 };
-use por_verifier::identity::{check_genesis, check_links, identify, stage, HOW_MANUAL};
+use por_verifier::identity::{check_genesis, identify, HOW_MANUAL};
 use por_verifier::outcome::{joined, Code, Finding};
 use por_verifier::outpoint::Outpoint;
 use por_verifier::proof::{verify_proof, Proof};
@@ -649,7 +649,7 @@ fn cmd_reserves(
         &att,
         given,
         given_genesis,
-        store.as_ref(),
+        store.as_ref().map(Store::memory),
         history.as_ref(),
         now_secs(),
     )?;
@@ -680,7 +680,7 @@ fn cmd_reserves(
         &mut pending,
     )?;
     if let Some(s) = store.as_mut() {
-        stage(s, &att, &id.choice);
+        s.stage(&att, &id.choice);
     }
     // The identity's and the history's failures come first: they decide the run's code.
     for p in &problems {
@@ -829,7 +829,7 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
             att,
             given_key,
             given_genesis,
-            store.as_ref(),
+            store.as_ref().map(Store::memory),
             history.as_ref(),
             now,
         )?;
@@ -845,14 +845,10 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
             rep.ok(Code::HistoryHolds, w.clone());
         }
         problems.extend(id.failures.iter().cloned());
-        let digest = att.digest();
         if let Some(s) = store.as_mut() {
-            let seen = s.seen(&att.exchange).to_vec();
-            if let Some(earlier) = seen
-                .iter()
-                .find(|x| x.period == att.period && x.digest != digest.0)
-            {
-                let evidence = match s.write_evidence(&earlier.digest, att, &a.store.evidence(s)) {
+            let recalled = por_verifier::identity::recall(s.memory(), att);
+            if let Some(earlier) = recalled.earlier {
+                let evidence = match s.write_evidence(&earlier, att, &a.store.evidence(s)) {
                     Ok(paths) => format!(
                         "Evidence: {}",
                         paths
@@ -866,21 +862,13 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
                         e.message()
                     ),
                 };
-                problems.push(por_core::finding!(
-                    Code::Equivocation,
-                    "EQUIVOCATION: you verified another attestation for {} before ({}); two signed attestations for one \
-                     period prove the exchange shows different customers different books. {evidence}",
-                    att.period,
-                    por_verifier::Hash(earlier.digest)
+                problems.push(por_verifier::identity::equivocation(
+                    att, &earlier, &evidence,
                 ));
             }
-            problems.extend(check_links(&seen, att));
+            problems.extend(recalled.findings);
             if let Some(h) = &history {
-                let pairs: Vec<(String, por_verifier::Hash)> = seen
-                    .iter()
-                    .map(|x| (x.period.clone(), por_verifier::Hash(x.digest)))
-                    .collect();
-                match check_for_customer(h, att, &pairs) {
+                match check_for_customer(h, att, &recalled.seen) {
                     Ok(i) => {
                         history_index = Some(i);
                         rep.ok(
@@ -889,14 +877,14 @@ fn cmd_proof(rep: &mut Report, a: &ProofArgs, how: &ReservesArgs) -> Result<Stri
                                 "history: lists this attestation where its signed log says, and every attestation \
                                  of {} you verified before ({})",
                                 att.exchange,
-                                pairs.len()
+                                recalled.seen.len()
                             ),
                         );
                     }
                     Err(bad) => problems.extend(bad),
                 }
             }
-            stage(s, att, &id.choice);
+            s.stage(att, &id.choice);
             s.record_seen(att);
         } else if let Some(h) = &history {
             match check_for_customer(h, att, &[]) {
@@ -1131,7 +1119,7 @@ fn cmd_history(
     let mut failures = Vec::new();
     if let Some(other) = store
         .as_ref()
-        .and_then(|s| s.other_name_of(&trusted, &h.exchange))
+        .and_then(|s| s.memory().other_name_of(&trusted, &h.exchange))
     {
         failures.push(por_core::finding!(
             Code::KeyOtherName,
@@ -1331,7 +1319,7 @@ fn cmd_history(
             if last != trusted && r.handovers.iter().any(|x| x.new_key == last) {
                 s.pin(&h.exchange, &last, por_verifier::identity::HOW_ROTATION);
             }
-            s.pin_genesis(&h.exchange, h.genesis);
+            s.memory_mut().pin_genesis(&h.exchange, h.genesis);
             for e in h.entries.iter().filter(|e| e.kind == Kind::Attestation) {
                 if let Some(a) = docs.attestations.get(&e.digest) {
                     s.record_seen(a);

@@ -24,9 +24,9 @@ use crate::attestation::Attestation;
 use crate::error::{Error, Result};
 use crate::hash::Hash;
 use crate::history::{listed_rotations, History, Kind};
+use crate::memory::{GenesisPin, Memory, Pinned, RotationSeen, Seen};
+use crate::outcome::{Code, Finding};
 use crate::outpoint::Outpoint;
-use crate::store::{GenesisPin, Pinned, RotationSeen, Seen};
-use por_core::outcome::{Code, Finding};
 
 /// How a key was pinned on first use.
 pub const HOW_FIRST_USE: &str = "first use";
@@ -264,7 +264,7 @@ pub fn identify(
     att: &Attestation,
     given_key: Option<[u8; 32]>,
     given_genesis: Option<Outpoint>,
-    store: Option<&crate::store::Store>,
+    store: Option<&Memory>,
     history: Option<&History>,
     now: i64,
 ) -> Result<Identified> {
@@ -309,9 +309,9 @@ pub fn identify(
 
 /// Stages in the store what a verified attestation establishes: the pin (first use or a
 /// handover), the handovers followed, the genesis; written only if the run commits.
-pub fn stage(store: &mut crate::store::Store, att: &Attestation, choice: &KeyChoice) {
+pub fn stage(store: &mut Memory, att: &Attestation, choice: &KeyChoice, now: &str) {
     if let Some(how) = choice.pin {
-        store.pin(&att.exchange, &att.public_key, how);
+        store.pin(&att.exchange, &att.public_key, how, now);
     }
     for r in &choice.rotations {
         store.record_rotation(&att.exchange, r.clone());
@@ -334,7 +334,7 @@ pub fn check_genesis(
     };
     if let Some(g) = given {
         if att_genesis != Some(g) {
-            return Err(por_core::finding!(Code::Fork,
+            return Err(crate::finding!(Code::Fork,
                 "FORK: this attestation is of the history from genesis {}, not from the genesis you gave ({g}): \
                  another history signed by the same key",
                 show(att_genesis)
@@ -342,7 +342,7 @@ pub fn check_genesis(
         }
     }
     match pinned {
-        GenesisPin::Pinned(p) if p != att_genesis => Err(por_core::finding!(Code::Fork,
+        GenesisPin::Pinned(p) if p != att_genesis => Err(crate::finding!(Code::Fork,
             "FORK: you pinned genesis {} for this exchange, but this attestation is of the history from {}: another \
              history signed by the same key",
             show(p),
@@ -361,6 +361,48 @@ pub fn check_genesis(
     }
 }
 
+/// What the memory says of an attestation whose signature verified, before it is remembered.
+#[derive(Debug, Clone, Default)]
+pub struct Recall {
+    /// Another attestation remembered for the same period: its digest (the caller keeps both as
+    /// evidence and reports [`equivocation`]).
+    pub earlier: Option<[u8; 32]>,
+    /// The links with the months remembered that do not hold ([`check_links`]).
+    pub findings: Vec<Finding>,
+    /// The months remembered, as (period, digest), for the history's check.
+    pub seen: Vec<(String, Hash)>,
+}
+
+/// Compares `att` with what `memory` remembers of its exchange: the one decision `por-verify`
+/// and the browser page both make before they remember a month.
+pub fn recall(memory: &Memory, att: &Attestation) -> Recall {
+    let seen = memory.seen(&att.exchange);
+    let digest = att.digest().0;
+    Recall {
+        earlier: seen
+            .iter()
+            .find(|x| x.period == att.period && x.digest != digest)
+            .map(|x| x.digest),
+        findings: check_links(seen, att),
+        seen: seen
+            .iter()
+            .map(|x| (x.period.clone(), Hash(x.digest)))
+            .collect(),
+    }
+}
+
+/// The finding for two signed attestations of one period, `earlier` remembered and `att` shown
+/// now; `evidence` says where both are kept.
+pub fn equivocation(att: &Attestation, earlier: &[u8; 32], evidence: &str) -> Finding {
+    crate::finding!(
+        Code::Equivocation,
+        "EQUIVOCATION: you verified another attestation for {} before ({}); two signed attestations for one \
+         period prove the exchange shows different customers different books. {evidence}",
+        att.period,
+        Hash(*earlier)
+    )
+}
+
 /// Checks that `att` fits the months verified before (`seen`), in whatever order they were
 /// verified: each failure is EQUIVOCATION (two books).
 pub fn check_links(seen: &[Seen], att: &Attestation) -> Vec<Finding> {
@@ -374,7 +416,7 @@ pub fn check_links(seen: &[Seen], att: &Attestation) -> Vec<Finding> {
             continue; // two for one period: the caller writes the evidence
         }
         if prev_period.as_deref() == Some(s.period.as_str()) && previous != Some(s.digest) {
-            bad.push(por_core::finding!(Code::Equivocation,
+            bad.push(crate::finding!(Code::Equivocation,
                 "EQUIVOCATION: this attestation follows {} for {}, but you verified {} for {}: the exchange keeps two \
                  books",
                 show(previous),
@@ -386,7 +428,7 @@ pub fn check_links(seen: &[Seen], att: &Attestation) -> Vec<Finding> {
         if crate::time::previous_period(&s.period).as_deref() == Some(att.period.as_str())
             && s.previous != Some(digest)
         {
-            bad.push(por_core::finding!(Code::Equivocation,
+            bad.push(crate::finding!(Code::Equivocation,
                 "EQUIVOCATION: the attestation for {} you verified before follows {} for {}, not this one ({}): the \
                  exchange keeps two books",
                 s.period,
@@ -396,7 +438,7 @@ pub fn check_links(seen: &[Seen], att: &Attestation) -> Vec<Finding> {
             ));
         }
         if previous.is_some() && s.previous == previous {
-            bad.push(por_core::finding!(Code::Equivocation,
+            bad.push(crate::finding!(Code::Equivocation,
                 "EQUIVOCATION: this attestation for {} and the one for {} you verified before both follow {}: two \
                  histories part there",
                 att.period,
@@ -405,7 +447,7 @@ pub fn check_links(seen: &[Seen], att: &Attestation) -> Vec<Finding> {
             ));
         }
         if previous == Some(s.digest) && s.period >= att.period {
-            bad.push(por_core::finding!(
+            bad.push(crate::finding!(
                 Code::Equivocation,
                 "EQUIVOCATION: this attestation for {} follows your attestation for the later {}",
                 att.period,
@@ -414,7 +456,7 @@ pub fn check_links(seen: &[Seen], att: &Attestation) -> Vec<Finding> {
         }
         let ordered = (s.period < att.period) == (s.log_size < att.history.log_size);
         if !ordered {
-            bad.push(por_core::finding!(Code::Equivocation,
+            bad.push(crate::finding!(Code::Equivocation,
                 "EQUIVOCATION: this attestation for {} signs a log of {} entries, but the one for {} you verified \
                  before signs {}: the logs are not one growing history",
                 att.period, att.history.log_size, s.period, s.log_size
