@@ -132,9 +132,11 @@ pub fn explain_bad_json(
             .and_then(FileKind::of_format)
         {
             if found != kind {
+                // Without `fs` this crate runs in the browser page, which has fields, not flags.
                 let hint = match kind {
                     FileKind::Other(_) => String::new(),
-                    _ => format!(": give it as {}", found.flag()),
+                    _ if cfg!(feature = "fs") => format!(": give it as {}", found.flag()),
+                    _ => format!(": choose it in the {} field", found.name()),
                 };
                 return Error::input(format!(
                     "{name}: this is {}, not {}{hint}",
@@ -188,9 +190,18 @@ mod tests {
             FileKind::Proof,
             &serde_json::from_str::<u8>("x").unwrap_err(),
         );
-        assert!(e
-            .message()
-            .contains("this is an attestation, not an inclusion proof: give it as --attestation"));
+        let hint = if cfg!(feature = "fs") {
+            "give it as --attestation"
+        } else {
+            "choose it in the attestation field"
+        };
+        assert!(
+            e.message().contains(&format!(
+                "this is an attestation, not an inclusion proof: {hint}"
+            )),
+            "{}",
+            e.message()
+        );
     }
 
     #[cfg(feature = "fs")]

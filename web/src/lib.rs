@@ -1,7 +1,12 @@
-//! The customer's check in a browser: [`por_core::customer::check`] behind one function the
-//! page calls with the files' text. Nothing here reads files or talks to a network; the page
-//! hands over what the customer chose, and shows what comes back.
+//! The customer's check in a browser: [`por_core::customer::check_remembered`] and the
+//! offline reserves checks behind functions the page calls with the files' text. Nothing here
+//! reads files or talks to a network; the page hands over what the customer chose and the
+//! memory it keeps (the command line's `store.json`, in the browser's storage), and shows what
+//! comes back.
 
+use por_core::attestation::Attestation;
+use por_core::hash::Hash;
+use por_core::memory::Memory;
 use por_core::outcome::{Code, JSON_SCHEMA_VERSION};
 use por_core::ErrorKind;
 use serde_json::{json, Value};
@@ -32,11 +37,6 @@ pub fn verify_value(
     exchange_key: &str,
     history: &str,
 ) -> Value {
-    let pairs = |v: &[(String, String)]| -> Vec<Value> {
-        v.iter()
-            .map(|(s, a)| json!({"symbol": s, "amount": a}))
-            .collect()
-    };
     let history = (!history.is_empty()).then_some(history.as_bytes());
     match por_core::customer::check_with_history(
         attestation.as_bytes(),
@@ -52,23 +52,285 @@ pub fn verify_value(
             "balances": pairs(&c.balances), "liabilities": pairs(&c.liabilities),
             "not_checked": c.not_checked, "summary": c.summary,
         }),
-        Err(e) => {
-            let (result, words) = match e.kind() {
-                ErrorKind::Failed => ("fail", "NOT VERIFIED"),
-                ErrorKind::Unverified => ("unverified", "UNVERIFIED"),
-                ErrorKind::BadInput => ("error", "CANNOT CHECK"),
-            };
-            let c = e.code();
+        Err(e) => failure(&e, "NOT VERIFIED"),
+    }
+}
+
+/// A failure as the page shows it: the code's words from spec/outcomes.md.
+fn failure(e: &por_core::Error, fail_word: &str) -> Value {
+    let (result, words) = match e.kind() {
+        ErrorKind::Failed => ("fail", fail_word),
+        ErrorKind::Unverified => ("unverified", "UNVERIFIED"),
+        ErrorKind::BadInput => ("error", "CANNOT CHECK"),
+    };
+    let c = e.code();
+    json!({
+        "schema_version": JSON_SCHEMA_VERSION, "code": c.as_str(),
+        "evidence": c.evidence().as_str(), "evidence_words": c.evidence().words(),
+        "meaning": c.meaning(), "next_step": c.next_step(),
+        "result": result, "exit_code": e.exit_code(), "error": e.message(),
+        "summary": format!("{words}: {}", e.message()),
+        "not_checked": por_core::customer::limits(),
+    })
+}
+
+fn pairs(v: &[(String, String)]) -> Vec<Value> {
+    v.iter()
+        .map(|(s, a)| json!({"symbol": s, "amount": a}))
+        .collect()
+}
+
+/// The memory the page keeps: `store` is the text of a `store.json` (empty for none yet).
+fn memory(store: &str) -> por_core::Result<Memory> {
+    if store.trim().is_empty() {
+        return Ok(Memory::new());
+    }
+    Memory::from_json("the store on this page", store.as_bytes())
+}
+
+/// Checks a customer's proof against the memory the page keeps, as `por-verify proof` does
+/// with its store: the key pinned on first use (then `exchange_key` may be empty), handovers
+/// followed, and every month remembered compared (EQUIVOCATION, KEY CHANGED, FORK). `store` is
+/// the memory's `store.json` text (empty when none yet); `now` the clock in Unix seconds.
+/// Returns [`verify`]'s JSON plus, when the check passed, `store` (the memory to keep, the
+/// command line's format) and `copy` (`{digest, json}`: the attestation, when new, to keep as
+/// evidence); on EQUIVOCATION, `earlier` (the digest of the attestation remembered for the
+/// period, whose copy the page keeps) and `shown_now` (this one's JSON).
+#[wasm_bindgen]
+pub fn verify_remembered(
+    attestation: &str,
+    proof: &str,
+    user_id: &str,
+    exchange_key: &str,
+    history: &str,
+    store: &str,
+    now: f64,
+) -> String {
+    verify_remembered_value(
+        attestation,
+        proof,
+        user_id,
+        exchange_key,
+        history,
+        store,
+        now,
+    )
+    .to_string()
+}
+
+/// The same as [`verify_remembered`], as a JSON value (for tests on the host).
+pub fn verify_remembered_value(
+    attestation: &str,
+    proof: &str,
+    user_id: &str,
+    exchange_key: &str,
+    history: &str,
+    store: &str,
+    now: f64,
+) -> Value {
+    let mut m = match memory(store) {
+        Ok(m) => m,
+        Err(e) => return failure(&e, "NOT VERIFIED"),
+    };
+    let history = (!history.is_empty()).then_some(history.as_bytes());
+    let run = por_core::customer::check_remembered(
+        attestation.as_bytes(),
+        proof.as_bytes(),
+        user_id,
+        exchange_key,
+        history,
+        &mut m,
+        now as i64,
+    );
+    match run.result {
+        Ok(c) => {
+            let copy = run.new.then(|| {
+                let att = Attestation::from_json("attestation", attestation.as_bytes()).ok();
+                att.map(|a| json!({"digest": a.digest().to_hex(), "json": a.to_json()}))
+            });
             json!({
-                "schema_version": JSON_SCHEMA_VERSION, "code": c.as_str(),
-                "evidence": c.evidence().as_str(), "evidence_words": c.evidence().words(),
-                "meaning": c.meaning(), "next_step": c.next_step(),
-                "result": result, "exit_code": e.exit_code(), "error": e.message(),
-                "summary": format!("{words}: {}", e.message()),
-                "not_checked": por_core::customer::limits(),
+                "schema_version": JSON_SCHEMA_VERSION, "code": Code::Ok.as_str(),
+                "result": "pass", "exit_code": 0, "exchange": c.exchange, "period": c.period,
+                "snapshot_time": c.snapshot_time, "fingerprint": c.fingerprint, "checks": c.checks,
+                "balances": pairs(&c.balances), "liabilities": pairs(&c.liabilities),
+                "not_checked": c.not_checked, "summary": c.summary,
+                "store": m.to_json(), "copy": copy.flatten(),
             })
         }
+        Err(e) => {
+            let mut v = failure(&e, "NOT VERIFIED");
+            if let Some(d) = run.earlier {
+                v["earlier"] = json!(Hash(d).to_hex());
+                v["shown_now"] = json!(attestation);
+            }
+            v
+        }
     }
+}
+
+/// What an imported `store.json` holds, or why it is refused (as `por-verify` refuses it):
+/// `{"ok", "error", "exchanges": [{"exchange", "key", "pinned_at", "how", "genesis", "months"}]}`.
+#[wasm_bindgen]
+pub fn store_info(store: &str) -> String {
+    match memory(store) {
+        Ok(m) => json!({
+            "ok": true,
+            "exchanges": m.exchanges.iter().map(|p| json!({
+                "exchange": p.exchange, "key": Hash(p.key).to_hex(), "pinned_at": p.pinned_at,
+                "how": p.how, "genesis": p.genesis,
+                "months": p.seen.iter().map(|s| s.period.clone()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        }),
+        Err(e) => json!({"ok": false, "error": e.message(), "code": e.code().as_str()}),
+    }
+    .to_string()
+}
+
+/// Checks a reserves statement offline for the attestation it backs: the exchange's signature
+/// (by the key pinned in `store`, else `exchange_key`), its citation of the attestation, and the
+/// signed bindings against the built-in registry; then sums what it claims per asset. Proofs of
+/// control and balances are NOT checked here (that needs the addresses' signature schemes and
+/// the user's own nodes: `por-verify reserves`), and the JSON says so in `not_checked`.
+#[wasm_bindgen]
+pub fn check_reserves(
+    attestation: &str,
+    statement: &str,
+    exchange_key: &str,
+    store: &str,
+) -> String {
+    check_reserves_value(attestation, statement, exchange_key, store).to_string()
+}
+
+/// The same as [`check_reserves`], as a JSON value (for tests on the host).
+pub fn check_reserves_value(
+    attestation: &str,
+    statement: &str,
+    exchange_key: &str,
+    store: &str,
+) -> Value {
+    match reserves(attestation, statement, exchange_key, store) {
+        Ok(v) => v,
+        Err(e) => failure(&e, "NOT PROVEN"),
+    }
+}
+
+fn reserves(
+    attestation: &str,
+    statement: &str,
+    exchange_key: &str,
+    store: &str,
+) -> por_core::Result<Value> {
+    use por_core::reserves::bindings::{check_bindings, claimed_by_asset};
+    let m = memory(store)?;
+    let att = Attestation::from_json("attestation", attestation.as_bytes())?;
+    let stmt = por_core::reserves::ReservesStatement::from_json(
+        "reserves statement",
+        statement.as_bytes(),
+    )?;
+    let key_hex = match (m.pinned(&att.exchange), exchange_key.trim()) {
+        (Some(p), _) => Hash(p.key).to_hex(),
+        (None, "") => {
+            return Err(por_core::Error::coded(
+                Code::NoKey,
+                format!(
+                    "no key is remembered for {:?} on this page yet: give the exchange's public key, from a source \
+                     you trust (the exchange's website, a mirror)",
+                    att.exchange
+                ),
+            ))
+        }
+        (None, k) => k.to_string(),
+    };
+    let key = por_core::attestation::parse_public_key(&key_hex)?;
+    att.verify_signature(&key)?;
+    stmt.verify(&att, &key)?;
+    let checks = check_bindings(&att, &por_core::registry::Registry::built_in());
+    let mut failures: Vec<String> = Vec::new();
+    let bindings: Vec<Value> = checks
+        .iter()
+        .map(|c| match &c.result {
+            Ok((_, trust)) => json!({"binding": c.label, "ok": true, "trust": trust.words()}),
+            Err(why) => {
+                failures.push(format!("binding {}: {why}", c.label));
+                json!({"binding": c.label, "ok": false, "why": why})
+            }
+        })
+        .collect();
+    let claimed = claimed_by_asset(&att, &stmt, &checks);
+    let assets: Vec<Value> = claimed
+        .iter()
+        .map(|c| {
+            // Two decimals, rounded down: a claim is never shown as more than it is.
+            let ratio = c
+                .claimed
+                .0
+                .saturating_mul(10_000)
+                .checked_div(c.liabilities.0)
+                .map_or("no liabilities".to_string(), |bp| {
+                    format!("{}.{:02}%", bp / 100, bp % 100)
+                });
+            json!({
+                "symbol": c.symbol, "liabilities": c.liabilities.to_decimal(c.decimals),
+                "claimed": c.claimed.to_decimal(c.decimals), "claimed_percent": ratio,
+                "entries": c.entries, "not_counted": c.not_counted,
+                "status": if c.claimed.0 >= c.liabilities.0 { "CLAIMED, NOT CHECKED ON CHAIN" } else { "SHORT EVEN AS CLAIMED" },
+            })
+        })
+        .collect();
+    let short: Vec<&str> = claimed
+        .iter()
+        .filter(|c| c.claimed.0 < c.liabilities.0)
+        .map(|c| c.symbol.as_str())
+        .collect();
+    let not_checked = vec![
+        "the reserve addresses' signatures (proof of control): this page does not check Bitcoin or Ethereum \
+         signatures; por-verify reserves does"
+            .to_string(),
+        "the balances on chain: this page has no network; run por-verify reserves with your own nodes".to_string(),
+    ];
+    let (code, result, summary) = if !failures.is_empty() {
+        (
+            Code::BindingUnconfirmed,
+            "fail",
+            format!(
+                "NOT PROVEN: the exchange signed bindings that cannot count: {}",
+                failures.join("; ")
+            ),
+        )
+    } else if !short.is_empty() {
+        (
+            Code::BalanceShort,
+            "fail",
+            format!(
+                "NOT PROVEN: even as the exchange claims them, reserves do not cover liabilities for {}",
+                short.join(", ")
+            ),
+        )
+    } else {
+        (
+            Code::OkSignaturesOnly,
+            "claims",
+            "SIGNED CLAIMS ONLY: the statement is signed by the exchange for this attestation and its claims cover \
+             every asset, but this page checked neither the addresses' signatures nor any balance on chain: this says \
+             nothing of solvency"
+                .to_string(),
+        )
+    };
+    let mut v = json!({
+        "schema_version": JSON_SCHEMA_VERSION, "code": code.as_str(), "result": result,
+        "exit_code": code.exit_code(), "summary": summary, "statement": stmt.sequence,
+        "entries": stmt.entries.len(), "bindings": bindings, "assets": assets, "not_checked": not_checked,
+        "checks": [
+            format!("reserves statement #{}: signed by {} and backs this attestation ({})", stmt.sequence, key_hex, att.digest()),
+        ],
+    });
+    if result == "fail" {
+        v["meaning"] = json!(code.meaning());
+        v["next_step"] = json!(code.next_step());
+        v["evidence"] = json!(code.evidence().as_str());
+        v["evidence_words"] = json!(code.evidence().words());
+    }
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -98,6 +360,111 @@ mod tests {
         let garbage = verify_value("<html>", &proof, "alice", &key, "");
         assert_eq!(garbage["exit_code"], 2);
         assert!(garbage["error"].as_str().unwrap().contains("HTML"));
+    }
+
+    #[test]
+    fn the_page_remembers_as_the_cli_does() {
+        use super::{store_info, verify_remembered_value};
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../spec/vectors/core.json")).unwrap();
+        let att = v["attestation"]["json"].to_string();
+        let proof = v["tree"]["proofs"][0].to_string();
+        let seed = hex_seed(v["attestation"]["signing_key_seed"].as_str().unwrap());
+        let key = hex_key(&seed);
+        let now = 1_900_000_000.0;
+        let first = verify_remembered_value(&att, &proof, "alice", &key, "", "", now);
+        assert_eq!(first["result"], "pass", "{first}");
+        let store = first["store"].as_str().unwrap().to_string();
+        assert!(
+            store.starts_with("{\n  \"format\": \"por-store-v2\""),
+            "{store}"
+        );
+        assert_eq!(first["copy"]["json"].as_str().unwrap(), att_json(&att));
+        let info: serde_json::Value = serde_json::from_str(&store_info(&store)).unwrap();
+        assert_eq!(info["exchanges"][0]["months"][0], "2026-11");
+        // The next month's check needs no key: the pinned one.
+        let again = verify_remembered_value(&att, &proof, "alice", "", "", &store, now);
+        assert_eq!(again["result"], "pass", "{again}");
+        assert!(again["copy"].is_null());
+        // The same month re-signed: EQUIVOCATION with the earlier digest for the evidence.
+        let mut a: serde_json::Value = serde_json::from_str(&att).unwrap();
+        a["snapshot_time"] = serde_json::json!("2026-11-30T23:59:58Z");
+        let other = resign(&a.to_string(), &seed);
+        let r = verify_remembered_value(&other, &proof, "alice", "", "", &store, now);
+        assert_eq!(r["code"], "history.equivocation", "{r}");
+        assert_eq!(r["evidence"], "yes");
+        assert_eq!(r["earlier"], first["copy"]["digest"]);
+        assert!(r["store"].is_null(), "a failed check changes no memory");
+        // Another key: KEY CHANGED.
+        let stolen = resign(&att, &[9; 32]);
+        let r = verify_remembered_value(&stolen, &proof, "alice", "", "", &store, now);
+        assert_eq!(r["code"], "key.changed", "{r}");
+        // A store of another version is refused, not reset.
+        let bad = verify_remembered_value(
+            &att,
+            &proof,
+            "alice",
+            &key,
+            "",
+            "{\"format\": \"por-store-v9\"}",
+            now,
+        );
+        assert_eq!(bad["exit_code"], 2);
+        assert!(bad["error"].as_str().unwrap().contains("another version"));
+    }
+
+    #[test]
+    fn the_page_checks_a_statement_offline_and_says_what_it_did_not() {
+        use super::check_reserves_value;
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../spec/vectors/core.json")).unwrap();
+        let att = v["attestation"]["json"].to_string();
+        let stmt = v["reserves"]["statement_json"].to_string();
+        let seed = hex_seed(v["attestation"]["signing_key_seed"].as_str().unwrap());
+        let key = hex_key(&seed);
+        let r = check_reserves_value(&att, &stmt, &key, "");
+        assert!(
+            [
+                "ok.signatures_only",
+                "reserves.balance_short",
+                "reserves.binding_unconfirmed"
+            ]
+            .contains(&r["code"].as_str().unwrap()),
+            "{r}"
+        );
+        assert!(
+            r["summary"].as_str().unwrap().contains("NOT")
+                || r["summary"].as_str().unwrap().contains("CLAIMS ONLY")
+        );
+        let nc = r["not_checked"].to_string();
+        assert!(
+            nc.contains("proof of control") && nc.contains("balances on chain"),
+            "{nc}"
+        );
+        // An altered statement: its signature fails.
+        let mut s: serde_json::Value = serde_json::from_str(&stmt).unwrap();
+        s["sequence"] = serde_json::json!(9);
+        let r = check_reserves_value(&att, &s.to_string(), &key, "");
+        assert_eq!(r["code"], "reserves.statement_invalid", "{r}");
+        assert_eq!(r["exit_code"], 1);
+        // No key given and none remembered: the customer is asked for it.
+        let r = check_reserves_value(&att, &stmt, "", "");
+        assert_eq!(r["code"], "input.no_key", "{r}");
+    }
+
+    fn att_json(att: &str) -> String {
+        por_core::attestation::Attestation::from_json("a", att.as_bytes())
+            .unwrap()
+            .to_json()
+    }
+
+    fn resign(att: &str, seed: &[u8; 32]) -> String {
+        use ed25519_dalek::Signer;
+        let mut a = por_core::attestation::Attestation::from_json("a", att.as_bytes()).unwrap();
+        let k = ed25519_dalek::SigningKey::from_bytes(seed);
+        a.public_key = k.verifying_key().to_bytes();
+        a.signature = k.sign(&a.signing_message()).to_bytes();
+        a.to_json()
     }
 
     fn hex_seed(s: &str) -> [u8; 32] {

@@ -60,7 +60,120 @@ await run("hidden-sums", { proof: env("HIDDEN_PROOF"), user: "alice", key, att: 
   { words: "VERIFIED", cls: "pass", details: "hidden sums" });
 await run("hidden-sums-tampered", { proof: env("HIDDEN_TAMPERED"), user: "alice", key, att: env("HIDDEN_ATT") },
   { words: "NOT VERIFIED", cls: "fail", contains: "root computed" });
-await run("not-a-proof", { proof: env("ATT"), user: "alice", key }, { words: "CANNOT CHECK", cls: "error", contains: "this is an attestation, not an inclusion proof" });
+// Customer words, not the command line's: the page names its own field.
+await run("not-a-proof", { proof: env("ATT"), user: "alice", key }, { words: "CANNOT CHECK", cls: "error",
+  contains: "this is an attestation, not an inclusion proof: choose it in the attestation field" });
+
+// The page's memory: one browser profile, several visits, as a customer returning each month.
+const ctx = await browser.newContext({ acceptDownloads: true });
+async function visit(name, fill, expect, after) {
+  const page = await ctx.newPage();
+  page.on("request", (r) => requests.push(r.url()));
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(PAGE);
+  await fill(page);
+  await page.waitForTimeout(200);
+  await page.click(expect.button || "#verify");
+  await page.waitForSelector(expect.wait || "#timing");
+  const verdict = (await page.textContent(expect.verdict || "#verdict")) || "";
+  const details = (await page.textContent(expect.details_el || "#details")) || "";
+  const cls = await page.getAttribute(expect.verdict || "#verdict", "class");
+  const memory = (await page.textContent("#memory")) || "";
+  const warning = (await page.textContent("#memory-warning")) || "";
+  await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
+  let extra = true, why = "";
+  if (after) { try { extra = await after(page, { verdict, details, memory }); } catch (e) { extra = false; why = String(e); } }
+  const ok = errors.length === 0 && verdict.startsWith(expect.words) && cls === expect.cls
+    && (!expect.contains || verdict.includes(expect.contains))
+    && (!expect.details || details.includes(expect.details))
+    && (!expect.memory || memory.includes(expect.memory))
+    && warning.includes("may delete this memory") && extra;
+  if (ok) passed++; else failed++;
+  console.log(`${ok ? "ok  " : "FAIL"} ${name}: ${verdict} [${cls}] memory: ${memory}${why ? " " + why : ""}${errors.length ? " errors: " + errors.join("; ") : ""}`);
+  await page.close();
+}
+const files = (att, proof, user, k) => async (page) => {
+  await page.setInputFiles("#attestation", att); await page.setInputFiles("#proof", proof);
+  await page.fill("#user", user); if (k) await page.fill("#key", k);
+};
+// First visit: the key given is pinned on first use and the month remembered.
+await visit("memory-first-use", files(env("ATT"), env("PROOF"), "alice", key),
+  { words: "VERIFIED", cls: "pass", details: "pinned on first use", memory: "months verified: 2026-11" });
+// Next visit, no key typed: the pinned one is used.
+await visit("memory-no-key-needed", files(env("ATT"), env("PROOF"), "alice", ""),
+  { words: "VERIFIED", cls: "pass", details: "the key pinned for", memory: "Browser Exchange" });
+// The exchange shows alice another attestation for the same month: EQUIVOCATION, both files offered.
+await visit("equivocation", files(env("ATT2"), env("PROOF2"), "alice", ""),
+  { words: "NOT VERIFIED", cls: "fail", contains: "EQUIVOCATION", details: "What this means [history.equivocation]" },
+  async (page) => {
+    const before = await page.getAttribute("#evidence-before", "href"), now = await page.getAttribute("#evidence-now", "href");
+    const first = decodeURIComponent(before.split(",").slice(1).join(","));
+    const second = decodeURIComponent(now.split(",").slice(1).join(","));
+    const { readFileSync } = await import("node:fs");
+    // The copies are the signed attestations themselves: anyone can check both with the key.
+    return JSON.parse(first).signature === JSON.parse(readFileSync(env("ATT"), "utf8")).signature
+      && JSON.parse(second).signature === JSON.parse(readFileSync(env("ATT2"), "utf8")).signature;
+  });
+// Signed by another key with no handover from the pinned one: KEY CHANGED.
+await visit("key-changed", files(env("ATT3"), env("PROOF3"), "alice", ""),
+  { words: "NOT VERIFIED", cls: "fail", contains: "KEY CHANGED", details: "What this means [key.changed]" });
+// Export: the file saved is the command line's store.json format, and por-verify reads it.
+await visit("memory-export", async () => {}, { words: "", cls: null, button: "#export", wait: "#export-link", verdict: "#memory-status", details_el: "#memory-status" },
+  async (page) => {
+    const href = await page.getAttribute("#export-link", "href");
+    const text = decodeURIComponent(href.split(",").slice(1).join(","));
+    const { writeFileSync, mkdirSync } = await import("node:fs");
+    const dir = env("EXPORT_TO") + ".d"; mkdirSync(dir, { recursive: true });
+    writeFileSync(dir + "/store.json", text);
+    const { execFileSync } = await import("node:child_process");
+    // The CLI, given the page's memory and the second view, catches the equivocation too (exit 1).
+    try {
+      execFileSync(env("VERIFY"), ["proof", "--attestation", env("ATT2"), "--proof", env("PROOF2"), "--user-id", "alice", "--store", dir, "--json"]);
+      return false;
+    } catch (e) {
+      const out = JSON.parse(e.stdout.toString());
+      return e.status === 1 && out.code === "history.equivocation" && JSON.parse(text).format === "por-store-v2";
+    }
+  });
+// A fresh browser profile: import the CLI's store, and the second view is caught at once.
+const ctx2 = await browser.newContext();
+{
+  const page = await ctx2.newPage();
+  page.on("request", (r) => requests.push(r.url()));
+  await page.goto(PAGE);
+  await page.setInputFiles("#import", env("CLI_STORE"));
+  await page.waitForFunction(() => document.getElementById("memory-status").textContent.startsWith("Loaded"));
+  const memory = (await page.textContent("#memory")) || "";
+  await page.setInputFiles("#attestation", env("ATT2")); await page.setInputFiles("#proof", env("PROOF2"));
+  await page.fill("#user", "alice");
+  await page.waitForTimeout(200);
+  await page.click("#verify"); await page.waitForSelector("#timing");
+  const verdict = (await page.textContent("#verdict")) || "";
+  await page.screenshot({ path: `${OUT}/imported-cli-store.png`, fullPage: true });
+  const ok = memory.includes("months verified: 2026-11") && verdict.includes("EQUIVOCATION");
+  if (ok) passed++; else failed++;
+  console.log(`${ok ? "ok  " : "FAIL"} imported-cli-store: ${verdict} memory: ${memory}`);
+  // A file that is not a store is refused, and the memory kept.
+  await page.setInputFiles("#import", env("PROOF"));
+  await page.waitForFunction(() => document.getElementById("memory-status").textContent.startsWith("Not loaded"));
+  const status = (await page.textContent("#memory-status")) || "";
+  const kept = ((await page.textContent("#memory")) || "").includes("2026-11");
+  const ok2 = status.includes("never reset silently") && kept;
+  if (ok2) passed++; else failed++;
+  console.log(`${ok2 ? "ok  " : "FAIL"} import-refused: ${status}`);
+  await page.close();
+}
+// Reserves, offline: short even as claimed; an altered statement.
+await run_reserves("reserves-short", env("RESERVES"), { words: "NOT PROVEN", cls: "fail", contains: "even as the exchange claims",
+  details: "the balances on chain" });
+await run_reserves("reserves-altered", env("RESERVES_ALTERED"), { words: "NOT PROVEN", cls: "fail", contains: "altered after signing",
+  details: "What this means [reserves.statement_invalid]" });
+async function run_reserves(name, statement, expect) {
+  await visit(name, async (page) => {
+    await page.setInputFiles("#attestation", env("ATT")); await page.setInputFiles("#reserves", statement);
+  }, { ...expect, button: "#check-reserves", wait: "#reserves-not-checked", verdict: "#reserves-verdict", details_el: "#reserves-details" });
+}
 
 const foreign = requests.filter((u) => !u.startsWith("file://") && !u.startsWith("data:"));
 if (foreign.length === 0) { passed++; console.log("ok   no network: every request was file:// or data:"); }

@@ -25,6 +25,22 @@ cmp -s "$T/hidden.json" "$T/hidden-tampered.json" && { echo "run.sh: tampering d
 # The exchange lowers alice's BTC balance in her proof.
 sed -E 's/^"balances":\["150000000"/"balances":["15000000"/' "$T/proof.json" > "$T/tampered.json"
 cmp -s "$T/proof.json" "$T/tampered.json" && { echo "run.sh: tampering did not change the proof" >&2; exit 1; }
+# Memory: a second, different attestation for the month (same key, another time), one by a
+# key with no handover, alice's proof of each, and the CLI's store after verifying the first.
+"$BIN/por-prove" proof --from "$T/m2" --user alice --out "$T/proof2.json"
+"$BIN/por-prove" build --liabilities "$T/l.csv" --key "$T/k2" --exchange "Browser Exchange" --period 2026-11 \
+  --snapshot-time 2026-11-30T14:00:00Z --out "$T/m3" > /dev/null
+"$BIN/por-prove" proof --from "$T/m3" --user alice --out "$T/proof3.json"
+"$BIN/por-verify" proof --attestation "$T/m/attestation.json" --proof "$T/proof.json" --user-id alice \
+  --exchange-key "$(cat "$T/pub")" --store "$T/cli-store" > /dev/null
+# Reserves: a statement with no entries (short even as claimed) and an altered copy.
+printf '{"entries": []}\n' > "$T/entries.json"
+"$BIN/por-prove" reserves add --out "$T/m" --reserves "$T/entries.json" --key "$T/k" > /dev/null
+sed -E 's/"sequence": ?1/"sequence": 2/' "$T/m/reserves-0001.json" > "$T/reserves-altered.json"
+cmp -s "$T/m/reserves-0001.json" "$T/reserves-altered.json" && { echo "run.sh: altering did not change the statement" >&2; exit 1; }
+ATT2="$T/m2/attestation.json" PROOF2="$T/proof2.json" ATT3="$T/m3/attestation.json" PROOF3="$T/proof3.json" \
+  CLI_STORE="$T/cli-store/store.json" RESERVES="$T/m/reserves-0001.json" RESERVES_ALTERED="$T/reserves-altered.json" \
+  EXPORT_TO="$T/exported-store.json" VERIFY="$BIN/por-verify" \
 PAGE="$PWD/web/dist/verify.html" OUT="$PWD/web/test/out" ATT="$T/m/attestation.json" PROOF="$T/proof.json" \
   TAMPERED="$T/tampered.json" HIDDEN_ATT="$T/h/attestation.json" HIDDEN_PROOF="$T/hidden.json" \
   HIDDEN_TAMPERED="$T/hidden-tampered.json" HISTORY="$T/history.json" OTHER_HISTORY="$T/other-history.json" KEY=$(cat "$T/pub") OTHER_KEY=$(cat "$T/pub2") node web/test/browser.mjs

@@ -1,6 +1,7 @@
 //! The reserves statement as signed, and the challenge every reserve address signs. Typed
 //! checks (addresses, signatures, the chain) live in the verifier crate.
 
+pub mod bindings;
 pub mod statement;
 
 use crate::chains::Chain;

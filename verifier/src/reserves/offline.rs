@@ -9,54 +9,13 @@ use super::holding::{Entry, Holding};
 use super::statement::ReservesStatement;
 use crate::amount::Amount;
 use crate::attestation::Attestation;
-use crate::binding::{convert, CheckedBinding};
+use crate::binding::convert;
 use crate::chains::{Chain, Location};
-use crate::registry::{Registry, Trust};
+#[cfg(test)]
+use crate::registry::Registry;
 use std::collections::HashMap;
 
-/// One signed binding and whether it holds.
-#[derive(Debug, Clone)]
-pub struct BindingCheck {
-    /// A label for messages (the binding as signed).
-    pub label: String,
-    /// The checked binding with its trust, or why it cannot count.
-    pub result: Result<(CheckedBinding, Trust), String>,
-}
-
-/// Checks every binding of `att` against `registry`. A location and token bound twice (to one
-/// asset or two) fails from the second time on: the same funds cannot back two lines.
-pub fn check_bindings(att: &Attestation, registry: &Registry) -> Vec<BindingCheck> {
-    // A place is a chain and token; off chain, each fiat asset is its own place.
-    let mut seen: HashMap<(Location, Option<String>), usize> = HashMap::new();
-    att.bindings
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let label = match &b.token {
-                Some(t) => format!(
-                    "{} on {} (token {t}, {} decimals)",
-                    b.asset, b.chain, b.decimals
-                ),
-                None => format!("{} on {} ({} decimals)", b.asset, b.chain, b.decimals),
-            };
-            let result = b.check(&att.assets).and_then(|c| {
-                let place = match c.location {
-                    Location::OffChain => (c.location, Some(c.symbol.clone())),
-                    _ => (c.location, c.token.clone()),
-                };
-                if let Some(first) = seen.get(&place) {
-                    return Err(format!(
-                        "bindings[{i}] repeats the place of bindings[{first}]"
-                    ));
-                }
-                seen.insert(place, i);
-                let trust = registry.confirm(&c)?;
-                Ok((c, trust))
-            });
-            BindingCheck { label, result }
-        })
-        .collect()
-}
+pub use por_core::reserves::bindings::{check_bindings, BindingCheck};
 
 /// The offline outcome of one entry.
 #[derive(Debug, Clone)]
