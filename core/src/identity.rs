@@ -72,10 +72,9 @@ pub fn choose_key(
         return Err(Error::coded(Code::KeyOtherName, format!(
             "this key is pinned for the exchange {other:?}, but the attestation calls the exchange {:?}: the same \
              signer under another name escapes the memory of what you verified. If the exchange really renamed \
-             itself, re-pin knowingly: por-verify pin --exchange {:?} --key {}",
+             itself, re-pin knowingly: {}",
             att.exchange,
-            att.exchange,
-            hx(&key)
+            repin_words(&att.exchange, &key)
         )));
     }
     let start = match (pinned, given) {
@@ -92,9 +91,14 @@ pub fn choose_key(
         (None, Some(g)) => g,
         (None, None) => {
             return Err(Error::coded(Code::NoKey, format!(
-                "no key is pinned for {:?} yet: give --exchange-key HEX this first time, from a source you trust \
-                 (the exchange's website, a mirror)",
-                att.exchange
+                "no key is pinned for {:?} yet: {} this first time, from a source you trust (the exchange's \
+                 website, a mirror)",
+                att.exchange,
+                if cfg!(feature = "fs") {
+                    "give --exchange-key HEX"
+                } else {
+                    "type the exchange's key"
+                }
             )))
         }
     };
@@ -176,15 +180,28 @@ pub fn choose_key(
     Err(Error::coded(Code::KeyChanged, format!(
         "KEY CHANGED: you trust {} for {:?}{since}, but this attestation is signed by {} and no handover signed by \
          the key you trust leads to it. If you skipped a month in which the exchange rotated its key, give the \
-         exchange's history (--history history.json): the handovers it lists are followed. If the exchange announced \
-         a new key because its old one was lost or stolen, check the announcement, then re-pin knowingly: \
-         por-verify pin --exchange {:?} --key {}",
+         exchange's history ({}): the handovers it lists are followed. If the exchange announced a new key because \
+         its old one was lost or stolen, check the announcement, then re-pin knowingly: {}",
         hx(&start),
         att.exchange,
         hx(&att.public_key),
-        att.exchange,
-        hx(&att.public_key)
+        if cfg!(feature = "fs") {
+            "--history history.json"
+        } else {
+            "its history.json, in the history field"
+        },
+        repin_words(&att.exchange, &att.public_key)
     )))
+}
+
+/// How to re-pin `key` for `exchange`: the command on the command line; on the browser page
+/// (built without `fs`), its button, because a customer there has no command to type.
+fn repin_words(exchange: &str, key: &[u8; 32]) -> String {
+    if cfg!(feature = "fs") {
+        format!("por-verify pin --exchange {exchange:?} --key {}", hx(key))
+    } else {
+        format!("the button \"Trust the key {}\" below", &hx(key)[..16])
+    }
 }
 
 /// The handovers from `start` to `att`'s key: the attestation's own rotation, else the
@@ -567,9 +584,7 @@ mod tests {
         let e = choose_key(None, &mar, Some(&p), true, None, None).unwrap_err();
         assert_eq!(e.code(), Code::KeyChanged);
         assert_eq!(e.exit_code(), 1);
-        assert!(e
-            .message()
-            .contains(&format!("--key {}", hex::encode(mar.public_key))));
+        assert!(repin_advice(e.message()).contains(&hex::encode(mar.public_key)[..16]));
         let h = history_of(&[&jan, &feb, &mar]);
         let c = choose_key(None, &mar, Some(&p), true, None, Some(&h)).unwrap();
         assert_eq!((c.key, c.pin), (mar.public_key, Some(HOW_ROTATION)));
@@ -586,6 +601,12 @@ mod tests {
         assert_eq!(e.code(), Code::Equivocation, "{}", e.message());
     }
 
+    /// The advice after "re-pin knowingly: ": the command on the command line, the button on
+    /// the page (core built without `fs`); either names the key to pin.
+    fn repin_advice(message: &str) -> &str {
+        message.split("re-pin knowingly: ").nth(1).unwrap_or("")
+    }
+
     #[test]
     fn another_name_and_a_wrong_given_key_are_refused() {
         let k1 = key(1);
@@ -595,9 +616,7 @@ mod tests {
         // The re-pin advice names the key that signed, whatever key was given.
         let given = key(4).verifying_key().to_bytes();
         let e = choose_key(Some(given), &a, None, true, Some("Other"), None).unwrap_err();
-        assert!(e
-            .message()
-            .contains(&format!("--key {}", hex::encode(a.public_key))));
+        assert!(repin_advice(e.message()).contains(&hex::encode(a.public_key)[..16]));
         assert!(!e.message().contains(&hex::encode(given)));
         let p = pinned(&k1);
         let e = choose_key(

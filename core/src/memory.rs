@@ -201,8 +201,13 @@ impl Memory {
         }
         let corrupt = |why: String| {
             Error::input(format!(
-                "{place}: the store of verified attestations is unreadable ({why}); it is never reset silently: move it \
-                 away to start a new one, or give --store DIR"
+                "{place}: the store of verified attestations is unreadable ({why}); it is never reset silently: {}",
+                if cfg!(feature = "fs") {
+                    "move it away to start a new one, or give --store DIR"
+                } else {
+                    "load a memory you saved instead, or start a new one knowingly by clearing this site's data \
+                     (it forgets every month you verified)"
+                }
             ))
         };
         let v: serde_json::Value =

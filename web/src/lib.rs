@@ -67,11 +67,58 @@ fn failure(e: &por_core::Error, fail_word: &str) -> Value {
     json!({
         "schema_version": JSON_SCHEMA_VERSION, "code": c.as_str(),
         "evidence": c.evidence().as_str(), "evidence_words": c.evidence().words(),
-        "meaning": c.meaning(), "next_step": c.next_step(),
+        "meaning": c.meaning(), "next_step": page_step(c),
         "result": result, "exit_code": e.exit_code(), "error": e.message(),
         "summary": format!("{words}: {}", e.message()),
         "not_checked": por_core::customer::limits(),
     })
+}
+
+/// The code's next step in the page's words: spec/outcomes.md words them for the command line,
+/// and a customer on the page has fields and buttons, not flags.
+fn page_step(c: Code) -> &'static str {
+    match c {
+        Code::OkSignaturesOnly => {
+            "check the addresses and their balances with the command-line verifier (por-verify reserves) and your \
+             own node for each chain"
+        }
+        Code::KeyChanged => {
+            "ask the exchange why; add its history if you skipped months; trust a new key only after checking its \
+             announcement"
+        }
+        Code::NoKey => "type the exchange's key, taken from the exchange's page and compared with mirrors",
+        c => c.next_step(),
+    }
+}
+
+/// Re-pins, in the page's memory, the key that signed `attestation` for the exchange it names,
+/// as `por-verify pin --confirm` does: the customer's knowing choice after KEY CHANGED (or a
+/// renamed exchange), once the exchange's announcement is checked. The key is taken from the
+/// attestation, whose signature must hold, so no key can be mistyped. The months remembered
+/// stay, so a second version of one of them is still EQUIVOCATION. Returns
+/// `{"ok", "store", "exchange", "key"}` or `{"ok": false, "error", "code"}`.
+#[wasm_bindgen]
+pub fn repin(store: &str, attestation: &str, now: f64) -> String {
+    let run = || -> por_core::Result<Value> {
+        let mut m = memory(store)?;
+        let att = Attestation::from_json("attestation", attestation.as_bytes())?;
+        let key = por_core::attestation::parse_public_key(&Hash(att.public_key).to_hex())?;
+        att.verify_signature(&key)?;
+        m.pin(
+            &att.exchange,
+            &att.public_key,
+            por_core::identity::HOW_MANUAL,
+            &por_core::time::format_utc(now as i64),
+        );
+        Ok(
+            json!({"ok": true, "store": m.to_json(), "exchange": att.exchange, "key": Hash(att.public_key).to_hex()}),
+        )
+    };
+    match run() {
+        Ok(v) => v,
+        Err(e) => json!({"ok": false, "error": e.message(), "code": e.code().as_str()}),
+    }
+    .to_string()
 }
 
 fn pairs(v: &[(String, String)]) -> Vec<Value> {
@@ -326,7 +373,7 @@ fn reserves(
     });
     if result == "fail" {
         v["meaning"] = json!(code.meaning());
-        v["next_step"] = json!(code.next_step());
+        v["next_step"] = json!(page_step(code));
         v["evidence"] = json!(code.evidence().as_str());
         v["evidence_words"] = json!(code.evidence().words());
     }
@@ -399,6 +446,29 @@ mod tests {
         let stolen = resign(&att, &[9; 32]);
         let r = verify_remembered_value(&stolen, &proof, "alice", "", "", &store, now);
         assert_eq!(r["code"], "key.changed", "{r}");
+        // The customer re-pins knowingly: the signer's key, with the months remembered kept, so
+        // the new key's own version of a month already seen is still EQUIVOCATION.
+        let p: serde_json::Value =
+            serde_json::from_str(&super::repin(&store, &stolen, now)).unwrap();
+        assert_eq!(p["ok"], true, "{p}");
+        assert_eq!(p["key"], hex_key(&[9; 32]));
+        let repinned = p["store"].as_str().unwrap();
+        assert!(repinned.contains("re-pinned by the user"));
+        let r = verify_remembered_value(&stolen, &proof, "alice", "", "", repinned, now);
+        assert_eq!(r["code"], "history.equivocation", "{r}");
+        // A forged attestation cannot be pinned: its signature must hold.
+        let mut forged: serde_json::Value = serde_json::from_str(&stolen).unwrap();
+        forged["period"] = serde_json::json!("2026-12");
+        let p: serde_json::Value =
+            serde_json::from_str(&super::repin(&store, &forged.to_string(), now)).unwrap();
+        assert_eq!(
+            (p["ok"].clone(), p["code"].clone()),
+            (
+                serde_json::json!(false),
+                serde_json::json!("attestation.signature_invalid")
+            ),
+            "{p}"
+        );
         // A store of another version is refused, not reset.
         let bad = verify_remembered_value(
             &att,

@@ -119,7 +119,7 @@ await visit("equivocation", files(env("ATT2"), env("PROOF2"), "alice", ""),
 await visit("key-changed", files(env("ATT3"), env("PROOF3"), "alice", ""),
   { words: "NOT VERIFIED", cls: "fail", contains: "KEY CHANGED", details: "What this means [key.changed]" });
 // Export: the file saved is the command line's store.json format, and por-verify reads it.
-await visit("memory-export", async () => {}, { words: "", cls: null, button: "#export", wait: "#export-link", verdict: "#memory-status", details_el: "#memory-status" },
+await visit("memory-export", async () => {}, { words: "", cls: "small", button: "#export", wait: "#export-link", verdict: "#memory-status", details_el: "#memory-status" },
   async (page) => {
     const href = await page.getAttribute("#export-link", "href");
     const text = decodeURIComponent(href.split(",").slice(1).join(","));
@@ -159,9 +159,29 @@ const ctx2 = await browser.newContext();
   await page.waitForFunction(() => document.getElementById("memory-status").textContent.startsWith("Not loaded"));
   const status = (await page.textContent("#memory-status")) || "";
   const kept = ((await page.textContent("#memory")) || "").includes("2026-11");
-  const ok2 = status.includes("never reset silently") && kept;
+  const ok2 = status.includes("never reset silently") && status.includes("load a memory you saved") && !status.includes("--") && kept;
   if (ok2) passed++; else failed++;
   console.log(`${ok2 ? "ok  " : "FAIL"} import-refused: ${status}`);
+  // The next month signed by a new key with no handover: KEY CHANGED in the page's words (a
+  // button, not a command), then the customer re-pins knowingly and the month verifies.
+  const check = async (att, proof) => {
+    await page.setInputFiles("#attestation", att); await page.setInputFiles("#proof", proof);
+    await page.waitForTimeout(200);
+    await page.click("#verify"); await page.waitForSelector("#timing");
+    return (await page.textContent("#verdict")) || "";
+  };
+  const changed = await check(env("ATT4"), env("PROOF4"));
+  const advice = (await page.textContent("#details")) || "";
+  const pageWords = changed.includes("KEY CHANGED") && changed.includes('the button "Trust the key')
+    && !/--[a-z]|por-verify pin/.test(changed + advice) && (await page.$("#repin")) !== null;
+  await page.screenshot({ path: `${OUT}/key-changed-repin.png`, fullPage: true });
+  await page.click("#repin");
+  await page.waitForFunction(() => document.getElementById("memory-status").textContent.startsWith("Re-pinned"));
+  const repinned = ((await page.textContent("#memory")) || "").includes("re-pinned by the user");
+  const after = await check(env("ATT4"), env("PROOF4"));
+  const ok3 = pageWords && repinned && after.startsWith("VERIFIED");
+  if (ok3) passed++; else failed++;
+  console.log(`${ok3 ? "ok  " : "FAIL"} repin: ${changed} | then: ${after}`);
   await page.close();
 }
 // Reserves, offline: short even as claimed; an altered statement.

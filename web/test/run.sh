@@ -31,6 +31,11 @@ cmp -s "$T/proof.json" "$T/tampered.json" && { echo "run.sh: tampering did not c
 "$BIN/por-prove" build --liabilities "$T/l.csv" --key "$T/k2" --exchange "Browser Exchange" --period 2026-11 \
   --snapshot-time 2026-11-30T14:00:00Z --out "$T/m3" > /dev/null
 "$BIN/por-prove" proof --from "$T/m3" --user alice --out "$T/proof3.json"
+# The next month under a new key, the old one lost (no handover): the customer re-pins knowingly.
+cp "$T/history.json" "$T/history-lost.json"
+"$BIN/por-prove" build --liabilities "$T/l.csv" --key "$T/k2" --exchange "Browser Exchange" --period 2026-12 \
+  --snapshot-time 2026-12-01T12:00:00Z --out "$T/m4" --history "$T/history-lost.json" --key-lost > /dev/null
+"$BIN/por-prove" proof --from "$T/m4" --user alice --out "$T/proof4.json"
 "$BIN/por-verify" proof --attestation "$T/m/attestation.json" --proof "$T/proof.json" --user-id alice \
   --exchange-key "$(cat "$T/pub")" --store "$T/cli-store" > /dev/null
 # Reserves: a statement with no entries (short even as claimed) and an altered copy.
@@ -39,6 +44,7 @@ printf '{"entries": []}\n' > "$T/entries.json"
 sed -E 's/"sequence": ?1/"sequence": 2/' "$T/m/reserves-0001.json" > "$T/reserves-altered.json"
 cmp -s "$T/m/reserves-0001.json" "$T/reserves-altered.json" && { echo "run.sh: altering did not change the statement" >&2; exit 1; }
 ATT2="$T/m2/attestation.json" PROOF2="$T/proof2.json" ATT3="$T/m3/attestation.json" PROOF3="$T/proof3.json" \
+  ATT4="$T/m4/attestation.json" PROOF4="$T/proof4.json" \
   CLI_STORE="$T/cli-store/store.json" RESERVES="$T/m/reserves-0001.json" RESERVES_ALTERED="$T/reserves-altered.json" \
   EXPORT_TO="$T/exported-store.json" VERIFY="$BIN/por-verify" \
 PAGE="$PWD/web/dist/verify.html" OUT="$PWD/web/test/out" ATT="$T/m/attestation.json" PROOF="$T/proof.json" \
