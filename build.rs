@@ -1,7 +1,8 @@
 //! Marks the end-to-end tests that need a chain node as ignored, with the reason, when the node
 //! is not installed, so `cargo test`'s own summary says how many did not run ("N ignored")
 //! instead of printing `ok` for tests that returned early. In CI (`CI` set) or with
-//! `POR_REQUIRE_NODES`, nothing is ignored: a missing node fails its tests there.
+//! `POR_REQUIRE_NODES`, nothing is ignored: a missing node fails its tests there. The same
+//! holds for the SoftHSM token of tests/hsm.rs.
 
 use std::path::PathBuf;
 
@@ -18,9 +19,19 @@ fn found(env: &str, name: &str, in_dir: bool) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(name).exists()))
 }
 
+/// Where distributions install SoftHSM's PKCS#11 module (tests/hsm.rs looks in the same places).
+const SOFTHSM_PATHS: [&str; 4] = [
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/lib64/softhsm/libsofthsm2.so",
+    "/usr/local/lib/softhsm/libsofthsm2.so",
+];
+
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(no_bitcoind)");
     println!("cargo::rustc-check-cfg=cfg(no_anvil)");
+    println!("cargo::rustc-check-cfg=cfg(no_softhsm)");
+    println!("cargo:rerun-if-env-changed=POR_SOFTHSM_MODULE");
     println!("cargo:rerun-if-env-changed=PATH");
     println!("cargo:rerun-if-env-changed=CI");
     println!("cargo:rerun-if-env-changed=POR_REQUIRE_NODES");
@@ -35,5 +46,17 @@ fn main() {
     }
     if !found("POR_ANVIL", "anvil", false) {
         println!("cargo:rustc-cfg=no_anvil");
+    }
+    // SoftHSM: its module (POR_SOFTHSM_MODULE or a distribution's path) and softhsm2-util.
+    let module = std::env::var_os("POR_SOFTHSM_MODULE")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(SOFTHSM_PATHS.iter().map(PathBuf::from))
+        .any(|p| p.exists());
+    let util = std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|d| d.join("softhsm2-util").exists())
+    });
+    if !module || !util {
+        println!("cargo:rustc-cfg=no_softhsm");
     }
 }

@@ -94,7 +94,7 @@ impl Handmade {
             public_key: [0; 32],
             signature: [0; 64],
         };
-        sign(&mut att, &read_key(&key_path).unwrap());
+        sign(&mut att, &read_key(&key_path).unwrap()).unwrap();
         let att_path = tmp.path().join("attestation.json");
         std::fs::write(&att_path, att.to_json()).unwrap();
         Handmade {
@@ -280,7 +280,7 @@ fn attestation_signed_by_another_key_is_caught() {
     por_e2e::run("por-prove", &["keygen", "--out", path_str(&other)]).expect(0);
     let other = read_key(&other).unwrap();
     let mut att = Attestation::read(&ex.attestation()).unwrap();
-    sign(&mut att, &other);
+    sign(&mut att, &other).unwrap();
     let path = ex.path("resigned.json");
     std::fs::write(&path, att.to_json()).unwrap();
     let r = ex
@@ -495,7 +495,7 @@ fn audit_catches_totals_that_do_not_match_the_data() {
     let key = read_key(&ex.key).unwrap();
     let mut att = Attestation::read(&ex.attestation()).unwrap();
     att.liabilities[1] = Amount(att.liabilities[1].0 - 1_000_000);
-    sign(&mut att, &key);
+    sign(&mut att, &key).unwrap();
     let path = ex.path("lowered.json");
     std::fs::write(&path, att.to_json()).unwrap();
     let r = ex.audit(&path, &[]).expect(1);

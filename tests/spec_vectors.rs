@@ -174,7 +174,7 @@ fn vectors() -> Value {
         public_key: [0; 32],
         signature: [0; 64],
     };
-    sign(&mut att, &key);
+    sign(&mut att, &key).unwrap();
     att.verify_signature(&key.verifying_key()).unwrap();
     let put = |m: &mut Vec<u8>, s: &str| {
         m.extend((s.len() as u32).to_be_bytes());
@@ -863,7 +863,7 @@ mod hidden {
             public_key: [0; 32],
             signature: [0; 64],
         };
-        por_prover::build::sign(&mut att, &SigningKey::from_bytes(&[0x66; 32]));
+        por_prover::build::sign(&mut att, &SigningKey::from_bytes(&[0x66; 32])).unwrap();
         (att, rows, built.paths)
     }
 

@@ -60,7 +60,7 @@ fn resign(
 ) -> PathBuf {
     let mut a = Attestation::read(att).unwrap();
     edit(&mut a);
-    sign(&mut a, &read_key(key_file).unwrap());
+    sign(&mut a, &read_key(key_file).unwrap()).unwrap();
     let p = m.path(name);
     std::fs::write(&p, a.to_json()).unwrap();
     p

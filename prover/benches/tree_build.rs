@@ -208,7 +208,7 @@ fn main() {
     let parse_us = t.elapsed().as_secs_f64() * 1e6 / 2_000.0;
     let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
     let mut signed = att.clone();
-    por_prover::build::sign(&mut signed, &key);
+    por_prover::build::sign(&mut signed, &key).unwrap();
     let vk = key.verifying_key();
     let t = Instant::now();
     for _ in 0..2_000 {

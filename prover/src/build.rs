@@ -3,9 +3,9 @@
 use crate::files::{set_private, StagingDir};
 use crate::progress::Progress;
 use crate::random::{bytes32, SaltSource};
+use crate::signer::ExchangeSigner;
 use crate::stored::{cut_level, DENSE_SHIFT, TREE_FILE};
 use crate::streamed::{StreamedBuilder, StreamedTree};
-use ed25519_dalek::{Signer, SigningKey};
 use por_verifier::amount::Amount;
 use por_verifier::asset::Asset;
 use por_verifier::attestation::Attestation;
@@ -133,7 +133,7 @@ fn check_out_dir(cfg: &BuildConfig) -> Result<Option<String>> {
 /// already attested or earlier than the last, and a key change without the old key's handover.
 fn link_history(
     cfg: &BuildConfig,
-    key: &SigningKey,
+    key: &dyn ExchangeSigner,
     snapshot_time: &str,
     replaced: &mut Option<String>,
 ) -> Result<Option<(History, HistoryLink)>> {
@@ -208,7 +208,7 @@ fn link_history(
             }
         }
         let last_key = last.public_key;
-        let new_key = key.verifying_key().to_bytes();
+        let new_key = key.public_key();
         if last_key != new_key {
             let Some(rot) = &cfg.rotation else {
                 if cfg.key_lost {
@@ -327,14 +327,20 @@ pub struct BuildSummary {
     pub replaced: Option<String>,
 }
 
-/// Signs an attestation in place with the exchange's key.
-pub fn sign(att: &mut Attestation, key: &SigningKey) {
-    att.public_key = key.verifying_key().to_bytes();
-    att.signature = key.sign(&att.signing_message()).to_bytes();
+/// Signs an attestation in place with the exchange's key (a key file or a token: signing can
+/// fail, and then the attestation is left unsigned).
+pub fn sign(att: &mut Attestation, key: &dyn ExchangeSigner) -> Result<()> {
+    att.public_key = key.public_key();
+    att.signature = key.sign(&att.signing_message())?.to_bytes();
+    Ok(())
 }
 
 /// Runs the build. On any error nothing is left at `cfg.out`.
-pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result<BuildSummary> {
+pub fn build(
+    cfg: &BuildConfig,
+    key: &dyn ExchangeSigner,
+    progress: &Progress,
+) -> Result<BuildSummary> {
     por_verifier::text::validate_exchange(&cfg.exchange).map_err(|e| e.context("--exchange"))?;
     por_verifier::text::validate_period(&cfg.period).map_err(|e| e.context("--period"))?;
     let snapshot_time = match &cfg.snapshot_time {
@@ -439,7 +445,7 @@ pub fn build(cfg: &BuildConfig, key: &SigningKey, progress: &Progress) -> Result
         public_key: [0; 32],
         signature: [0; 64],
     };
-    sign(&mut att, key);
+    sign(&mut att, key)?;
     let state = PrivateState {
         format: STATE_FORMAT.to_string(),
         exchange: cfg.exchange.clone(),

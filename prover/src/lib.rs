@@ -19,6 +19,7 @@ pub mod publish;
 pub mod random;
 pub mod reserves;
 pub mod serve;
+pub mod signer;
 pub mod stored;
 pub mod streamed;
 pub mod synth;

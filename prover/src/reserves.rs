@@ -5,7 +5,7 @@
 //! each is kept as `reserves-NNNN.json`, and `reserves.json` is the latest).
 
 use crate::files::write_atomic;
-use ed25519_dalek::{Signer, SigningKey};
+use crate::signer::ExchangeSigner;
 use por_verifier::attestation::Attestation;
 use por_verifier::error::{Error, Result};
 use por_verifier::history::Kind;
@@ -56,21 +56,24 @@ fn next_sequence(dir: &Path) -> Result<u32> {
 pub fn add_reserves(
     dir: &Path,
     entries_file: &Path,
-    key: &SigningKey,
+    key: &dyn ExchangeSigner,
     registry: Registry,
     history: Option<&Path>,
 ) -> Result<Added> {
     let path = dir.join(ATTESTATION_FILE);
     let att = Attestation::read(&path)?;
-    if att.public_key != key.verifying_key().to_bytes() {
+    let public = key.public_key();
+    let verifying = ed25519_dalek::VerifyingKey::from_bytes(&public)
+        .map_err(|_| Error::input("the signer's public key is not a valid ed25519 key"))?;
+    if att.public_key != public {
         return Err(Error::input(format!(
             "{}: signed by {}, not by this key ({}); use the key that built it",
             path.display(),
             hex::encode(att.public_key),
-            hex::encode(key.verifying_key().to_bytes())
+            hex::encode(public)
         )));
     }
-    att.verify_signature(&key.verifying_key())?;
+    att.verify_signature(&verifying)?;
     let bytes = read_bounded(
         entries_file,
         MAX_RESERVES_BYTES,
@@ -87,16 +90,16 @@ pub fn add_reserves(
         attestation: att.digest(),
         sequence: next_sequence(dir)?,
         entries: input.entries,
-        public_key: key.verifying_key().to_bytes(),
+        public_key: public,
         signature: [0; 64],
     };
-    stmt.signature = key.sign(&stmt.signing_message()).to_bytes();
+    stmt.signature = key.sign(&stmt.signing_message())?.to_bytes();
     let opts = Options {
         registry,
         offline: true,
         ..Options::default()
     };
-    let v = evaluate(&att, &stmt, &key.verifying_key(), &opts)?;
+    let v = evaluate(&att, &stmt, &verifying, &opts)?;
     let failures = v.failures();
     if !failures.is_empty() {
         return Err(Error::failed(format!(

@@ -3,9 +3,9 @@
 use clap::{Parser, Subcommand};
 use por_prover::build::{build, BuildConfig, DEFAULT_HEIGHT};
 use por_prover::files::write_atomic;
-use por_prover::keys::{keygen, read_key};
 use por_prover::progress::Progress;
 use por_prover::proofs::make_proofs;
+use por_prover::signer::{KeySource, Secrets};
 use por_verifier::error::{Error, Result};
 use por_verifier::liabilities::Negatives;
 use por_verifier::state::ATTESTATION_FILE;
@@ -44,26 +44,40 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Cmd {
-    /// Generate the ed25519 attestation key; prints the public key (64 hex characters).
+    /// Generate the ed25519 attestation key, in a file or inside a PKCS#11 token; prints the
+    /// public key (64 hex characters).
     Keygen {
         /// Where to write the secret key (must not exist).
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(long, required_unless_present = "signer", conflicts_with = "signer")]
+        out: Option<PathBuf>,
+        /// Encrypt the file under a passphrase (age, scrypt): from --passphrase-file, else
+        /// POR_KEY_PASSPHRASE, else asked twice on the terminal.
+        #[arg(long, requires = "out")]
+        encrypt: bool,
+        /// Generate the key pair inside this PKCS#11 token instead, under the key label
+        /// (refused if the label is taken): 'pkcs11:module=PATH;token=LABEL;key=LABEL'. The
+        /// private key is sensitive and cannot be extracted.
+        #[arg(long, value_name = "PKCS11_URI")]
+        signer: Option<String>,
+        #[command(flatten)]
+        secrets: SecretArgs,
     },
-    /// Print the public key of a key file.
+    /// Print the public key of a key file or a token's key.
     Pubkey {
-        /// The secret key file.
-        #[arg(long)]
-        key: PathBuf,
+        #[command(flatten)]
+        key: KeyArgs,
+        #[command(flatten)]
+        secrets: SecretArgs,
     },
     /// Build the liabilities tree and the signed attestation.
     Build {
         /// The liabilities export: user_id,SYMBOL:DECIMALS,...
         #[arg(long)]
         liabilities: PathBuf,
-        /// The attestation key written by `keygen`.
-        #[arg(long)]
-        key: PathBuf,
+        #[command(flatten)]
+        key: KeyArgs,
+        #[command(flatten)]
+        secrets: SecretArgs,
         /// The exchange's name.
         #[arg(long)]
         exchange: String,
@@ -264,11 +278,28 @@ enum Cmd {
     /// attestation under the new key carries (build --rotation).
     RotateKey {
         /// The old (current) key file.
-        #[arg(long)]
-        old_key: PathBuf,
+        #[arg(
+            long,
+            required_unless_present = "old_signer",
+            conflicts_with = "old_signer"
+        )]
+        old_key: Option<PathBuf>,
+        /// The old key in a PKCS#11 token: 'pkcs11:module=PATH;token=LABEL;key=LABEL'.
+        #[arg(long, value_name = "PKCS11_URI")]
+        old_signer: Option<String>,
         /// The new key file (from keygen).
-        #[arg(long)]
-        new_key: PathBuf,
+        #[arg(
+            long,
+            required_unless_present = "new_signer",
+            conflicts_with = "new_signer"
+        )]
+        new_key: Option<PathBuf>,
+        /// The new key in a PKCS#11 token (from keygen --signer).
+        #[arg(long, value_name = "PKCS11_URI")]
+        new_signer: Option<String>,
+        /// The passphrase (encrypted key files) and PIN (tokens), for both keys.
+        #[command(flatten)]
+        secrets: SecretArgs,
         /// The exchange's name, as in its attestations.
         #[arg(long)]
         exchange: String,
@@ -427,6 +458,45 @@ fn report_check(path: &std::path::Path, c: &por_prover::check::ExportCheck, json
     }
 }
 
+/// The exchange's signing key: a key file or a PKCS#11 token, exactly one.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct KeyArgs {
+    /// The attestation key file written by `keygen` (an encrypted one is detected, and its
+    /// passphrase asked for as --passphrase-file says).
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// The key in a PKCS#11 token (an HSM): 'pkcs11:module=PATH;token=LABEL;key=LABEL'; its
+    /// PIN as --pin-file says.
+    #[arg(long, value_name = "PKCS11_URI")]
+    signer: Option<String>,
+}
+
+impl KeyArgs {
+    fn source(&self) -> Result<KeySource> {
+        KeySource::from_flags(self.key.clone(), self.signer.as_deref(), "--key/--signer")
+    }
+}
+
+/// Where the passphrase and PIN come from: never the command line, which other users can read.
+#[derive(clap::Args)]
+struct SecretArgs {
+    /// A file holding the passphrase of an encrypted key file (else POR_KEY_PASSPHRASE, else
+    /// asked on the terminal).
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    /// A file holding the PIN of the --signer token (else POR_PKCS11_PIN, else asked on the
+    /// terminal).
+    #[arg(long, value_name = "FILE")]
+    pin_file: Option<PathBuf>,
+}
+
+impl SecretArgs {
+    fn secrets(&self) -> Secrets {
+        Secrets::new(self.passphrase_file.clone(), self.pin_file.clone())
+    }
+}
+
 /// The registry the bindings are confirmed by, as the verifier's users will (built-in plus files).
 #[derive(clap::Args)]
 struct RegistryArgs {
@@ -471,9 +541,10 @@ enum ReservesCmd {
         /// The entries (JSON: {"entries": [...]}, spec/reserves.md).
         #[arg(long)]
         reserves: PathBuf,
-        /// The attestation key that signed DIR/attestation.json.
-        #[arg(long)]
-        key: PathBuf,
+        #[command(flatten)]
+        key: KeyArgs,
+        #[command(flatten)]
+        secrets: SecretArgs,
         #[command(flatten)]
         registry: RegistryArgs,
         /// The public history.json to append the statement to.
@@ -524,17 +595,43 @@ fn run(cmd: Cmd, progress: Progress) -> Result<()> {
                 say!("{}", p.display());
             }
         }
-        Cmd::Keygen { out } => {
-            let key = keygen(&out)?;
-            say!("{}", hex::encode(key.verifying_key().to_bytes()));
+        Cmd::Keygen {
+            out,
+            encrypt,
+            signer,
+            secrets,
+        } => {
+            let secrets = secrets.secrets();
+            let public = match (out, signer) {
+                (Some(out), None) if encrypt => {
+                    let pass = secrets
+                        .passphrase
+                        .get_new(&format!("New passphrase for {}: ", out.display()))?;
+                    por_prover::keys::keygen_encrypted(&out, &pass)?
+                        .verifying_key()
+                        .to_bytes()
+                }
+                (Some(out), None) => por_prover::keys::keygen(&out)?.verifying_key().to_bytes(),
+                (None, Some(spec)) => por_prover::signer::Pkcs11Signer::generate(
+                    &por_prover::signer::TokenSpec::parse(&spec)?,
+                    &secrets.pin,
+                )?,
+                _ => {
+                    return Err(Error::input(
+                        "keygen: give --out FILE or --signer, not both",
+                    ))
+                }
+            };
+            say!("{}", hex::encode(public));
         }
-        Cmd::Pubkey { key } => say!(
-            "{}",
-            hex::encode(read_key(&key)?.verifying_key().to_bytes())
-        ),
+        Cmd::Pubkey { key, secrets } => {
+            let signer = key.source()?.open(&secrets.secrets())?;
+            say!("{}", hex::encode(signer.public_key()))
+        }
         Cmd::Build {
             liabilities,
             key,
+            secrets,
             exchange,
             period,
             snapshot_time,
@@ -566,7 +663,7 @@ fn run(cmd: Cmd, progress: Progress) -> Result<()> {
             };
             let anchor = outpoint("--anchor", anchor)?;
             let restart = outpoint("--restart-anchor", restart_anchor)?;
-            let key = read_key(&key)?;
+            let key = key.source()?;
             let (registry, bindings, expected_assets, negatives) = export_flags(
                 &registry,
                 bindings.as_deref(),
@@ -595,7 +692,10 @@ fn run(cmd: Cmd, progress: Progress) -> Result<()> {
                 ledger_copy: !no_ledger_copy,
                 hidden_sums,
             };
-            let s = build(&cfg, &key, &progress)?;
+            // Opened last, once the flags are known good: a PIN or passphrase is asked for
+            // only when there is something to sign.
+            let signer = key.open(&secrets.secrets())?;
+            let s = build(&cfg, signer.as_ref(), &progress)?;
             let att = &s.attestation;
             if let Some(w) = &s.replaced {
                 // On stderr as well as in --json: the operator forced it and must see the cost.
@@ -978,15 +1078,17 @@ fn run(cmd: Cmd, progress: Progress) -> Result<()> {
             out,
             reserves,
             key,
+            secrets,
             registry,
             history,
         }) => {
-            let key = read_key(&key)?;
+            let registry = registry.load()?;
+            let key = key.source()?.open(&secrets.secrets())?;
             let a = por_prover::reserves::add_reserves(
                 &out,
                 &reserves,
-                &key,
-                registry.load()?,
+                key.as_ref(),
+                registry,
                 history.as_deref(),
             )?;
             say!(
@@ -1004,32 +1106,32 @@ fn run(cmd: Cmd, progress: Progress) -> Result<()> {
         }
         Cmd::RotateKey {
             old_key,
+            old_signer,
             new_key,
+            new_signer,
+            secrets,
             exchange,
             period,
             out,
         } => {
-            use ed25519_dalek::Signer;
-            let old = read_key(&old_key)?;
-            let new = read_key(&new_key)?;
             por_verifier::text::validate_exchange(&exchange)
                 .map_err(|e| e.context("--exchange"))?;
             por_verifier::text::validate_period(&period).map_err(|e| e.context("--period"))?;
-            let msg = por_verifier::history::rotation_message(
-                &exchange,
-                &period,
-                &new.verifying_key().to_bytes(),
-            );
-            let r = por_verifier::history::KeyRotation {
-                old_key: old.verifying_key().to_bytes(),
-                signature: old.sign(&msg).to_bytes(),
-            };
+            let secrets = secrets.secrets();
+            let old =
+                KeySource::from_flags(old_key, old_signer.as_deref(), "--old-key/--old-signer")?
+                    .open(&secrets)?;
+            let new =
+                KeySource::from_flags(new_key, new_signer.as_deref(), "--new-key/--new-signer")?
+                    .open(&secrets)?;
+            let r =
+                por_prover::signer::handover(old.as_ref(), new.public_key(), &exchange, &period)?;
             let text = serde_json::to_string_pretty(&r.to_json()).unwrap_or_default() + "\n";
             write_atomic(&out, text.as_bytes())?;
             say!(
                 "the old key {} hands {exchange:?} to {} from {period}: {}",
-                hex::encode(old.verifying_key().to_bytes()),
-                hex::encode(new.verifying_key().to_bytes()),
+                hex::encode(old.public_key()),
+                hex::encode(new.public_key()),
                 out.display()
             );
         }
