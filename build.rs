@@ -2,7 +2,7 @@
 //! is not installed, so `cargo test`'s own summary says how many did not run ("N ignored")
 //! instead of printing `ok` for tests that returned early. In CI (`CI` set) or with
 //! `POR_REQUIRE_NODES`, nothing is ignored: a missing node fails its tests there. The same
-//! holds for the SoftHSM token of tests/hsm.rs.
+//! holds for the SoftHSM token of tests/hsm.rs and the Safe contracts of tests/safe.rs.
 
 use std::path::PathBuf;
 
@@ -27,10 +27,24 @@ const SOFTHSM_PATHS: [&str; 4] = [
     "/usr/local/lib/softhsm/libsofthsm2.so",
 ];
 
+/// Where tests/support/safe-contracts.sh put the Safe contracts (tests/safe.rs looks there too).
+fn por_safe_contracts() -> Option<PathBuf> {
+    let dir = match std::env::var_os("POR_SAFE_CONTRACTS") {
+        Some(d) => PathBuf::from(d),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?
+            .join("por-tools/safe-contracts"),
+    };
+    dir.join("complete").exists().then_some(dir)
+}
+
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(no_bitcoind)");
     println!("cargo::rustc-check-cfg=cfg(no_anvil)");
     println!("cargo::rustc-check-cfg=cfg(no_softhsm)");
+    println!("cargo::rustc-check-cfg=cfg(no_safe_contracts)");
+    println!("cargo:rerun-if-env-changed=POR_SAFE_CONTRACTS");
     println!("cargo:rerun-if-env-changed=POR_SOFTHSM_MODULE");
     println!("cargo:rerun-if-env-changed=PATH");
     println!("cargo:rerun-if-env-changed=CI");
@@ -58,5 +72,9 @@ fn main() {
     });
     if !module || !util {
         println!("cargo:rustc-cfg=no_softhsm");
+    }
+    // The Safe team's contracts from npm (tests/support/safe-contracts.sh), for tests/safe.rs.
+    if por_safe_contracts().is_none() {
+        println!("cargo:rustc-cfg=no_safe_contracts");
     }
 }

@@ -52,7 +52,7 @@ cat "$OUT/challenge-bitcoin.txt"; echo
 "$BIN/por-prove" reserves challenge --attestation "$OUT/2026-11/attestation.json" \
   --chain ethereum --height 21000000 --out "$OUT/challenge-ethereum.txt"
 
-step "Its wallets sign (hot P2WPKH, a hardware wallet, a 2-of-3 cold multisig, an Ethereum account)" \
+step "Its wallets sign (hot P2WPKH, a hardware wallet, a 2-of-3 cold multisig, an Ethereum account, a 2-of-3 Safe)" \
   "$BIN/examples/wallets" "$OUT/challenge-bitcoin.txt" "$OUT/challenge-ethereum.txt" "$OUT/reserves.json"
 
 step "The exchange signs its reserves statement; every signature and binding is checked on the way in" \

@@ -43,6 +43,18 @@ fn main() {
     let cold_addr = bitcoin::Address::p2wsh(&script, Network::Bitcoin);
     let eth = EthKey::from_seed(106);
     let eth_sig = eth.personal_sign(eth_msg.as_bytes());
+    // Cold storage on Ethereum: a 2-of-3 Safe 1.4.1; two owners sign the hash the Safe computes
+    // for the challenge (`por-prove reserves challenge --safe ... --wallet safe-1.4.1` prints it).
+    // Offline its owners and threshold cannot be read, so the example's verification shows it
+    // as not counted; against a node it counts as a 2-of-3 multisig (tests/safe.rs).
+    let safe = "0x000000000000000000000000000000000005afe1";
+    let safe_hash = por_verifier::safe::message_hash(
+        por_verifier::safe::SafeVersion::V1_4_1,
+        1,
+        &por_verifier::evm::EthAddress::parse(safe).expect("address"),
+        &por_verifier::safe::challenge_message(eth_msg.as_bytes()),
+    );
+    let owners: Vec<EthKey> = (107..110).map(EthKey::from_seed).collect();
     let txid = |n: u8| hex::encode([n; 32]);
     let token = |asset: &str, contract: &str, balance: &str| {
         json!({"asset": asset, "chain": "ethereum", "height": eh, "address": eth.address(), "token": contract,
@@ -62,6 +74,10 @@ fn main() {
          "storage": "cold", "custodian": "Example Custody Trust"},
         {"asset": "ETH", "chain": "ethereum", "height": eh, "address": eth.address(), "balance": "14000000000000000000000",
          "signatures": [eth_sig], "storage": "hot", "custodian": "Example Exchange"},
+        {"asset": "ETH", "chain": "ethereum", "height": eh, "address": safe, "wallet": "safe-1.4.1",
+         "balance": "2000000000000000000000",
+         "signatures": [owners[0].sign_digest(safe_hash, 27), owners[2].sign_digest(safe_hash, 27)],
+         "storage": "cold", "custodian": "Example Exchange"},
         token("USDT", "0xdAC17F958D2ee523a2206206994597C13D831ec7", "5400000000000"),
         token("USDC", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", "4000000000000"),
         token("DAI", "0x6B175474E89094C44Da98b954EedeAC495271d0F", "6700000000000000000000000"),

@@ -357,6 +357,86 @@ fn vectors() -> Value {
     lmsg.extend(&labels);
     assert_eq!(labelled.signing_message(), lmsg);
 
+    // A Safe: the hash its owners sign for the Ethereum challenge, per release, and a statement
+    // with a Safe entry (section 3, the wallets, after section 1).
+    let safe_addr =
+        por_verifier::evm::EthAddress::parse("0x5afe000000000000000000000000000000000001").unwrap();
+    let safe_message = por_verifier::safe::challenge_message(eth_challenge.as_bytes());
+    let safe_hashes: Vec<Value> = por_verifier::safe::SafeVersion::ALL
+        .iter()
+        .map(|&v| {
+            json!({
+                "wallet": v.wallet(),
+                "chain_id": 1,
+                "safe": safe_addr.to_string(),
+                "domain_separator": hex::encode(por_verifier::safe::domain_separator(v, 1, &safe_addr)),
+                "message_hash": hex::encode(por_verifier::safe::message_hash(v, 1, &safe_addr, &safe_message)),
+            })
+        })
+        .collect();
+    let owner_keys = [
+        por_e2e::signers::EthKey::from_seed(0x61),
+        por_e2e::signers::EthKey::from_seed(0x62),
+    ];
+    let h141 = por_verifier::safe::message_hash(
+        por_verifier::safe::SafeVersion::V1_4_1,
+        1,
+        &safe_addr,
+        &safe_message,
+    );
+    let eth_signed_h141: [u8; 32] = {
+        use sha3::Digest;
+        let mut k = sha3::Keccak256::new();
+        k.update(b"\x19Ethereum Signed Message:\n32");
+        k.update(h141);
+        k.finalize().into()
+    };
+    let owner_sigs = vec![
+        owner_keys[0].sign_digest(h141, 27),
+        owner_keys[1].sign_digest(eth_signed_h141, 31),
+    ];
+    let recovered = por_verifier::reserves::safe::owner_signatures(
+        por_verifier::safe::SafeVersion::V1_4_1,
+        1,
+        &safe_addr,
+        &eth_challenge,
+        &owner_sigs,
+    )
+    .unwrap();
+    for (r, k) in recovered.iter().zip(&owner_keys) {
+        assert_eq!(format!("0x{}", hex::encode(r.owner.0)), k.address());
+    }
+    let mut with_safe = stmt.clone();
+    with_safe.entries.push(por_verifier::reserves::RawEntry {
+        asset: "ETH".into(),
+        chain: "ethereum".into(),
+        height: 21_000_000,
+        address: safe_addr.to_string(),
+        token: None,
+        balance: "1000000000000000000".into(),
+        utxos: Vec::new(),
+        script: None,
+        signatures: owner_sigs.clone(),
+        storage: None,
+        custodian: None,
+        wallet: Some("safe-1.4.1".into()),
+    });
+    with_safe.signature = key.sign(&with_safe.signing_message()).to_bytes();
+    // Section 3 follows section 1; the wallets list has one opt() per entry.
+    let smsg = with_safe.signing_message();
+    let mut wallets = Vec::new();
+    wallets.extend(3u32.to_be_bytes());
+    wallets.push(0);
+    wallets.push(0);
+    wallets.push(1);
+    put(&mut wallets, "safe-1.4.1");
+    assert!(smsg.ends_with(&wallets));
+    let tail = smsg.len() - wallets.len();
+    assert_eq!(&smsg[tail - 6..tail - 4], &3u16.to_be_bytes());
+    assert_eq!(&smsg[tail - 4..tail], &(wallets.len() as u32).to_be_bytes());
+    let sections_at = 4 + 15 + 4 + 15 + 4 + 7 + 32 + 32 + 4;
+    assert_eq!(&smsg[sections_at..sections_at + 4], &2u32.to_be_bytes());
+
     // Custody classes, one holding of each kind.
     let ck: Vec<por_e2e::signers::BtcKey> = (0x80..0x83)
         .map(|s| por_e2e::signers::BtcKey::from_seed(s, bitcoin::Network::Bitcoin))
@@ -394,9 +474,11 @@ fn vectors() -> Value {
                 signatures: vec![btc_key.sign_compact(&challenge, 31)],
                 storage: None,
                 custodian: None,
+                wallet: None,
             };
             let e = por_verifier::reserves::holding::Entry::parse(&raw).unwrap();
-            let (control, keys) = por_verifier::custody::classify(&e, &challenge, &raw.signatures);
+            let (control, keys) =
+                por_verifier::custody::classify(&e, &challenge, &raw.signatures, None);
             json!({"address": address, "script": script, "control": control.words(), "keys": keys})
         })
         .collect();
@@ -404,7 +486,7 @@ fn vectors() -> Value {
         serde_json::from_value(entries_json[1].clone()).unwrap();
     let eth_entry = por_verifier::reserves::holding::Entry::parse(&eth_raw).unwrap();
     let (control, keys) =
-        por_verifier::custody::classify(&eth_entry, &eth_challenge, &eth_raw.signatures);
+        por_verifier::custody::classify(&eth_entry, &eth_challenge, &eth_raw.signatures, None);
     custody.push(json!({"address": eth_raw.address, "chain": "ethereum", "control": control.words(), "keys": keys}));
     assert_eq!(custody[0]["control"], "single key");
     assert_eq!(
@@ -587,6 +669,15 @@ fn vectors() -> Value {
             "statement_json": serde_json::from_str::<Value>(&stmt.to_json()).unwrap(),
             "labelled_signing_message": hex::encode(&lmsg),
             "labelled_statement_json": serde_json::from_str::<Value>(&labelled.to_json()).unwrap(),
+        },
+        "safe": {
+            "challenge_message": hex::encode(safe_message),
+            "message_hashes": safe_hashes,
+            "owner_key_seeds": owner_keys.iter().map(|k| hex::encode(k.sk.secret_bytes())).collect::<Vec<_>>(),
+            "owners": owner_keys.iter().map(|k| k.address()).collect::<Vec<_>>(),
+            "owner_signatures_1_4_1": owner_sigs,
+            "signing_message": hex::encode(&smsg),
+            "statement_json": serde_json::from_str::<Value>(&with_safe.to_json()).unwrap(),
         },
         "custody": custody,
         "history": {

@@ -57,3 +57,13 @@ impl std::fmt::Display for EthAddress {
         f.write_str(&self.checksummed())
     }
 }
+
+/// EIP-191 version 0x45 (`personal_sign`):
+/// `keccak256("\x19Ethereum Signed Message:\n" ‖ decimal(len) ‖ message)`.
+pub fn personal_message_hash(message: &[u8]) -> [u8; 32] {
+    let mut h = Keccak256::new();
+    h.update(b"\x19Ethereum Signed Message:\n");
+    h.update(message.len().to_string().as_bytes());
+    h.update(message);
+    h.finalize().into()
+}

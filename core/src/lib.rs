@@ -62,6 +62,7 @@ pub mod outpoint;
 pub mod proof;
 pub mod registry;
 pub mod reserves;
+pub mod safe;
 pub mod text;
 pub mod time;
 pub mod tree;

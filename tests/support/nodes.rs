@@ -239,6 +239,11 @@ impl Anvil {
             .unwrap_or_else(|e| panic!("{method}: {e:?}"))
     }
 
+    /// Calls an RPC method; an error (a revert, say) is the error's words.
+    pub fn call_result(&self, method: &str, params: Value) -> Result<Value, String> {
+        self.rpc.call(method, params).map_err(|e| format!("{e:?}"))
+    }
+
     /// Mines one block stamped `time` (unix seconds); returns its number.
     pub fn mine_at(&self, time: i64) -> u64 {
         self.call("evm_setNextBlockTimestamp", json!([time]));

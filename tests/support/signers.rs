@@ -122,6 +122,17 @@ impl EthKey {
         format!("0x{}", hex::encode(self.sk.secret_bytes()))
     }
 
+    /// Signs a 32-byte digest as is: 0x + r ‖ s ‖ v, v = `base` + the recovery id (27 for
+    /// an EIP-712 signature of a Safe owner, 31 for Safe's `eth_sign` kind).
+    pub fn sign_digest(&self, digest: [u8; 32], base: u8) -> String {
+        let msg = Message::from_digest(digest);
+        let sig = Secp256k1::new().sign_ecdsa_recoverable(&msg, &self.sk);
+        let (recid, compact) = sig.serialize_compact();
+        let mut out = compact.to_vec();
+        out.push(base + recid.to_i32() as u8);
+        format!("0x{}", hex::encode(out))
+    }
+
     /// `personal_sign(message)`: 0x + r ‖ s ‖ v (v = 27 or 28).
     pub fn personal_sign(&self, message: &[u8]) -> String {
         use sha3::Digest;

@@ -182,6 +182,7 @@ fn offline() {
             signatures: vec![personal_sign(&sk, &msg, &secp)],
             storage: Some("cold".into()),
             custodian: Some(format!("Custodian {}", i % 80_000)),
+            wallet: None,
         };
         // Its share of the JSON: the fields, their names and quotes.
         bytes += 250
@@ -383,6 +384,7 @@ fn regtest(bitcoind: &Path) {
         signatures: vec![sig],
         storage: None,
         custodian: None,
+        wallet: None,
     };
     let path = write_statement(dir.path(), &key, &att, vec![entry]);
     registry(dir.path(), chain, "BTC", 8);

@@ -43,6 +43,14 @@ pub const TAPROOT: &str =
 /// The words for a multisig script that lists one key more than once.
 pub const REPEATED_KEYS: &str =
     "multisig script that repeats a key: fewer distinct signers than it claims";
+/// The words for a Safe with an enabled module.
+pub const SAFE_MODULE: &str =
+    "Safe with an enabled module: the module can move funds without the owners' signatures";
+/// The words for a Safe with an owner that has code.
+pub const SAFE_CODED_OWNER: &str =
+    "Safe with an owner that is a contract or a delegated account: it approves by its own rules, not by one key";
+/// The words for a Safe whose owners were not read.
+pub const SAFE_UNREAD: &str = "Safe whose owners and threshold were not read on chain";
 /// The words for a script hash without its script.
 pub const NO_SCRIPT: &str = "script hash whose script was not given";
 
@@ -83,11 +91,55 @@ fn key_id(pubkey: &::bitcoin::secp256k1::PublicKey) -> String {
     format!("key {}", hash160::Hash::hash(&pubkey.serialize()))
 }
 
+/// A key's name in the custody table (`key` and the HASH160 of its compressed form).
+pub fn key_name(pubkey: &::bitcoin::secp256k1::PublicKey) -> String {
+    key_id(pubkey)
+}
+
 /// Classifies one holding and names the keys behind it. `message` and `signatures` are the
 /// entry's challenge and proofs of control, from which single keys are recovered where the
 /// address alone does not show them.
-pub fn classify(e: &Entry, message: &str, signatures: &[String]) -> (Control, Vec<String>) {
+/// A Safe is classified by what the chain said of it at the snapshot block (`safe`): its
+/// threshold of owners, or a module that needs none of them.
+pub fn classify(
+    e: &Entry,
+    message: &str,
+    signatures: &[String],
+    safe: Option<&crate::chain::ethereum::SafeFacts>,
+) -> (Control, Vec<String>) {
     match &e.holding {
+        Holding::Evm(h) if h.safe.is_some() => {
+            let Some(f) = safe else {
+                return (
+                    Control::Other(SAFE_UNREAD),
+                    vec![format!("safe {}", h.address)],
+                );
+            };
+            // An owner who signed is known by key (one identity with the same key elsewhere);
+            // one who did not, by address.
+            let keys: Vec<String> = f
+                .owners
+                .iter()
+                .map(|o| match f.signers.iter().find(|s| s.owner == *o) {
+                    Some(s) => key_id(&s.key),
+                    None => format!("account {o}"),
+                })
+                .collect();
+            let control = if !f.modules.is_empty() {
+                Control::Other(SAFE_MODULE)
+            } else if !f.coded_owners.is_empty() {
+                Control::Other(SAFE_CODED_OWNER)
+            } else if f.threshold < 2 {
+                // Any one owner moves a 1-of-n Safe: each is a single key.
+                Control::SingleKey
+            } else {
+                Control::Multisig {
+                    m: f.threshold,
+                    n: f.owners.len(),
+                }
+            };
+            (control, keys)
+        }
         Holding::Evm(h) => {
             let key = signatures
                 .first()

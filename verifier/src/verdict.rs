@@ -119,6 +119,10 @@ pub struct EntryLine {
     /// Under the snapshot span rule, the least balance over the span when it is below the
     /// claim (in the asset's unit), with the words saying where it was found.
     pub span_least: Option<(Amount, String)>,
+    /// A Safe's owners, threshold and modules at the snapshot block, once its control passed.
+    pub safe: Option<crate::chain::ethereum::SafeFacts>,
+    /// Its on-chain failure is of control (a Safe's), not of the balance.
+    pub control_failed: bool,
 }
 
 impl EntryLine {
@@ -334,6 +338,8 @@ pub fn evaluate(
                 .and_then(|b| bindings[b].result.as_ref().ok().map(|(_, t)| t.clone())),
             second_face_of: c.second_face_of,
             span_least: None,
+            safe: None,
+            control_failed: false,
         })
         .collect();
 
@@ -411,7 +417,7 @@ pub fn evaluate(
                 human_duration(opts.window_secs)
             ))
         };
-        for (line_e, c) in entries.iter_mut().zip(&checks) {
+        for ((line_e, c), raw) in entries.iter_mut().zip(&checks).zip(&stmt.entries) {
             let (Some(e), Ok(_)) = (&c.entry, &c.result) else {
                 continue;
             };
@@ -425,12 +431,33 @@ pub fn evaluate(
                     .binding
                     .and_then(|b| bindings[b].result.as_ref().ok().map(|(cb, _)| cb.decimals))
                     .unwrap_or(0);
-                match node.check(e, decimals)? {
-                    Err(why) => OnChain::Failed(why),
-                    Ok(what) => match &snap.settled {
-                        Ok(_) => OnChain::Verified(what),
-                        Err(why) => OnChain::Unsettled(why.clone()),
-                    },
+                let control = match node.safe_control(e, att, &raw.signatures)? {
+                    None => Ok(None),
+                    Some(Ok(facts)) => Ok(Some(facts)),
+                    Some(Err(why)) => Err(why),
+                };
+                match control {
+                    Err(why) => {
+                        line_e.control_failed = true;
+                        OnChain::Failed(why)
+                    }
+                    Ok(facts) => {
+                        let r = match node.check(e, decimals)? {
+                            Err(why) => OnChain::Failed(why),
+                            Ok(what) => {
+                                let what = match &facts {
+                                    Some(f) => format!("{}; {what}", f.words()),
+                                    None => what,
+                                };
+                                match &snap.settled {
+                                    Ok(_) => OnChain::Verified(what),
+                                    Err(why) => OnChain::Unsettled(why.clone()),
+                                }
+                            }
+                        };
+                        line_e.safe = facts;
+                        r
+                    }
                 }
             };
         }
@@ -458,6 +485,9 @@ pub fn evaluate(
         let mut claimed = Amount::ZERO;
         let mut unchecked: Vec<String> = Vec::new();
         let mut labels: Vec<String> = Vec::new();
+        // Offline, a Safe's signatures show only that some keys signed: whether they are its
+        // owners, and enough of them, needs a node. Such claims are not counted as claimed.
+        let mut safe_offline = Amount::ZERO;
         for &k in &by_asset[i] {
             let (line, c) = (&entries[k], &checks[k]);
             if !line.counts() {
@@ -465,6 +495,13 @@ pub fn evaluate(
             }
             let Some(v) = line.counted() else { continue };
             claimed = sum(claimed, v);
+            let is_safe = c
+                .entry
+                .as_ref()
+                .is_some_and(|e| matches!(&e.holding, crate::reserves::holding::Holding::Evm(h) if h.safe.is_some()));
+            if is_safe && matches!(line.on_chain, OnChain::NotAsked) {
+                safe_offline = sum(safe_offline, v);
+            }
             if let Some(t @ (Trust::TestNetwork(_) | Trust::UserSupplied(_) | Trust::Bridged(_))) =
                 &line.trust
             {
@@ -500,8 +537,13 @@ pub fn evaluate(
         } else if verified >= liabilities {
             AssetState::Covered
         } else if claimed >= liabilities {
-            if opts.offline {
+            if opts.offline && Amount(claimed.0.saturating_sub(safe_offline.0)) >= liabilities {
                 AssetState::CoveredAsClaimed
+            } else if opts.offline {
+                AssetState::Unverified(
+                    "a Safe's owners and threshold cannot be checked offline: give a node for its chain"
+                        .into(),
+                )
             } else {
                 AssetState::Unverified(unchecked.join("; "))
             }
@@ -705,6 +747,37 @@ fn custody_report(
     let by_asset = entries_by_asset(att.assets.len(), checks);
     let mut out = Vec::new();
     let mut failures = Vec::new();
+    // A Safe owner who did not sign is known only by address; the same address's key,
+    // recovered anywhere in the statement, gives it its key name, so one key is one name.
+    let mut evm_keys: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for ((raw, check), line) in stmt.entries.iter().zip(checks).zip(lines) {
+        let Some(e) = &check.entry else { continue };
+        if check.result.is_err() {
+            continue;
+        }
+        if let crate::reserves::holding::Holding::Evm(h) = &e.holding {
+            if let Some(f) = &line.safe {
+                for s in &f.signers {
+                    evm_keys.insert(
+                        format!("account {}", s.owner),
+                        crate::custody::key_name(&s.key),
+                    );
+                }
+            } else if h.safe.is_none() {
+                let msg = crate::reserves::challenge(
+                    &att.exchange,
+                    &att.period,
+                    &e.chain,
+                    e.height,
+                    &digest,
+                );
+                let (_, ids) = classify(e, &msg, &raw.signatures, None);
+                if let Some(id) = ids.first().filter(|id| id.starts_with("key ")) {
+                    evm_keys.insert(format!("account {}", h.address), id.clone());
+                }
+            }
+        }
+    }
     for (i, asset) in att.assets.iter().enumerate() {
         let mut c = AssetCustody {
             asset: asset.clone(),
@@ -737,7 +810,11 @@ fn custody_report(
             c.counted = sum(c.counted, v);
             let msg =
                 crate::reserves::challenge(&att.exchange, &att.period, &e.chain, e.height, &digest);
-            let (control, ids) = classify(e, &msg, &raw.signatures);
+            let (control, ids) = classify(e, &msg, &raw.signatures, line.safe.as_ref());
+            let ids: Vec<String> = ids
+                .into_iter()
+                .map(|id| evm_keys.get(&id).cloned().unwrap_or(id))
+                .collect();
             for id in &ids {
                 let k = keys
                     .entry(id.clone())
@@ -866,6 +943,11 @@ impl Verdict {
                 (Err(why), _) => out.push(por_core::finding!(
                     Code::ControlInvalid,
                     "{}: {why}",
+                    e.label
+                )),
+                (Ok(_), OnChain::Failed(why)) if e.control_failed => out.push(por_core::finding!(
+                    Code::ControlInvalid,
+                    "{}: on chain: {why}",
                     e.label
                 )),
                 (Ok(_), OnChain::Failed(why)) => out.push(por_core::finding!(
@@ -1220,6 +1302,16 @@ impl Verdict {
                 "trust": e.trust.as_ref().map(Trust::words),
                 "not_added_same_account_as": e.second_face_of,
                 "counted_over_span": e.span_least.as_ref().map(|(v, why)| json!({"units": v.to_string(), "why": why})),
+                "safe": e.safe.as_ref().map(|f| json!({
+                    "version": f.version.number(),
+                    "singleton": f.singleton,
+                    "threshold": f.threshold,
+                    "owners": f.owners.iter().map(|o| o.to_string()).collect::<Vec<_>>(),
+                    "signed_by": f.signers.iter().map(|o| o.owner.to_string()).collect::<Vec<_>>(),
+                    "modules": f.modules.iter().map(|o| o.to_string()).collect::<Vec<_>>(),
+                    "more_modules": f.more_modules,
+                    "guard": f.guard.map(|g| g.to_string()),
+                })),
             })).collect::<Vec<_>>(),
             "snapshots": self.chains.iter().map(|c| json!({
                 "chain": c.chain.to_string(), "height": c.height, "node": c.node,

@@ -20,6 +20,9 @@ pub const SECTION_ENTRIES: u16 = 1;
 /// Section type of the declared custody labels; present only when an entry has a label, so a
 /// statement without labels keeps its bytes.
 pub const SECTION_LABELS: u16 = 2;
+/// Section type of the entries' wallet kinds; present only when an entry names one (a Safe),
+/// so a statement of plain addresses keeps its bytes.
+pub const SECTION_WALLETS: u16 = 3;
 /// The largest reserves file read (an exchange may list many UTXOs).
 pub const MAX_RESERVES_BYTES: u64 = 64 << 20;
 
@@ -64,6 +67,11 @@ pub struct RawEntry {
     /// Declared custodian: the exchange itself or a third party (signed in section 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custodian: Option<String>,
+    /// The contract wallet at `address`, for an EVM entry that is not a plain key:
+    /// `safe-1.1.1`, `safe-1.3.0` or `safe-1.4.1` (signed in section 3). Its signatures are
+    /// then its owners' (spec/reserves.md, "Safe multisig wallets").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet: Option<String>,
 }
 
 impl RawEntry {
@@ -168,6 +176,14 @@ impl ReservesStatement {
                 put_opt_str(&mut labels, e.custodian.as_deref());
             }
             s.add(SECTION_LABELS, labels);
+        }
+        if self.entries.iter().any(|e| e.wallet.is_some()) {
+            let mut wallets = Vec::new();
+            put_u32(&mut wallets, self.entries.len() as u32);
+            for e in &self.entries {
+                put_opt_str(&mut wallets, e.wallet.as_deref());
+            }
+            s.add(SECTION_WALLETS, wallets);
         }
         s.write(&mut m);
         m
@@ -281,6 +297,7 @@ mod tests {
             signatures: vec!["sig".into()],
             storage: None,
             custodian: None,
+            wallet: None,
         }
     }
 
@@ -297,7 +314,7 @@ mod tests {
         };
         let m = base.signing_message();
         let mut edits: Vec<ReservesStatement> = Vec::new();
-        for f in 0..11 {
+        for f in 0..12 {
             let mut s = base.clone();
             let e = &mut s.entries[0];
             match f {
@@ -311,6 +328,7 @@ mod tests {
                 7 => e.storage = Some("cold".into()),
                 8 => e.custodian = Some(String::new()),
                 9 => s.public_key = [1; 32],
+                10 => e.wallet = Some("safe-1.4.1".into()),
                 _ => e.signatures.clear(),
             }
             edits.push(s);

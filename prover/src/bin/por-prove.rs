@@ -531,6 +531,14 @@ enum ReservesCmd {
         /// Write the message (exact bytes, no final newline) to this file instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// A Safe on an EVM chain: print instead the 32-byte hash its owners sign, 0x-hex (each
+        /// owner's key signs it as is, v 27 or 28). Safe{Wallet} computes the same hash itself
+        /// when the owners sign the message as text.
+        #[arg(long, requires = "wallet")]
+        safe: Option<String>,
+        /// The Safe's release: safe-1.1.1, safe-1.3.0 or safe-1.4.1 (its implementation's).
+        #[arg(long, requires = "safe")]
+        wallet: Option<String>,
     },
     /// Check every reserve entry offline and write the next signed reserves statement
     /// (DIR/reserves-NNNN.json, and DIR/reserves.json as the latest).
@@ -1049,17 +1057,37 @@ fn run(cmd: Cmd, progress: Progress) -> Result<()> {
             chain,
             height,
             out,
+            safe,
+            wallet,
         }) => {
             let att = por_verifier::Attestation::read(&attestation)?;
             let chain = por_verifier::chains::Chain::parse(&chain)
                 .map_err(|m| Error::input(format!("--chain: {m}")))?;
-            let msg = por_verifier::reserves::challenge(
+            let mut msg = por_verifier::reserves::challenge(
                 &att.exchange,
                 &att.period,
                 &chain,
                 height,
                 &att.digest(),
             );
+            if let (Some(safe), Some(wallet)) = (safe, wallet) {
+                let version = por_verifier::safe::SafeVersion::parse(&wallet)
+                    .map_err(|m| Error::input(format!("--wallet: {m}")))?;
+                let por_verifier::chains::Chain::Evm(chain_id) = chain else {
+                    return Err(Error::input(format!(
+                        "--safe: {chain} is not an EVM chain; Safes live on EVM chains"
+                    )));
+                };
+                let address = por_verifier::evm::EthAddress::parse(&safe)
+                    .map_err(|e| Error::input(format!("--safe: {}", e.message())))?;
+                let hash = por_verifier::safe::message_hash(
+                    version,
+                    chain_id,
+                    &address,
+                    &por_verifier::safe::challenge_message(msg.as_bytes()),
+                );
+                msg = format!("0x{}", hex::encode(hash));
+            }
             match out {
                 Some(path) => write_atomic(&path, msg.as_bytes())?,
                 // The tool's own text, printed byte for byte as it is signed: escaping its line

@@ -5,8 +5,12 @@
 use super::{Rpc, Snapshot};
 use crate::amount::Amount;
 use crate::error::{Error, Result};
+use crate::reserves::ethereum::EthAddress;
 use crate::reserves::holding::EvmHolding;
+use crate::reserves::safe::OwnerSignature;
+use por_core::safe::{SafeVersion, GUARD_SLOT};
 use serde_json::{json, Value};
+use sha3::{Digest, Keccak256};
 
 /// A checked connection to an Ethereum node.
 pub struct EthereumNode {
@@ -43,6 +47,119 @@ fn is_revert(code: i64, message: &str) -> bool {
 const DECIMALS_SELECTOR: &str = "0x313ce567";
 /// `balanceOf(address)`.
 const BALANCE_OF_SELECTOR: &str = "0x70a08231";
+/// `getOwners()`.
+const GET_OWNERS_SELECTOR: &str = "0xa0e67e2b";
+/// `getThreshold()`.
+const GET_THRESHOLD_SELECTOR: &str = "0xe75235b8";
+/// `getModulesPaginated(address,uint256)`.
+const GET_MODULES_SELECTOR: &str = "0xcc2f8452";
+/// The most owners or modules read from one Safe.
+const MAX_SAFE_LIST: usize = 256;
+
+/// What the chain says of a Safe at the snapshot block, once its control is established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafeFacts {
+    /// The release its implementation is.
+    pub version: SafeVersion,
+    /// The implementation's name in the release.
+    pub singleton: &'static str,
+    /// The owners.
+    pub owners: Vec<EthAddress>,
+    /// The owners with code at the snapshot block (contracts, EIP-7702 delegated accounts).
+    pub coded_owners: Vec<EthAddress>,
+    /// Signatures required.
+    pub threshold: usize,
+    /// The owners who signed the challenge, with their keys.
+    pub signers: Vec<OwnerSignature>,
+    /// Enabled modules: each can move the Safe's funds without the owners' signatures.
+    pub modules: Vec<EthAddress>,
+    /// More modules than were read.
+    pub more_modules: bool,
+    /// The transaction guard (1.3.0 and later), which can refuse but not make transactions.
+    pub guard: Option<EthAddress>,
+}
+
+impl SafeFacts {
+    /// `Safe 1.4.1 (Safe), 2-of-3: 2 owners signed; modules: none; guard: none`.
+    pub fn words(&self) -> String {
+        let list = |v: &[EthAddress]| {
+            v.iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let modules = if self.modules.is_empty() {
+            "no module enabled".to_string()
+        } else {
+            format!(
+                "MODULES ENABLED (each can move funds without the owners): {}{}",
+                list(&self.modules),
+                if self.more_modules { " and more" } else { "" }
+            )
+        };
+        let coded = if self.coded_owners.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; OWNERS WITH CODE (contracts or delegated accounts, which approve by their own rules): {}",
+                list(&self.coded_owners)
+            )
+        };
+        format!(
+            "Safe {} ({}), {}-of-{} owners, {} of them signed ({}){coded}; {modules}; guard: {}",
+            self.version.number(),
+            self.singleton,
+            self.threshold,
+            self.owners.len(),
+            self.signers.len(),
+            self.signers
+                .iter()
+                .map(|s| s.owner.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.guard
+                .map(|g| g.to_string())
+                .unwrap_or_else(|| "none".into())
+        )
+    }
+}
+
+/// A 32-byte ABI word read as an address: its upper 12 bytes must be zero.
+fn word_address(w: &[u8]) -> Option<EthAddress> {
+    if w.len() != 32 || w[..12].iter().any(|&b| b != 0) {
+        return None;
+    }
+    let mut a = [0u8; 20];
+    a.copy_from_slice(&w[12..]);
+    Some(EthAddress(a))
+}
+
+/// A 32-byte ABI word as a length or offset that fits in `usize`.
+fn word_usize(w: &[u8]) -> Option<usize> {
+    if w.len() != 32 || w[..24].iter().any(|&b| b != 0) {
+        return None;
+    }
+    usize::try_from(u64::from_be_bytes(w[24..].try_into().ok()?)).ok()
+}
+
+/// The `address[]` whose offset is in the head word at `head`, bounded by [`MAX_SAFE_LIST`].
+fn abi_address_array(data: &[u8], head: usize) -> Option<Vec<EthAddress>> {
+    let at = word_usize(data.get(head..head.checked_add(32)?)?)?;
+    let len = word_usize(data.get(at..at.checked_add(32)?)?)?;
+    if len > MAX_SAFE_LIST {
+        return None;
+    }
+    let mut out = Vec::with_capacity(len);
+    for i in 0..len {
+        let from = at.checked_add(32)?.checked_add(i.checked_mul(32)?)?;
+        out.push(word_address(data.get(from..from.checked_add(32)?)?)?);
+    }
+    Some(out)
+}
+
+fn bytes_of(v: &Value) -> Option<Vec<u8>> {
+    hex::decode(v.as_str()?.strip_prefix("0x")?).ok()
+}
 
 impl EthereumNode {
     /// Connects and checks the chain id.
@@ -162,6 +279,240 @@ impl EthereumNode {
             "{method} at block {height} is {on_chain} base units, at least the claim (node at block {})",
             self.height
         )))
+    }
+
+    /// Establishes control of a Safe at `height` (spec/reserves.md, "Safe multisig wallets"):
+    /// the code at the address is a Safe proxy, its implementation (slot 0) is a singleton of
+    /// the table whose code is the released code and whose release is the one the entry
+    /// names, and at least the threshold of distinct owners signed. `Ok(Err(reason))` is a
+    /// failed check (the address is shown); `Err` a node problem.
+    pub fn safe_control(
+        &self,
+        e: &EvmHolding,
+        version: SafeVersion,
+        height: u64,
+        signers: Vec<OwnerSignature>,
+    ) -> Result<std::result::Result<SafeFacts, String>> {
+        self.require_height(height)?;
+        let block = format!("0x{height:x}");
+        let safe = format!("0x{}", hex::encode(e.address.0));
+        let shown = e.address.to_string();
+        let code_hash = |addr: &str| -> Result<Option<[u8; 32]>> {
+            let code = self.rpc.must("eth_getCode", json!([addr, block]))?;
+            let b = bytes_of(&code).ok_or_else(|| {
+                Error::input(format!(
+                    "ethereum node at {}: eth_getCode: not hex: {code}",
+                    self.rpc.shown()
+                ))
+            })?;
+            Ok(if b.is_empty() {
+                None
+            } else {
+                Some(Keccak256::digest(&b).into())
+            })
+        };
+        let Some(proxy) = code_hash(&safe)? else {
+            return Ok(Err(format!(
+                "{shown} has no code at block {height}: it is not a Safe (a Safe is a contract)"
+            )));
+        };
+        if !SafeVersion::ALL
+            .iter()
+            .any(|v| v.proxy_code_hash() == proxy)
+        {
+            return Ok(Err(format!(
+                "the code at {shown} at block {height} is not a Safe proxy (code hash 0x{}): a contract that \
+                 answers isValidSignature with yes proves nothing, so only Safe proxies count",
+                hex::encode(proxy)
+            )));
+        }
+        let slot0 = self
+            .rpc
+            .must("eth_getStorageAt", json!([safe, "0x0", block]))?;
+        let implementation = bytes_of(&slot0)
+            .filter(|b| b.len() == 32)
+            .and_then(|b| word_address(&b));
+        let Some(implementation) = implementation else {
+            return Ok(Err(format!(
+                "the Safe {shown}'s storage slot 0 at block {height} is {slot0}, not an implementation address"
+            )));
+        };
+        let Some((found, singleton)) = SafeVersion::singleton_at(&implementation) else {
+            return Ok(Err(format!(
+                "the Safe {shown}'s implementation at block {height} (storage slot 0) is {implementation}, which is \
+                 not a Safe singleton the verifier knows: a replaced implementation (as in the Bybit theft of 2025) \
+                 decides alone what the wallet does, whoever its owners are"
+            )));
+        };
+        if found != version {
+            return Ok(Err(format!(
+                "the Safe {shown}'s implementation at block {height} is {} of Safe {}, but the entry says {}: \
+                 its owners signed another release's message",
+                singleton.name,
+                found.number(),
+                version.wallet()
+            )));
+        }
+        let singleton_addr = format!("0x{}", hex::encode(singleton.address.0));
+        if code_hash(&singleton_addr)? != Some(singleton.code_hash) {
+            return Ok(Err(format!(
+                "the code at {} (Safe {} {}) at block {height} is not the released code of that singleton",
+                singleton.address,
+                version.number(),
+                singleton.name
+            )));
+        }
+        let call = |data: String, what: &str| -> Result<std::result::Result<Vec<u8>, String>> {
+            match self
+                .rpc
+                .call("eth_call", json!([{"to": safe, "data": data}, block]))
+            {
+                Ok(v) => bytes_of(&v).map(Ok).ok_or_else(|| {
+                    Error::input(format!("ethereum node: eth_call {what}: not hex: {v}"))
+                }),
+                // The node answered with an error about the call: after the code and slot 0
+                // answered at this block, that is the contract's doing (a revert, or an invalid
+                // opcode of an old compiler on storage the exchange left inconsistent), so it
+                // fails the entry rather than the run.
+                Err(super::RpcError::Rpc { code, message }) => Ok(Err(format!(
+                    "the Safe {shown}: {what} failed at block {height} (error {code}: {message})"
+                ))),
+                Err(e) => Err(self.rpc.fatal("eth_call", e)),
+            }
+        };
+        let owners = match call(GET_OWNERS_SELECTOR.into(), "getOwners()")? {
+            Err(why) => return Ok(Err(why)),
+            Ok(b) => match abi_address_array(&b, 0) {
+                Some(o) if !o.is_empty() => o,
+                _ => {
+                    return Ok(Err(format!(
+                        "the Safe {shown}: getOwners() at block {height} is not a list of owners"
+                    )))
+                }
+            },
+        };
+        // A list a Safe's own code keeps has no zero, no sentinel (0x1) and no repeat, and as
+        // many owners as its count (slot 3; slot 4 is the threshold): anything else is storage
+        // written around the Safe's code, which then decides nothing of what the list says.
+        let mut seen = std::collections::HashSet::new();
+        for o in &owners {
+            let low = o.0[..19].iter().all(|&b| b == 0) && o.0[19] <= 1;
+            if low || !seen.insert(*o) {
+                return Ok(Err(format!(
+                    "the Safe {shown}: its owners at block {height} list {o} (a zero, sentinel or repeated owner): \
+                     its storage was written around the Safe's code"
+                )));
+            }
+        }
+        let slot = |n: u8| -> Result<Option<usize>> {
+            let v = self
+                .rpc
+                .must("eth_getStorageAt", json!([safe, format!("0x{n:x}"), block]))?;
+            Ok(bytes_of(&v)
+                .filter(|b| b.len() == 32)
+                .and_then(|b| word_usize(&b)))
+        };
+        if slot(3)? != Some(owners.len()) {
+            return Ok(Err(format!(
+                "the Safe {shown}: its owner count (storage slot 3) at block {height} is not the {} owners getOwners() lists: \
+                 its storage was written around the Safe's code",
+                owners.len()
+            )));
+        }
+        let threshold_slot = slot(4)?;
+        let threshold = match call(GET_THRESHOLD_SELECTOR.into(), "getThreshold()")? {
+            Err(why) => return Ok(Err(why)),
+            Ok(b) => match word_usize(&b) {
+                Some(t) if t >= 1 && t <= owners.len() && threshold_slot == Some(t) => t,
+                _ => {
+                    return Ok(Err(format!(
+                        "the Safe {shown}: getThreshold() at block {height} is not a threshold between 1 and its {} owners, the one its storage (slot 4) holds",
+                        owners.len()
+                    )))
+                }
+            },
+        };
+        for s in &signers {
+            if !owners.contains(&s.owner) {
+                return Ok(Err(format!(
+                    "{} signed for the Safe {shown} but is not one of its owners at block {height} ({})",
+                    s.owner,
+                    owners
+                        .iter()
+                        .map(|o| o.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        if signers.len() < threshold {
+            return Ok(Err(format!(
+                "{} distinct owner{} signed for the Safe {shown}, but at block {height} it needs {threshold} of its {} owners",
+                signers.len(),
+                if signers.len() == 1 { "" } else { "s" },
+                owners.len()
+            )));
+        }
+        // Modules: read from the sentinel 0x1, one page of the most we list.
+        let data = format!("{GET_MODULES_SELECTOR}{:0>64}{:064x}", "1", MAX_SAFE_LIST);
+        let (modules, more_modules) = match call(data, "getModulesPaginated")? {
+            Err(why) => return Ok(Err(why)),
+            Ok(b) => {
+                let list = abi_address_array(&b, 0);
+                let next = b.get(32..64).and_then(word_address);
+                match (list, next) {
+                    (Some(l), Some(n)) => {
+                        let sentinel_or_zero = n.0[..19].iter().all(|&x| x == 0) && n.0[19] <= 1;
+                        (l, !sentinel_or_zero)
+                    }
+                    _ => {
+                        return Ok(Err(format!(
+                            "the Safe {shown}: getModulesPaginated at block {height} is not a list of modules"
+                        )))
+                    }
+                }
+            }
+        };
+        let guard = if version.has_guard() {
+            let g = self.rpc.must(
+                "eth_getStorageAt",
+                json!([safe, format!("0x{}", hex::encode(GUARD_SLOT)), block]),
+            )?;
+            match bytes_of(&g)
+                .filter(|b| b.len() == 32)
+                .and_then(|b| word_address(&b))
+            {
+                Some(a) if a.0 == [0; 20] => None,
+                Some(a) => Some(a),
+                None => {
+                    return Ok(Err(format!(
+                        "the Safe {shown}'s guard slot at block {height} is {g}, not an address"
+                    )))
+                }
+            }
+        } else {
+            None
+        };
+        // An owner with code (a contract, or an account delegated under EIP-7702) approves by
+        // its own rules (a contract signature, `approveHash` through its code), not by one
+        // key's signature: the Safe is then no multisig of keys.
+        let mut coded_owners = Vec::new();
+        for o in &owners {
+            if code_hash(&format!("0x{}", hex::encode(o.0)))?.is_some() {
+                coded_owners.push(*o);
+            }
+        }
+        Ok(Ok(SafeFacts {
+            version,
+            singleton: singleton.name,
+            coded_owners,
+            owners,
+            threshold,
+            signers,
+            modules,
+            more_modules,
+            guard,
+        }))
     }
 
     /// The holding's balance at the end of block `height`, in base units.

@@ -88,6 +88,37 @@ impl Node {
 }
 
 impl Node {
+    /// For a Safe entry, its control at the snapshot block (`None` for any other entry):
+    /// the owners' signatures over the entry's challenge, then the chain's checks of
+    /// [`ethereum::EthereumNode::safe_control`].
+    pub fn safe_control(
+        &self,
+        e: &Entry,
+        att: &por_core::attestation::Attestation,
+        signatures: &[String],
+    ) -> Result<Option<std::result::Result<ethereum::SafeFacts, String>>> {
+        let (Holding::Evm(h), Node::Evm(n)) = (&e.holding, self) else {
+            return Ok(None);
+        };
+        let Some(version) = h.safe else {
+            return Ok(None);
+        };
+        let challenge = crate::reserves::challenge(
+            &att.exchange,
+            &att.period,
+            &e.chain,
+            e.height,
+            &att.digest(),
+        );
+        let signers = match crate::reserves::safe::owner_signatures(
+            version, h.chain_id, &h.address, &challenge, signatures,
+        ) {
+            Ok(s) => s,
+            Err(why) => return Ok(Some(Err(why))),
+        };
+        n.safe_control(h, version, e.height, signers).map(Some)
+    }
+
     /// The entry's balance at the end of block `height`, in the chain's base units (for the
     /// snapshot span: [`crate::verdict`]). `Ok(Err(reason))` is a failed check.
     pub fn balance_at(

@@ -9,14 +9,7 @@ use bitcoin::secp256k1::{Message, Secp256k1};
 pub use por_core::evm::EthAddress;
 use sha3::{Digest, Keccak256};
 
-/// `keccak256("\x19Ethereum Signed Message:\n" ‖ decimal(len) ‖ message)`.
-pub fn personal_message_hash(message: &[u8]) -> [u8; 32] {
-    let mut h = Keccak256::new();
-    h.update(b"\x19Ethereum Signed Message:\n");
-    h.update(message.len().to_string().as_bytes());
-    h.update(message);
-    h.finalize().into()
-}
+pub use por_core::evm::personal_message_hash;
 
 /// The address that produced `sig` (0x + 130 hex: r ‖ s ‖ v, v in {0, 1, 27, 28}) over
 /// `message` under EIP-191 version 0x45.

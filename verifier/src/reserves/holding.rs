@@ -38,10 +38,12 @@ pub struct BitcoinHolding {
 pub struct EvmHolding {
     /// The EIP-155 chain id.
     pub chain_id: u64,
-    /// The externally owned account.
+    /// The externally owned account, or the Safe.
     pub address: EthAddress,
     /// The token contract; `None` for the native coin.
     pub token: Option<EthAddress>,
+    /// The Safe release the entry says `address` is; `None` for an externally owned account.
+    pub safe: Option<por_core::safe::SafeVersion>,
 }
 
 /// A holding of one chain family.
@@ -133,6 +135,12 @@ impl Entry {
                 if raw.token.is_some() {
                     return Err("field token: Bitcoin has no token contracts".into());
                 }
+                if raw.wallet.is_some() {
+                    return Err(
+                        "field wallet: names a contract wallet, and Bitcoin has none (a multisig gives its script)"
+                            .into(),
+                    );
+                }
                 if raw.utxos.is_empty() {
                     return Err(
                         "field utxos: a Bitcoin entry lists the UTXOs that make up its balance"
@@ -188,7 +196,14 @@ impl Entry {
                 if !raw.utxos.is_empty() || raw.script.is_some() {
                     return Err("fields utxos and script are for Bitcoin entries".into());
                 }
-                if raw.signatures.len() != 1 {
+                let safe = match &raw.wallet {
+                    None => None,
+                    Some(w) => Some(
+                        por_core::safe::SafeVersion::parse(w)
+                            .map_err(|e| format!("field wallet: {e}"))?,
+                    ),
+                };
+                if safe.is_none() && raw.signatures.len() != 1 {
                     return Err(format!(
                         "field signatures: expected exactly one signature for an Ethereum address, found {}",
                         raw.signatures.len()
@@ -207,6 +222,7 @@ impl Entry {
                     chain_id,
                     address,
                     token,
+                    safe,
                 })
             }
         };
@@ -246,9 +262,23 @@ impl Entry {
                     ))
                 }
             },
-            Holding::Evm(e) => match signatures {
-                [one] => super::ethereum::verify(&e.address.to_string(), message.as_bytes(), one),
-                _ => return Err("expected exactly one signature".into()),
+            Holding::Evm(e) => match (e.safe, signatures) {
+                (Some(v), sigs) => {
+                    let owners =
+                        super::safe::owner_signatures(v, e.chain_id, &e.address, message, sigs)?;
+                    // Whether these keys are the owners, and enough of them, only the chain
+                    // at the snapshot block says (the on-chain line).
+                    return Ok(format!(
+                        "Safe {} SafeMessage (EIP-712) signatures of {} distinct key{}",
+                        v.number(),
+                        owners.len(),
+                        if owners.len() == 1 { "" } else { "s" }
+                    ));
+                }
+                (None, [one]) => {
+                    super::ethereum::verify(&e.address.to_string(), message.as_bytes(), one)
+                }
+                (None, _) => return Err("expected exactly one signature".into()),
             },
         };
         r.map_err(|e| e.message().to_string())
@@ -276,6 +306,7 @@ mod tests {
             signatures: vec!["x".into()],
             storage: None,
             custodian: None,
+            wallet: None,
         }
     }
 

@@ -13,7 +13,7 @@
 //! - [`statement`]: the signed data as strings and integers, its encoding and signature (no
 //!   chain library: the customer's core check verifies it);
 //! - [`holding`]: an entry parsed into the types of its chain family;
-//! - [`bitcoin`], [`ethereum`]: proofs of control;
+//! - [`bitcoin`], [`ethereum`], [`safe`]: proofs of control;
 //! - [`offline`]: the checks that need no node (signatures, bindings, duplicates, sums);
 //! - [`crate::chain`]: the checks against the user's own nodes;
 //! - [`crate::verdict`]: the solvency verdict, asset by asset.
@@ -22,5 +22,6 @@ pub mod bitcoin;
 pub mod ethereum;
 pub mod holding;
 pub mod offline;
+pub mod safe;
 
 pub use por_core::reserves::*;

@@ -265,6 +265,7 @@ pub(crate) mod tests {
             signatures: vec!["not a signature".into()],
             storage: None,
             custodian: None,
+            wallet: None,
         }
     }
 
