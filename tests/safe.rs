@@ -819,8 +819,9 @@ fn storage_the_safe_did_not_write_and_contract_owners() {
         .verify_reserves(&stmt, &["--offline", "--json"])
         .expect_code("reserves.not_checked");
     assert!(
-        out.stdout
-            .contains("a Safe's owners and threshold cannot be checked offline"),
+        out.stdout.contains(
+            "a Safe's owners and threshold, or TRON and Solana balances, cannot be checked offline"
+        ),
         "{}",
         out.stdout
     );

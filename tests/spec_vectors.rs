@@ -437,6 +437,54 @@ fn vectors() -> Value {
     let sections_at = 4 + 15 + 4 + 15 + 4 + 7 + 32 + 32 + 4;
     assert_eq!(&smsg[sections_at..sections_at + 4], &2u32.to_be_bytes());
 
+    // TRON and Solana: the challenges, a TIP-191 signature by a seeded key, and a Solana key's
+    // signatures over the challenge and over its off-chain envelope.
+    let tron_challenge = por_verifier::reserves::challenge(
+        &att.exchange,
+        &att.period,
+        &Chain::Tron,
+        70_000_000,
+        &digest,
+    );
+    let sol_challenge = por_verifier::reserves::challenge(
+        &att.exchange,
+        &att.period,
+        &Chain::Solana,
+        300_000_000,
+        &digest,
+    );
+    let tron_key = por_e2e::signers::EthKey::from_seed(0x71);
+    let tron_address = por_verifier::tron::TronAddress::of_uncompressed_key(
+        &tron_key
+            .sk
+            .public_key(&bitcoin::secp256k1::Secp256k1::new())
+            .serialize_uncompressed(),
+    );
+    let tron_hash = por_verifier::tron::message_hash_v2(tron_challenge.as_bytes());
+    let tron_sig = tron_key.sign_digest(tron_hash, 27);
+    assert_eq!(
+        por_verifier::reserves::tron::verify(
+            &tron_address.to_string(),
+            tron_challenge.as_bytes(),
+            &tron_sig
+        ),
+        Ok("TIP-191 signMessageV2".to_string())
+    );
+    let sol_key = SigningKey::from_bytes(&[0x72; 32]);
+    let sol_address =
+        por_verifier::solana::SolanaKey::from_bytes(sol_key.verifying_key().to_bytes());
+    let sol_envelope = por_verifier::solana::offchain_envelope(sol_challenge.as_bytes()).unwrap();
+    let sol_plain = hex::encode(sol_key.sign(sol_challenge.as_bytes()).to_bytes());
+    let sol_offchain = hex::encode(sol_key.sign(&sol_envelope).to_bytes());
+    for sig in [&sol_plain, &sol_offchain] {
+        assert!(por_verifier::reserves::solana::verify(
+            &sol_address.to_string(),
+            sol_challenge.as_bytes(),
+            sig
+        )
+        .is_ok());
+    }
+
     // Custody classes, one holding of each kind.
     let ck: Vec<por_e2e::signers::BtcKey> = (0x80..0x83)
         .map(|s| por_e2e::signers::BtcKey::from_seed(s, bitcoin::Network::Bitcoin))
@@ -620,6 +668,8 @@ fn vectors() -> Value {
         "bitcoin-regtest",
         "ethereum",
         "ethereum-56",
+        "tron",
+        "solana",
         "off-chain",
     ];
     let chains_bad = [
@@ -669,6 +719,20 @@ fn vectors() -> Value {
             "statement_json": serde_json::from_str::<Value>(&stmt.to_json()).unwrap(),
             "labelled_signing_message": hex::encode(&lmsg),
             "labelled_statement_json": serde_json::from_str::<Value>(&labelled.to_json()).unwrap(),
+        },
+        "tron_solana": {
+            "challenge_tron_70000000": tron_challenge,
+            "challenge_solana_300000000": sol_challenge,
+            "tron_key_seed": hex::encode(tron_key.sk.secret_bytes()),
+            "tron_address": tron_address.to_string(),
+            "tron_address_hex": tron_address.to_hex(),
+            "tron_message_hash_v2": hex::encode(tron_hash),
+            "tron_signature": tron_sig,
+            "solana_key_seed": hex::encode([0x72u8; 32]),
+            "solana_address": sol_address.to_string(),
+            "solana_offchain_envelope": hex::encode(&sol_envelope),
+            "solana_signature_plain": sol_plain,
+            "solana_signature_offchain": sol_offchain,
         },
         "safe": {
             "challenge_message": hex::encode(safe_message),

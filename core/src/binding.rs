@@ -13,7 +13,7 @@
 
 use crate::amount::Amount;
 use crate::asset::{Asset, MAX_DECIMALS};
-use crate::chains::{canonical_evm_address, Chain, Location};
+use crate::chains::{Chain, Location};
 use crate::encode::{put_opt_str, put_str, put_u32};
 use serde::{Deserialize, Serialize};
 
@@ -56,8 +56,8 @@ impl Binding {
         out.push(self.decimals);
     }
 
-    /// Checks the fields: a known asset, a canonical location, a token only on EVM chains (EIP-55
-    /// checked when in mixed case), decimals at most 36.
+    /// Checks the fields: a known asset, a canonical location, a token only on EVM, TRON and
+    /// Solana chains ([`crate::chains::canonical_token`]), decimals at most 36.
     pub fn check(&self, assets: &[Asset]) -> Result<CheckedBinding, String> {
         let asset = assets
             .iter()
@@ -66,13 +66,12 @@ impl Binding {
         let location = Location::parse(&self.chain)?;
         let token = match (&location, &self.token) {
             (_, None) => None,
-            (Location::Chain(Chain::Evm(_)), Some(t)) => {
-                crate::evm::EthAddress::parse(t).map_err(|e| format!("token: {}", e.message()))?;
-                canonical_evm_address(t)
+            (Location::Chain(c @ (Chain::Evm(_) | Chain::Tron | Chain::Solana)), Some(t)) => {
+                Some(crate::chains::canonical_token(c, t).map_err(|e| format!("token: {e}"))?)
             }
             (l, Some(_)) => {
                 return Err(format!(
-                    "a token contract is only for EVM chains, not for {l}"
+                    "a token contract is only for EVM, TRON and Solana chains, not for {l}"
                 ))
             }
         };

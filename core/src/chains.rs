@@ -29,6 +29,11 @@ pub enum Chain {
     Bitcoin(BitcoinNet),
     /// An EVM chain by its EIP-155 chain id (1 = Ethereum mainnet).
     Evm(u64),
+    /// TRON mainnet. Its nodes answer balances at the current block only: holdings are
+    /// signature-checked and UNVERIFIED (spec/reserves.md, "TRON and Solana").
+    Tron,
+    /// Solana mainnet-beta. The same holds as for TRON.
+    Solana,
 }
 
 /// Where an asset's reserves are held, as a binding states it.
@@ -72,6 +77,8 @@ impl Chain {
             "bitcoin-signet" => Chain::Bitcoin(BitcoinNet::Signet),
             "bitcoin-regtest" => Chain::Bitcoin(BitcoinNet::Regtest),
             "ethereum" => Chain::Evm(1),
+            "tron" => Chain::Tron,
+            "solana" => Chain::Solana,
             _ => {
                 let id = text.strip_prefix("ethereum-").and_then(|d| {
                     let canonical = !d.is_empty()
@@ -85,7 +92,8 @@ impl Chain {
                     _ => {
                         return Err(format!(
                             "chain {text:?}: expected bitcoin, bitcoin-testnet, bitcoin-testnet4, bitcoin-signet, \
-                             bitcoin-regtest, ethereum, or ethereum-<chain id> (decimal, no leading zeros, at least 2)"
+                             bitcoin-regtest, ethereum, ethereum-<chain id> (decimal, no leading zeros, at least 2), \
+                             tron or solana"
                         ))
                     }
                 }
@@ -101,14 +109,24 @@ impl Chain {
         match self {
             Chain::Bitcoin(n) => *n != BitcoinNet::Main,
             Chain::Evm(id) => evm_test_network(*id).is_some(),
+            Chain::Tron | Chain::Solana => false,
         }
     }
 
-    /// The family name: `bitcoin` or `ethereum`.
+    /// Whether a node can answer this chain's balances at a past snapshot height. TRON's
+    /// JSON-RPC answers `latest` only and Solana's RPC keeps current state only, so their
+    /// holdings stay UNVERIFIED until a check at a snapshot exists.
+    pub fn has_snapshot_node(&self) -> bool {
+        matches!(self, Chain::Bitcoin(_) | Chain::Evm(_))
+    }
+
+    /// The family name: `bitcoin`, `ethereum`, `tron` or `solana`.
     pub fn family(&self) -> &'static str {
         match self {
             Chain::Bitcoin(_) => "bitcoin",
             Chain::Evm(_) => "ethereum",
+            Chain::Tron => "tron",
+            Chain::Solana => "solana",
         }
     }
 }
@@ -123,6 +141,8 @@ impl fmt::Display for Chain {
             Chain::Bitcoin(BitcoinNet::Regtest) => f.write_str("bitcoin-regtest"),
             Chain::Evm(1) => f.write_str("ethereum"),
             Chain::Evm(id) => write!(f, "ethereum-{id}"),
+            Chain::Tron => f.write_str("tron"),
+            Chain::Solana => f.write_str("solana"),
         }
     }
 }
@@ -143,6 +163,22 @@ impl fmt::Display for Location {
             Location::Chain(c) => c.fmt(f),
             Location::OffChain => f.write_str(OFF_CHAIN),
         }
+    }
+}
+
+/// Parses a token's identifier on `chain` into its canonical form, as bindings and registries
+/// name it: an EVM contract in lower case (mixed case must be a valid EIP-55 checksum); a
+/// TRC-20 contract as its base58check address (`T…`, version 0x41); an SPL token's mint as its
+/// base58 public key (32 bytes). Base58 is case-sensitive, so those are kept as written.
+pub fn canonical_token(chain: &Chain, text: &str) -> Result<String, String> {
+    match chain {
+        Chain::Evm(_) => {
+            crate::evm::EthAddress::parse(text).map_err(|e| e.message().to_string())?;
+            canonical_evm_address(text).ok_or_else(|| format!("{text:?}: not an EVM address"))
+        }
+        Chain::Tron => crate::tron::TronAddress::parse(text).map(|a| a.to_string()),
+        Chain::Solana => crate::solana::SolanaKey::parse(text).map(|k| k.to_string()),
+        Chain::Bitcoin(_) => Err(format!("{chain} has no token contracts")),
     }
 }
 
@@ -169,6 +205,8 @@ mod tests {
             "ethereum",
             "ethereum-56",
             "ethereum-31337",
+            "tron",
+            "solana",
         ] {
             assert_eq!(Chain::parse(name).unwrap().to_string(), name);
         }

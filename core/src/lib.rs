@@ -63,9 +63,11 @@ pub mod proof;
 pub mod registry;
 pub mod reserves;
 pub mod safe;
+pub mod solana;
 pub mod text;
 pub mod time;
 pub mod tree;
+pub mod tron;
 
 pub use amount::Amount;
 pub use asset::Asset;

@@ -150,6 +150,39 @@ const BUILT_IN: &[(&str, Option<&str>, &str, u8, Issuance)] = &[
         8,
         Issuance::Token,
     ),
+    // TRON and Solana (issue 19): the coins and the issuers' own USDT and USDC contracts
+    // (Tether and Circle publish them; the same addresses are in TronWeb, Solana token lists
+    // and wallets' code). Holdings there are UNVERIFIED until a snapshot check exists.
+    ("tron", None, "TRX", 6, Issuance::Native),
+    (
+        "tron",
+        Some("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"),
+        "USDT",
+        6,
+        Issuance::Token,
+    ),
+    (
+        "tron",
+        Some("TEkxiTehnzSmSe2XqrBj4w32RUN966rdz8"),
+        "USDC",
+        6,
+        Issuance::Token,
+    ),
+    ("solana", None, "SOL", 9, Issuance::Native),
+    (
+        "solana",
+        Some("Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"),
+        "USDT",
+        6,
+        Issuance::Token,
+    ),
+    (
+        "solana",
+        Some("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"),
+        "USDC",
+        6,
+        Issuance::Token,
+    ),
     // The pegged tokens of BNB Smart Chain come from BSC_PEGGED_TSV.
     ("ethereum-56", None, "BNB", 18, Issuance::Native),
     ("off-chain", None, "JPY", 0, Issuance::Fiat),
@@ -320,12 +353,16 @@ impl Registry {
                     e.issuance
                 ))
             })?;
-            let token = match &e.token {
-                None => None,
-                Some(t) => {
-                    crate::evm::EthAddress::parse(t)
-                        .map_err(|x| x.context(format!("{at}, field token")))?;
-                    canonical_evm_address(t)
+            let token = match (&e.token, location) {
+                (None, _) => None,
+                (Some(t), Location::Chain(c)) => Some(
+                    crate::chains::canonical_token(&c, t)
+                        .map_err(|m| Error::input(format!("{at}, field token: {m}")))?,
+                ),
+                (Some(_), Location::OffChain) => {
+                    return Err(Error::input(format!(
+                        "{at}, field token: fiat held off chain has no token"
+                    )))
                 }
             };
             let shape_ok = matches!(
@@ -333,7 +370,7 @@ impl Registry {
                 (Location::OffChain, Issuance::Fiat, None)
                     | (Location::Chain(_), Issuance::Native, None)
                     | (
-                        Location::Chain(Chain::Evm(_)),
+                        Location::Chain(Chain::Evm(_) | Chain::Tron | Chain::Solana),
                         Issuance::Token | Issuance::Pegged | Issuance::Bridged,
                         Some(_)
                     )
@@ -341,7 +378,7 @@ impl Registry {
             if !shape_ok {
                 return Err(Error::input(format!(
                     "{at}: expected a native coin (no token) on a chain, a token or pegged token (with a token \
-                     contract) on an EVM chain, or fiat off-chain"
+                     contract) on an EVM, TRON or Solana chain, or fiat off-chain"
                 )));
             }
             crate::asset::Asset {
@@ -544,12 +581,16 @@ impl Registry {
     }
 
     /// The binding the built-in registry gives a symbol when the exchange names none: its one
-    /// mainnet native coin, issuer's token or fiat entry, if there is exactly one.
+    /// mainnet native coin, issuer's token or fiat entry, if there is exactly one. Chains whose
+    /// holdings cannot be checked at a snapshot (TRON, Solana) are never a default: the
+    /// exchange binds an asset there by name, knowing its customers will see it UNVERIFIED.
     pub fn default_binding(&self, symbol: &str) -> Option<crate::binding::Binding> {
-        let mut found = self
-            .entries
-            .iter()
-            .filter(|x| x.source.is_none() && x.symbol == symbol && x.issuance != Issuance::Pegged);
+        let mut found = self.entries.iter().filter(|x| {
+            x.source.is_none()
+                && x.symbol == symbol
+                && x.issuance != Issuance::Pegged
+                && !matches!(x.location, Location::Chain(c) if !c.has_snapshot_node())
+        });
         let x = found.next()?;
         if found.next().is_some() {
             return None;
@@ -621,10 +662,14 @@ mod tests {
         for (chain, ..) in BUILT_IN {
             assert!(Location::parse(chain).is_ok(), "{chain}");
         }
-        assert!(Registry::built_in().entries().iter().all(|e| e
-            .token
-            .as_deref()
-            .is_none_or(|t| canonical_evm_address(t).as_deref() == Some(t))));
+        assert!(Registry::built_in().entries().iter().all(|e| {
+            let Location::Chain(c) = e.location else {
+                return e.token.is_none();
+            };
+            e.token
+                .as_deref()
+                .is_none_or(|t| crate::chains::canonical_token(&c, t).as_deref() == Ok(t))
+        }));
     }
 
     #[test]
@@ -814,5 +859,8 @@ mod tests {
         assert_eq!(r.default_binding("USDT").unwrap().chain, "ethereum");
         assert!(r.default_binding("XYZ").is_none());
         assert_eq!(r.default_binding("JPY").unwrap().chain, "off-chain");
+        // USDT is also on TRON and Solana, which are never a default; TRX has no other home.
+        assert_eq!(r.default_binding("USDC").unwrap().chain, "ethereum");
+        assert!(r.default_binding("TRX").is_none());
     }
 }

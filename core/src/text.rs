@@ -2,6 +2,15 @@
 
 use crate::error::{Error, Result};
 
+/// At most the first 48 characters of `s`, with `…` when cut: how a message names an
+/// input that may be megabytes long.
+pub fn excerpt(s: &str) -> String {
+    match s.char_indices().nth(48) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_string(),
+    }
+}
+
 /// Checks an exchange name: 1 to 128 characters, in NFC, without control, format, line- or
 /// paragraph-separator characters (Unicode Cc, Cf, Zl, Zp). A name is what a customer's store
 /// is keyed by and what a customer reads: an invisible character (`"Ex\u{200b}"`) or another

@@ -50,7 +50,9 @@ pub fn build_anchor(
     let root = h.root_at(n);
     let network = match Chain::parse(chain).map_err(|m| Error::input(format!("--chain: {m}")))? {
         Chain::Bitcoin(net) => por_verifier::reserves::holding::network(net),
-        Chain::Evm(_) => return Err(Error::input("--chain: anchors are on Bitcoin")),
+        Chain::Evm(_) | Chain::Tron | Chain::Solana => {
+            return Err(Error::input("--chain: anchors are on Bitcoin"))
+        }
     };
     let prev: OutPoint = spend
         .parse()

@@ -42,8 +42,8 @@ pub mod verdict;
 
 pub use por_core::{
     amount, asset, attestation, binding, chains, customer, encode, error, evm, hash, hidden,
-    history, identity, input, liabilities, memory, outcome, outpoint, proof, registry, safe, text,
-    time,
+    history, identity, input, liabilities, memory, outcome, outpoint, proof, registry, safe,
+    solana, text, time, tron,
 };
 
 pub use amount::Amount;

@@ -495,11 +495,13 @@ pub fn evaluate(
             }
             let Some(v) = line.counted() else { continue };
             claimed = sum(claimed, v);
-            let is_safe = c
-                .entry
-                .as_ref()
-                .is_some_and(|e| matches!(&e.holding, crate::reserves::holding::Holding::Evm(h) if h.safe.is_some()));
-            if is_safe && matches!(line.on_chain, OnChain::NotAsked) {
+            // So are holdings on a chain no node can answer at a snapshot (TRON, Solana): a
+            // key signed, but whether it still controls the account is unknown.
+            let unprovable_offline = c.entry.as_ref().is_some_and(|e| {
+                !e.chain.has_snapshot_node()
+                    || matches!(&e.holding, crate::reserves::holding::Holding::Evm(h) if h.safe.is_some())
+            });
+            if unprovable_offline && matches!(line.on_chain, OnChain::NotAsked) {
                 safe_offline = sum(safe_offline, v);
             }
             if let Some(t @ (Trust::TestNetwork(_) | Trust::UserSupplied(_) | Trust::Bridged(_))) =
@@ -513,7 +515,14 @@ pub fn evaluate(
                 OnChain::Verified(_) => verified = sum(verified, v),
                 OnChain::NoNode => {
                     if let Some(e) = &c.entry {
-                        let why = format!("no node for {} (give --node {}=URL)", e.chain, e.chain);
+                        let why = if e.chain.has_snapshot_node() {
+                            format!("no node for {} (give --node {}=URL)", e.chain, e.chain)
+                        } else {
+                            format!(
+                                "{} balances cannot be checked at the snapshot height yet (its nodes answer the current state only): signature-checked, not counted",
+                                e.chain
+                            )
+                        };
                         if !unchecked.contains(&why) {
                             unchecked.push(why);
                         }
@@ -541,7 +550,7 @@ pub fn evaluate(
                 AssetState::CoveredAsClaimed
             } else if opts.offline {
                 AssetState::Unverified(
-                    "a Safe's owners and threshold cannot be checked offline: give a node for its chain"
+                    "a Safe's owners and threshold, or TRON and Solana balances, cannot be checked offline"
                         .into(),
                 )
             } else {
@@ -804,7 +813,9 @@ fn custody_report(
             let (Some(e), Some(v)) = (&check.entry, line.counted()) else {
                 continue;
             };
-            if !line.counts() {
+            // TRON and Solana holdings are never counted, so no custody share or threshold
+            // counts them either: unverifiable claims cannot dilute or pad the table.
+            if !line.counts() || !e.chain.has_snapshot_node() {
                 continue;
             }
             c.counted = sum(c.counted, v);
@@ -1180,6 +1191,10 @@ impl Verdict {
                 Some(n) => how.push(format!(
                     "against a chain: {} at height {}, from the {n}",
                     c.chain, c.height
+                )),
+                None if !self.offline && !c.chain.has_snapshot_node() => how.push(format!(
+                    "against a chain: {} NOT CHECKED: no check at a snapshot height exists for it yet",
+                    c.chain
                 )),
                 None if !self.offline => how.push(format!(
                     "against a chain: {} NOT CHECKED: no node given (--node {}=URL)",

@@ -99,6 +99,8 @@ pub fn claimed_by_asset(
         let holding = att.bindings.iter().zip(checks).find_map(|(b, c)| {
             let same_token = match (&b.token, &e.token) {
                 (None, None) => true,
+                // Base58 (TRON, Solana) is case-sensitive; EVM hex is not.
+                (Some(x), Some(y)) if e.chain == "tron" || e.chain == "solana" => x == y,
                 (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
                 _ => false,
             };

@@ -473,6 +473,13 @@ fn main() -> ExitCode {
 fn options(how: &ReservesArgs) -> Result<Options> {
     let mut nodes = BTreeMap::new();
     let mut add = |chain: Chain, url: &str, flag: &str| -> Result<()> {
+        if !chain.has_snapshot_node() {
+            return Err(Error::input(format!(
+                "{flag} {chain}: no check of {chain} balances at a snapshot height exists yet (its nodes \
+                 answer the current state only), so a node cannot be used; its holdings are reported \
+                 UNVERIFIED (spec/reserves.md, \"TRON and Solana\")"
+            )));
+        }
         // Every URL is checked here, also for a chain the statement does not use: a mistyped
         // flag is the user's to fix, not a node silently never asked.
         por_verifier::chain::Rpc::new("node", url)
@@ -570,7 +577,7 @@ fn anchor_node<'a>(
 ) -> Result<Option<por_verifier::chain::bitcoin::BitcoinNode>> {
     let Some((net, url)) = nodes.into_iter().find_map(|(c, u)| match c {
         Chain::Bitcoin(n) => Some((*n, u.clone())),
-        Chain::Evm(_) => None,
+        Chain::Evm(_) | Chain::Tron | Chain::Solana => None,
     }) else {
         return Ok(None);
     };
@@ -1528,6 +1535,21 @@ fn cmd_signature(
                 )))
             }
         },
+        Chain::Tron | Chain::Solana => {
+            let [one] = sigs else {
+                return Err(Error::input(format!(
+                    "expected exactly one signature for a {chain} address, found {}",
+                    sigs.len()
+                )));
+            };
+            // The checks say which errors are the input's (exit 2) and which a failed proof
+            // (exit 1).
+            if chain == Chain::Tron {
+                por_verifier::reserves::tron::verify(address, message.as_bytes(), one)?
+            } else {
+                por_verifier::reserves::solana::verify(address, message.as_bytes(), one)?
+            }
+        }
     };
     rep.ok(Code::Passed, what.clone());
     rep.set("standard", json!(what));

@@ -44,6 +44,13 @@ impl Node {
                 crate::reserves::holding::network(n),
             )?),
             Chain::Evm(id) => Node::Evm(ethereum::EthereumNode::connect(url, id)?),
+            Chain::Tron | Chain::Solana => {
+                return Err(Error::input(format!(
+                    "--node {chain}: no check of {chain} balances at a snapshot height exists yet (its nodes \
+                     answer the current state only), so a node cannot be used; its holdings are reported \
+                     UNVERIFIED (spec/reserves.md, \"TRON and Solana\")"
+                )))
+            }
         })
     }
 
@@ -77,12 +84,12 @@ impl Node {
         match (&e.holding, self) {
             (Holding::Bitcoin(b), Node::Bitcoin(n)) => n.check(b, e.height),
             (Holding::Evm(h), Node::Evm(n)) => n.check(h, e.height, e.balance, decimals),
-            (Holding::Bitcoin(_), Node::Evm(_)) | (Holding::Evm(_), Node::Bitcoin(_)) => {
-                Err(Error::input(format!(
-                    "the node given for {} is of another chain family",
-                    e.chain
-                )))
-            }
+            (Holding::Bitcoin(_), Node::Evm(_))
+            | (Holding::Evm(_), Node::Bitcoin(_))
+            | (Holding::Tron(_) | Holding::Solana(_), _) => Err(Error::input(format!(
+                "the node given for {} is of another chain family",
+                e.chain
+            ))),
         }
     }
 }
@@ -130,12 +137,12 @@ impl Node {
         match (&e.holding, self) {
             (Holding::Bitcoin(b), Node::Bitcoin(n)) => n.balance_at(b, height),
             (Holding::Evm(h), Node::Evm(n)) => n.balance_at(h, height, decimals),
-            (Holding::Bitcoin(_), Node::Evm(_)) | (Holding::Evm(_), Node::Bitcoin(_)) => {
-                Err(Error::input(format!(
-                    "the node given for {} is of another chain family",
-                    e.chain
-                )))
-            }
+            (Holding::Bitcoin(_), Node::Evm(_))
+            | (Holding::Evm(_), Node::Bitcoin(_))
+            | (Holding::Tron(_) | Holding::Solana(_), _) => Err(Error::input(format!(
+                "the node given for {} is of another chain family",
+                e.chain
+            ))),
         }
     }
 

@@ -46,6 +46,24 @@ pub struct EvmHolding {
     pub safe: Option<por_core::safe::SafeVersion>,
 }
 
+/// A TRON holding: TRX or a TRC-20 token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TronHolding {
+    /// The account.
+    pub address: por_core::tron::TronAddress,
+    /// The TRC-20 contract; `None` for TRX.
+    pub token: Option<por_core::tron::TronAddress>,
+}
+
+/// A Solana holding: SOL or an SPL token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SolanaHolding {
+    /// The account (the key that signs).
+    pub address: por_core::solana::SolanaKey,
+    /// The SPL token's mint; `None` for SOL.
+    pub mint: Option<por_core::solana::SolanaKey>,
+}
+
 /// A holding of one chain family.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Holding {
@@ -53,6 +71,10 @@ pub enum Holding {
     Bitcoin(BitcoinHolding),
     /// On an EVM chain.
     Evm(EvmHolding),
+    /// On TRON (signature-checked only: UNVERIFIED).
+    Tron(TronHolding),
+    /// On Solana (signature-checked only: UNVERIFIED).
+    Solana(SolanaHolding),
 }
 
 /// A reserve entry with its fields parsed.
@@ -99,6 +121,16 @@ impl Holding {
                 hex::encode(e.address.0),
                 e.token.map(|t| hex::encode(t.0)).unwrap_or_default()
             ),
+            Holding::Tron(t) => format!(
+                "tron:{}:{}",
+                t.address,
+                t.token.map(|c| c.to_string()).unwrap_or_default()
+            ),
+            Holding::Solana(s) => format!(
+                "solana:{}:{}",
+                s.address,
+                s.mint.map(|m| m.to_string()).unwrap_or_default()
+            ),
         }
     }
 
@@ -109,6 +141,8 @@ impl Holding {
         match self {
             Holding::Bitcoin(b) => format!("bitcoin:{:?}:{}", b.network, b.address),
             Holding::Evm(e) => format!("evm:{}:{}", e.chain_id, hex::encode(e.address.0)),
+            Holding::Tron(t) => format!("tron:{}", t.address),
+            Holding::Solana(s) => format!("solana:{}", s.address),
         }
     }
 
@@ -117,6 +151,8 @@ impl Holding {
         match self {
             Holding::Bitcoin(_) => None,
             Holding::Evm(e) => e.token.map(|t| format!("0x{}", hex::encode(t.0))),
+            Holding::Tron(t) => t.token.map(|c| c.to_string()),
+            Holding::Solana(s) => s.mint.map(|m| m.to_string()),
         }
     }
 }
@@ -225,6 +261,45 @@ impl Entry {
                     safe,
                 })
             }
+            Chain::Tron | Chain::Solana => {
+                if !raw.utxos.is_empty() || raw.script.is_some() || raw.wallet.is_some() {
+                    return Err(format!(
+                        "fields utxos, script and wallet are not for {} entries",
+                        chain
+                    ));
+                }
+                if raw.signatures.len() != 1 {
+                    return Err(format!(
+                        "field signatures: expected exactly one signature for a {chain} address, found {}",
+                        raw.signatures.len()
+                    ));
+                }
+                if chain == Chain::Tron {
+                    let parse = |t: &str, f: &str| {
+                        por_core::tron::TronAddress::parse(t).map_err(|e| format!("field {f}: {e}"))
+                    };
+                    Holding::Tron(TronHolding {
+                        address: parse(&raw.address, "address")?,
+                        token: raw
+                            .token
+                            .as_deref()
+                            .map(|t| parse(t, "token"))
+                            .transpose()?,
+                    })
+                } else {
+                    let parse = |t: &str, f: &str| {
+                        por_core::solana::SolanaKey::parse(t).map_err(|e| format!("field {f}: {e}"))
+                    };
+                    Holding::Solana(SolanaHolding {
+                        address: parse(&raw.address, "address")?,
+                        mint: raw
+                            .token
+                            .as_deref()
+                            .map(|t| parse(t, "token"))
+                            .transpose()?,
+                    })
+                }
+            }
         };
         let storage = match &raw.storage {
             None => None,
@@ -279,6 +354,14 @@ impl Entry {
                     super::ethereum::verify(&e.address.to_string(), message.as_bytes(), one)
                 }
                 (None, _) => return Err("expected exactly one signature".into()),
+            },
+            Holding::Tron(t) => match signatures {
+                [one] => super::tron::verify(&t.address.to_string(), message.as_bytes(), one),
+                _ => return Err("expected exactly one signature".into()),
+            },
+            Holding::Solana(s) => match signatures {
+                [one] => super::solana::verify(&s.address.to_string(), message.as_bytes(), one),
+                _ => return Err("expected exactly one signature".into()),
             },
         };
         r.map_err(|e| e.message().to_string())

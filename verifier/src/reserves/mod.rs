@@ -13,7 +13,7 @@
 //! - [`statement`]: the signed data as strings and integers, its encoding and signature (no
 //!   chain library: the customer's core check verifies it);
 //! - [`holding`]: an entry parsed into the types of its chain family;
-//! - [`bitcoin`], [`ethereum`], [`safe`]: proofs of control;
+//! - [`bitcoin`], [`ethereum`], [`safe`], [`tron`], [`solana`]: proofs of control;
 //! - [`offline`]: the checks that need no node (signatures, bindings, duplicates, sums);
 //! - [`crate::chain`]: the checks against the user's own nodes;
 //! - [`crate::verdict`]: the solvency verdict, asset by asset.
@@ -23,5 +23,7 @@ pub mod ethereum;
 pub mod holding;
 pub mod offline;
 pub mod safe;
+pub mod solana;
+pub mod tron;
 
 pub use por_core::reserves::*;

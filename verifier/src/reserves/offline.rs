@@ -64,7 +64,14 @@ pub fn check_entries(
             (
                 b.asset.as_str(),
                 b.chain.as_str(),
-                b.token.as_deref().map(str::to_ascii_lowercase),
+                // EVM contracts compare in any case; base58 (TRON, Solana) is case-sensitive.
+                b.token.as_deref().map(|t| {
+                    if b.chain == "tron" || b.chain == "solana" {
+                        t.to_string()
+                    } else {
+                        t.to_ascii_lowercase()
+                    }
+                }),
             )
         })
         .collect();
@@ -155,7 +162,7 @@ pub fn check_entries(
                         ));
                     }
                 }
-                Holding::Evm(_) => {}
+                Holding::Evm(_) | Holding::Tron(_) | Holding::Solana(_) => {}
             }
             let msg = challenge(&att.exchange, &att.period, &e.chain, e.height, &digest);
             e.verify_control(&msg, &raw.signatures)
