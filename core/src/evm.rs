@@ -61,8 +61,14 @@ impl std::fmt::Display for EthAddress {
 /// EIP-191 version 0x45 (`personal_sign`):
 /// `keccak256("\x19Ethereum Signed Message:\n" ‖ decimal(len) ‖ message)`.
 pub fn personal_message_hash(message: &[u8]) -> [u8; 32] {
+    length_prefixed_keccak(b"\x19Ethereum Signed Message:\n", message)
+}
+
+/// `keccak256(prefix ‖ decimal(len(message)) ‖ message)`: the shape of EIP-191 version 0x45 and
+/// of TRON's TIP-191, which differ only in the prefix.
+pub fn length_prefixed_keccak(prefix: &[u8], message: &[u8]) -> [u8; 32] {
     let mut h = Keccak256::new();
-    h.update(b"\x19Ethereum Signed Message:\n");
+    h.update(prefix);
     h.update(message.len().to_string().as_bytes());
     h.update(message);
     h.finalize().into()

@@ -82,11 +82,7 @@ impl fmt::Display for TronAddress {
 /// TIP-191 as TronWeb's `signMessageV2` signs a message:
 /// `keccak256("\x19TRON Signed Message:\n" ‖ decimal(len) ‖ message)`.
 pub fn message_hash_v2(message: &[u8]) -> [u8; 32] {
-    let mut h = Keccak256::new();
-    h.update(b"\x19TRON Signed Message:\n");
-    h.update(message.len().to_string().as_bytes());
-    h.update(message);
-    h.finalize().into()
+    crate::evm::length_prefixed_keccak(b"\x19TRON Signed Message:\n", message)
 }
 
 /// TronWeb's older `trx.sign(hex)` (V1): the header always says 32, whatever the length:

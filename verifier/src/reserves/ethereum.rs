@@ -24,6 +24,13 @@ pub fn recover_personal(message: &[u8], sig: &str) -> Result<EthAddress> {
 
 /// The secp256k1 key that produced `sig` over `message` (see [`recover_personal`]).
 pub fn recover_personal_key(message: &[u8], sig: &str) -> Result<bitcoin::secp256k1::PublicKey> {
+    recover_digest(personal_message_hash(message), sig)
+}
+
+/// The secp256k1 key that produced `sig` (0x + 130 hex: r ‖ s ‖ v, v in {0, 1, 27, 28}, the
+/// `0x` optional) over a 32-byte digest: how Ethereum and TRON wallets write signatures. One
+/// that does not decode is bad input; one from which no key recovers is a failed check.
+pub fn recover_digest(digest: [u8; 32], sig: &str) -> Result<bitcoin::secp256k1::PublicKey> {
     let bad = || Error::input("signature: expected 0x followed by 130 hex digits (r, s, v)");
     let h = sig.strip_prefix("0x").unwrap_or(sig);
     if h.len() != 130 {
@@ -43,7 +50,7 @@ pub fn recover_personal_key(message: &[u8], sig: &str) -> Result<bitcoin::secp25
     let recid = RecoveryId::from_i32(i32::from(v)).map_err(|_| bad())?;
     let rsig = RecoverableSignature::from_compact(&b[..64], recid)
         .map_err(|_| Error::input("signature: r and s are not a valid ECDSA signature"))?;
-    let msg = Message::from_digest(personal_message_hash(message));
+    let msg = Message::from_digest(digest);
     let key = Secp256k1::verification_only()
         .recover_ecdsa(&msg, &rsig)
         .map_err(|_| {

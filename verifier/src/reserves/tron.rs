@@ -1,44 +1,16 @@
 //! TRON proofs of control: a TronWeb signed message by the address's key.
 //!
-//! The signature is `r ‖ s ‖ v` (v 27/28, or 0/1) over the TIP-191 hash of the challenge
+//! The signature is `r ‖ s ‖ v` (v 27/28, or 0/1), written as Ethereum's, over the TIP-191 hash of the challenge
 //! (`signMessageV2`), or over the older V1 hash (`trx.sign`, the header fixed at 32); the key is
 //! recovered with libsecp256k1 (rust-bitcoin's `secp256k1`) and must give the entry's address.
 //! A key that signs for an address may no longer control it: a TRON account's owner permission
 //! can name other keys. That permission is not read (no node answers it at a past height), so
 //! the holding is UNVERIFIED (spec/reserves.md, "TRON and Solana").
 
+use super::ethereum::recover_digest;
 use crate::error::{Error, Result};
-use bitcoin::secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
-use bitcoin::secp256k1::{Message, PublicKey, Secp256k1};
+use bitcoin::secp256k1::PublicKey;
 use por_core::tron::{message_hash_v1, message_hash_v2, TronAddress};
-
-/// Recovers the key behind `sig` over `hash`: a signature that does not decode is bad input.
-fn recover(hash: [u8; 32], sig: &str) -> Result<PublicKey> {
-    let bad = || Error::input("signature: expected 0x followed by 130 hex digits (r, s, v)");
-    let h = sig.strip_prefix("0x").ok_or_else(bad)?;
-    if h.len() != 130 {
-        return Err(bad());
-    }
-    let mut b = [0u8; 65];
-    hex::decode_to_slice(h, &mut b).map_err(|_| bad())?;
-    let v = match b[64] {
-        27 | 28 => b[64] - 27,
-        0 | 1 => b[64],
-        other => {
-            return Err(Error::input(format!(
-                "signature: v is {other}, expected 27 or 28 (or 0 or 1)"
-            )))
-        }
-    };
-    let recid = RecoveryId::from_i32(i32::from(v)).map_err(|_| bad())?;
-    let rsig = RecoverableSignature::from_compact(&b[..64], recid)
-        .map_err(|_| Error::input("signature: r and s are not a valid ECDSA signature"))?;
-    Secp256k1::verification_only()
-        .recover_ecdsa(&Message::from_digest(hash), &rsig)
-        .map_err(|_| {
-            Error::failed("signature: no public key can be recovered from it for this message")
-        })
-}
 
 /// The key that signed `message` for `address`, and which of the two hashes it signed.
 pub fn signer(
@@ -51,7 +23,7 @@ pub fn signer(
         (message_hash_v2(message), "TIP-191 signMessageV2"),
         (message_hash_v1(message), "TronWeb V1 signature (header 32)"),
     ] {
-        let key = recover(hash, sig)?;
+        let key = recover_digest(hash, sig)?;
         let got = TronAddress::of_uncompressed_key(&key.serialize_uncompressed());
         if got == *address {
             return Ok((key, what));
@@ -75,7 +47,7 @@ pub fn verify(address: &str, message: &[u8], sig: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bitcoin::secp256k1::SecretKey;
+    use bitcoin::secp256k1::{Message, Secp256k1, SecretKey};
 
     fn sign(sk: &SecretKey, hash: [u8; 32]) -> String {
         let sig = Secp256k1::new().sign_ecdsa_recoverable(&Message::from_digest(hash), sk);
