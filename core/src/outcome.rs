@@ -228,8 +228,8 @@ codes! {
         "run again with what is missing (a node for each chain, --node CHAIN=URL)";
     /// Reserves not checked on chain (no node, unsettled, off chain).
     ReservesNotChecked = "reserves.not_checked", 3, No,
-        "some reserves could not be checked on chain (no node, a snapshot not yet settled, or held off chain)",
-        "run again with your own node for each chain, or later once the snapshot has settled";
+        "some reserves could not be checked on chain (no node, a snapshot not yet settled, held off chain, or on a chain no node can answer at a snapshot: TRON, Solana)",
+        "run again with your own node for each chain, or later once the snapshot has settled; reserves on TRON and Solana cannot be checked yet: take them as the exchange's word only";
     /// Anchors not deep enough yet.
     AnchorPending = "anchor.pending", 3, No,
         "the month's Bitcoin anchor is not yet deep enough to be final",

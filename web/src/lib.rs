@@ -329,12 +329,23 @@ fn reserves(
         .filter(|c| c.claimed.0 < c.liabilities.0)
         .map(|c| c.symbol.as_str())
         .collect();
-    let not_checked = vec![
-        "the reserve addresses' signatures (proof of control): this page does not check Bitcoin or Ethereum \
-         signatures; por-verify reserves does"
+    let mut not_checked = vec![
+        "the reserve addresses' signatures (proof of control): this page does not check them; por-verify \
+         reserves does"
             .to_string(),
         "the balances on chain: this page has no network; run por-verify reserves with your own nodes".to_string(),
     ];
+    if stmt
+        .entries
+        .iter()
+        .any(|e| e.chain == "tron" || e.chain == "solana")
+    {
+        not_checked.push(
+            "the holdings on TRON and Solana: no node can check them at the snapshot yet, so even por-verify \
+             reserves reports them UNVERIFIED; take them as the exchange's word only"
+                .to_string(),
+        );
+    }
     let (code, result, summary) = if !failures.is_empty() {
         (
             Code::BindingUnconfirmed,
@@ -520,6 +531,25 @@ mod tests {
         // No key given and none remembered: the customer is asked for it.
         let r = check_reserves_value(&att, &stmt, "", "");
         assert_eq!(r["code"], "input.no_key", "{r}");
+        // A statement with a TRON holding says that even por-verify cannot check it.
+        assert!(!nc.contains("TRON"), "{nc}");
+        let mut st =
+            por_core::reserves::ReservesStatement::from_json("r", stmt.as_bytes()).unwrap();
+        let mut tron = st.entries[0].clone();
+        tron.chain = "tron".into();
+        tron.address = "TMVQGm1qAQYVdetCeGRRkTWYYrLXuHK2HC".into();
+        tron.utxos.clear();
+        st.entries.push(tron);
+        use ed25519_dalek::Signer;
+        st.signature = ed25519_dalek::SigningKey::from_bytes(&seed)
+            .sign(&st.signing_message())
+            .to_bytes();
+        let r = check_reserves_value(&att, &st.to_json(), &key, "");
+        let nc = r["not_checked"].to_string();
+        assert!(
+            nc.contains("the holdings on TRON and Solana") && nc.contains("UNVERIFIED"),
+            "{r}"
+        );
     }
 
     fn att_json(att: &str) -> String {
