@@ -609,7 +609,7 @@ fn malformed_signed_entries_fail_the_verdict_not_the_customer() {
         ),
         (
             "unknown chain",
-            Box::new(|e| e[0]["chain"] = json!("litecoin")),
+            Box::new(|e| e[0]["chain"] = json!("zcash")),
             "field chain",
         ),
         (

@@ -485,6 +485,36 @@ fn vectors() -> Value {
         .is_ok());
     }
 
+    // The Bitcoin forks: each fork's challenge, its message hash, and a seeded key's compact
+    // signature for its P2PKH address.
+    let fork_key = por_e2e::signers::BtcKey::from_seed(0x73, bitcoin::Network::Bitcoin);
+    let forks_json: Vec<Value> = por_verifier::chains::Fork::ALL
+        .iter()
+        .map(|&f| {
+            let ch = por_verifier::reserves::challenge(
+                &att.exchange,
+                &att.period,
+                &Chain::BitcoinFork(f),
+                1_000_000,
+                &digest,
+            );
+            let h = por_verifier::reserves::forks::message_hash(f, ch.as_bytes());
+            let sig = fork_key.sign_compact_digest(h, 31);
+            let version = match f {
+                por_verifier::chains::Fork::Litecoin => 0x30,
+                por_verifier::chains::Fork::Dogecoin => 0x1e,
+                por_verifier::chains::Fork::BitcoinCash => 0x00,
+                por_verifier::chains::Fork::Monacoin => 50,
+            };
+            let mut b = vec![version];
+            b.extend_from_slice(fork_key.public().pubkey_hash().as_ref());
+            let address = bitcoin::base58::encode_check(&b);
+            assert!(por_verifier::reserves::forks::verify(f, &address, &ch, &sig).is_ok());
+            json!({"chain": f.name(), "challenge_1000000": ch, "message_hash": hex::encode(h),
+                   "p2pkh_address": address, "signature": sig})
+        })
+        .collect();
+
     // Custody classes, one holding of each kind.
     let ck: Vec<por_e2e::signers::BtcKey> = (0x80..0x83)
         .map(|s| por_e2e::signers::BtcKey::from_seed(s, bitcoin::Network::Bitcoin))
@@ -719,6 +749,10 @@ fn vectors() -> Value {
             "statement_json": serde_json::from_str::<Value>(&stmt.to_json()).unwrap(),
             "labelled_signing_message": hex::encode(&lmsg),
             "labelled_statement_json": serde_json::from_str::<Value>(&labelled.to_json()).unwrap(),
+        },
+        "bitcoin_forks": {
+            "key_seed": hex::encode(fork_key.sk.inner.secret_bytes()),
+            "chains": forks_json,
         },
         "tron_solana": {
             "challenge_tron_70000000": tron_challenge,

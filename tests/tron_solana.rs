@@ -3,21 +3,14 @@
 //! counted, because no node answers their balances at a past height.
 
 use ed25519_dalek::{Signer, SigningKey};
+use por_e2e::chain_vectors as vectors;
 use por_e2e::signers::EthKey;
-use por_e2e::{challenge_of, path_str, run, write_json, Exchange};
+use por_e2e::{challenge_of, path_str, write_json, Exchange};
 use por_verifier::reserves::{solana, tron};
 use por_verifier::solana::{offchain_envelope, SolanaKey};
 use por_verifier::tron::{message_hash_v2, TronAddress};
 use serde_json::{json, Value};
 use std::path::Path;
-
-fn vectors(name: &str) -> Vec<Value> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors/chains")
-        .join(name);
-    let v: Value = serde_json::from_slice(&std::fs::read(&p).expect("vectors")).expect("json");
-    v.as_array().expect("a list").clone()
-}
 
 /// A row's message as the bytes that were signed: hex rows decoded, text rows as UTF-8.
 fn message_bytes(row: &Value) -> Vec<u8> {
@@ -146,22 +139,7 @@ fn solana_vectors() {
 /// the user's mistake (exit 2).
 #[test]
 fn por_verify_signature_on_tron_and_solana() {
-    let sig = |chain: &str, addr: &str, msg: &str, s: &str| {
-        run(
-            "por-verify",
-            &[
-                "signature",
-                "--chain",
-                chain,
-                "--address",
-                addr,
-                "--message",
-                msg,
-                "--signature",
-                s,
-            ],
-        )
-    };
+    let sig = por_e2e::check_signature;
     let tron_row = &vectors("tron.json")[0];
     let (a, m, s) = (
         tron_row["address"].as_str().unwrap(),

@@ -22,6 +22,40 @@ pub enum BitcoinNet {
     Regtest,
 }
 
+/// A chain of the Bitcoin family other than Bitcoin: its own address versions and message
+/// magic (spec/reserves.md, "The Bitcoin family").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fork {
+    /// Litecoin mainnet.
+    Litecoin,
+    /// Dogecoin mainnet.
+    Dogecoin,
+    /// Bitcoin Cash mainnet (CashAddr and legacy addresses).
+    BitcoinCash,
+    /// Monacoin mainnet.
+    Monacoin,
+}
+
+impl Fork {
+    /// Every fork, in the order of their names.
+    pub const ALL: [Fork; 4] = [
+        Fork::BitcoinCash,
+        Fork::Dogecoin,
+        Fork::Litecoin,
+        Fork::Monacoin,
+    ];
+
+    /// The canonical chain name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fork::Litecoin => "litecoin",
+            Fork::Dogecoin => "dogecoin",
+            Fork::BitcoinCash => "bitcoin-cash",
+            Fork::Monacoin => "monacoin",
+        }
+    }
+}
+
 /// A chain a reserve can be held and checked on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Chain {
@@ -34,6 +68,9 @@ pub enum Chain {
     Tron,
     /// Solana mainnet-beta. The same holds as for TRON.
     Solana,
+    /// A chain of the Bitcoin family other than Bitcoin. Its holdings are signature-checked and
+    /// UNVERIFIED until a node check exists for it.
+    BitcoinFork(Fork),
 }
 
 /// Where an asset's reserves are held, as a binding states it.
@@ -79,6 +116,10 @@ impl Chain {
             "ethereum" => Chain::Evm(1),
             "tron" => Chain::Tron,
             "solana" => Chain::Solana,
+            "litecoin" => Chain::BitcoinFork(Fork::Litecoin),
+            "dogecoin" => Chain::BitcoinFork(Fork::Dogecoin),
+            "bitcoin-cash" => Chain::BitcoinFork(Fork::BitcoinCash),
+            "monacoin" => Chain::BitcoinFork(Fork::Monacoin),
             _ => {
                 let id = text.strip_prefix("ethereum-").and_then(|d| {
                     let canonical = !d.is_empty()
@@ -93,7 +134,7 @@ impl Chain {
                         return Err(format!(
                             "chain {text:?}: expected bitcoin, bitcoin-testnet, bitcoin-testnet4, bitcoin-signet, \
                              bitcoin-regtest, ethereum, ethereum-<chain id> (decimal, no leading zeros, at least 2), \
-                             tron or solana"
+                             tron, solana, litecoin, dogecoin, bitcoin-cash or monacoin"
                         ))
                     }
                 }
@@ -109,13 +150,14 @@ impl Chain {
         match self {
             Chain::Bitcoin(n) => *n != BitcoinNet::Main,
             Chain::Evm(id) => evm_test_network(*id).is_some(),
-            Chain::Tron | Chain::Solana => false,
+            Chain::Tron | Chain::Solana | Chain::BitcoinFork(_) => false,
         }
     }
 
-    /// Whether a node can answer this chain's balances at a past snapshot height. TRON's
+    /// Whether a node can answer this chain's balances at a past snapshot height here. TRON's
     /// JSON-RPC answers `latest` only and Solana's RPC keeps current state only, so their
-    /// holdings stay UNVERIFIED until a check at a snapshot exists.
+    /// holdings stay UNVERIFIED until a check at a snapshot exists; the Bitcoin forks' nodes
+    /// can, but their check is not built yet, so theirs do too.
     pub fn has_snapshot_node(&self) -> bool {
         matches!(self, Chain::Bitcoin(_) | Chain::Evm(_))
     }
@@ -127,6 +169,7 @@ impl Chain {
             Chain::Evm(_) => "ethereum",
             Chain::Tron => "tron",
             Chain::Solana => "solana",
+            Chain::BitcoinFork(f) => f.name(),
         }
     }
 }
@@ -143,6 +186,7 @@ impl fmt::Display for Chain {
             Chain::Evm(id) => write!(f, "ethereum-{id}"),
             Chain::Tron => f.write_str("tron"),
             Chain::Solana => f.write_str("solana"),
+            Chain::BitcoinFork(k) => f.write_str(k.name()),
         }
     }
 }
@@ -178,7 +222,7 @@ pub fn canonical_token(chain: &Chain, text: &str) -> Result<String, String> {
         }
         Chain::Tron => crate::tron::TronAddress::parse(text).map(|a| a.to_string()),
         Chain::Solana => crate::solana::SolanaKey::parse(text).map(|k| k.to_string()),
-        Chain::Bitcoin(_) => Err(format!("{chain} has no token contracts")),
+        Chain::Bitcoin(_) | Chain::BitcoinFork(_) => Err(format!("{chain} has no token contracts")),
     }
 }
 
@@ -207,6 +251,10 @@ mod tests {
             "ethereum-31337",
             "tron",
             "solana",
+            "litecoin",
+            "dogecoin",
+            "bitcoin-cash",
+            "monacoin",
         ] {
             assert_eq!(Chain::parse(name).unwrap().to_string(), name);
         }

@@ -153,6 +153,11 @@ const BUILT_IN: &[(&str, Option<&str>, &str, u8, Issuance)] = &[
     // TRON and Solana (issue 19): the coins and the issuers' own USDT and USDC contracts
     // (Tether and Circle publish them; the same addresses are in TronWeb, Solana token lists
     // and wallets' code). Holdings there are UNVERIFIED until a snapshot check exists.
+    // The Bitcoin forks' coins (issue 19): signature-checked, UNVERIFIED until their node check.
+    ("litecoin", None, "LTC", 8, Issuance::Native),
+    ("dogecoin", None, "DOGE", 8, Issuance::Native),
+    ("bitcoin-cash", None, "BCH", 8, Issuance::Native),
+    ("monacoin", None, "MONA", 8, Issuance::Native),
     ("tron", None, "TRX", 6, Issuance::Native),
     (
         "tron",

@@ -50,7 +50,7 @@ pub fn build_anchor(
     let root = h.root_at(n);
     let network = match Chain::parse(chain).map_err(|m| Error::input(format!("--chain: {m}")))? {
         Chain::Bitcoin(net) => por_verifier::reserves::holding::network(net),
-        Chain::Evm(_) | Chain::Tron | Chain::Solana => {
+        Chain::Evm(_) | Chain::Tron | Chain::Solana | Chain::BitcoinFork(_) => {
             return Err(Error::input("--chain: anchors are on Bitcoin"))
         }
     };

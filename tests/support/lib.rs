@@ -415,6 +415,34 @@ impl Exchange {
     }
 }
 
+/// The rows of a public vector file of tests/vectors/chains (copied from ../shared/vectors).
+pub fn chain_vectors(name: &str) -> Vec<serde_json::Value> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors/chains")
+        .join(name);
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&p).expect("vectors")).expect("json");
+    v.as_array().expect("a list").clone()
+}
+
+/// `por-verify signature --chain CHAIN --address A --message M --signature S`.
+pub fn check_signature(chain: &str, address: &str, message: &str, signature: &str) -> Run {
+    run(
+        "por-verify",
+        &[
+            "signature",
+            "--chain",
+            chain,
+            "--address",
+            address,
+            "--message",
+            message,
+            "--signature",
+            signature,
+        ],
+    )
+}
+
 /// The challenge every reserve address on `chain` signs at `height` for the attestation at
 /// `attestation` (which may be one the test forged).
 pub fn challenge_of(attestation: &Path, chain: &str, height: u64) -> String {

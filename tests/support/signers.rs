@@ -61,10 +61,17 @@ impl BtcKey {
     /// A compact signed-message signature with the given header base (27 uncompressed P2PKH,
     /// 31 compressed P2PKH, 35 P2SH-P2WPKH, 39 P2WPKH), in base64.
     pub fn sign_compact(&self, message: &str, header_base: u8) -> String {
+        self.sign_compact_digest(
+            bitcoin::sign_message::signed_msg_hash(message).to_byte_array(),
+            header_base,
+        )
+    }
+
+    /// A compact signature over a signed-message digest (a Bitcoin fork's, with its magic).
+    pub fn sign_compact_digest(&self, digest: [u8; 32], header_base: u8) -> String {
         use base64::Engine as _;
         let secp = Secp256k1::new();
-        let digest = bitcoin::sign_message::signed_msg_hash(message);
-        let msg = Message::from_digest(digest.to_byte_array());
+        let msg = Message::from_digest(digest);
         let sig = secp.sign_ecdsa_recoverable(&msg, &self.sk.inner);
         let (recid, compact) = sig.serialize_compact();
         let mut out = vec![header_base + recid.to_i32() as u8];

@@ -49,6 +49,8 @@ pub const SAFE_MODULE: &str =
 /// The words for a Safe with an owner that has code.
 pub const SAFE_CODED_OWNER: &str =
     "Safe with an owner that is a contract or a delegated account: it approves by its own rules, not by one key";
+/// The words for a holding on a Bitcoin fork.
+pub const FORK_UNCHECKED: &str = "Bitcoin fork: its outputs are not read on chain";
 /// The words for a TRON account.
 pub const TRON_PERMISSION: &str =
     "TRON account: its owner permission (which keys may move it) is not read on chain";
@@ -149,6 +151,11 @@ pub fn classify(
             };
             (control, keys)
         }
+        // Never counted (no node check yet), so left out of the report; named for its key.
+        Holding::Fork(f) => (
+            Control::Other(FORK_UNCHECKED),
+            vec![format!("{} {}", f.fork.name(), f.address)],
+        ),
         Holding::Tron(t) => {
             // The key that signed, named as on Bitcoin and Ethereum: one secp256k1 key, one name.
             let key = signatures

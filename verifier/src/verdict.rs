@@ -517,6 +517,11 @@ pub fn evaluate(
                     if let Some(e) = &c.entry {
                         let why = if e.chain.has_snapshot_node() {
                             format!("no node for {} (give --node {}=URL)", e.chain, e.chain)
+                        } else if matches!(e.chain, Chain::BitcoinFork(_)) {
+                            format!(
+                                "{} balances are not checked on chain yet (the check of its nodes is not built): signature-checked, not counted",
+                                e.chain
+                            )
                         } else {
                             format!(
                                 "{} balances cannot be checked at the snapshot height yet (its nodes answer the current state only): signature-checked, not counted",

@@ -475,8 +475,8 @@ fn options(how: &ReservesArgs) -> Result<Options> {
     let mut add = |chain: Chain, url: &str, flag: &str| -> Result<()> {
         if !chain.has_snapshot_node() {
             return Err(Error::input(format!(
-                "{flag} {chain}: no check of {chain} balances at a snapshot height exists yet (its nodes \
-                 answer the current state only), so a node cannot be used; its holdings are reported \
+                "{flag} {chain}: no check of {chain} balances at a snapshot height exists yet (TRON's and \
+                 Solana's nodes answer the current state only; the Bitcoin forks' check is not built), so a node cannot be used; its holdings are reported \
                  UNVERIFIED (spec/reserves.md, \"TRON and Solana\")"
             )));
         }
@@ -577,7 +577,7 @@ fn anchor_node<'a>(
 ) -> Result<Option<por_verifier::chain::bitcoin::BitcoinNode>> {
     let Some((net, url)) = nodes.into_iter().find_map(|(c, u)| match c {
         Chain::Bitcoin(n) => Some((*n, u.clone())),
-        Chain::Evm(_) | Chain::Tron | Chain::Solana => None,
+        Chain::Evm(_) | Chain::Tron | Chain::Solana | Chain::BitcoinFork(_) => None,
     }) else {
         return Ok(None);
     };
@@ -1535,6 +1535,15 @@ fn cmd_signature(
                 )))
             }
         },
+        Chain::BitcoinFork(f) => {
+            let [one] = sigs else {
+                return Err(Error::input(format!(
+                    "expected exactly one signature for a {chain} address, found {}",
+                    sigs.len()
+                )));
+            };
+            por_verifier::reserves::forks::verify(f, address, &message, one)?
+        }
         Chain::Tron | Chain::Solana => {
             let [one] = sigs else {
                 return Err(Error::input(format!(

@@ -44,10 +44,10 @@ impl Node {
                 crate::reserves::holding::network(n),
             )?),
             Chain::Evm(id) => Node::Evm(ethereum::EthereumNode::connect(url, id)?),
-            Chain::Tron | Chain::Solana => {
+            Chain::Tron | Chain::Solana | Chain::BitcoinFork(_) => {
                 return Err(Error::input(format!(
-                    "--node {chain}: no check of {chain} balances at a snapshot height exists yet (its nodes \
-                     answer the current state only), so a node cannot be used; its holdings are reported \
+                    "--node {chain}: no check of {chain} balances at a snapshot height exists yet (TRON's and \
+                     Solana's nodes answer the current state only; the Bitcoin forks' check is not built), so a node cannot be used; its holdings are reported \
                      UNVERIFIED (spec/reserves.md, \"TRON and Solana\")"
                 )))
             }
@@ -86,10 +86,9 @@ impl Node {
             (Holding::Evm(h), Node::Evm(n)) => n.check(h, e.height, e.balance, decimals),
             (Holding::Bitcoin(_), Node::Evm(_))
             | (Holding::Evm(_), Node::Bitcoin(_))
-            | (Holding::Tron(_) | Holding::Solana(_), _) => Err(Error::input(format!(
-                "the node given for {} is of another chain family",
-                e.chain
-            ))),
+            | (Holding::Tron(_) | Holding::Solana(_) | Holding::Fork(_), _) => Err(Error::input(
+                format!("the node given for {} is of another chain family", e.chain),
+            )),
         }
     }
 }
@@ -139,10 +138,9 @@ impl Node {
             (Holding::Evm(h), Node::Evm(n)) => n.balance_at(h, height, decimals),
             (Holding::Bitcoin(_), Node::Evm(_))
             | (Holding::Evm(_), Node::Bitcoin(_))
-            | (Holding::Tron(_) | Holding::Solana(_), _) => Err(Error::input(format!(
-                "the node given for {} is of another chain family",
-                e.chain
-            ))),
+            | (Holding::Tron(_) | Holding::Solana(_) | Holding::Fork(_), _) => Err(Error::input(
+                format!("the node given for {} is of another chain family", e.chain),
+            )),
         }
     }
 

@@ -53,6 +53,15 @@ fn is_compact(sig: &str) -> bool {
 /// Recovers the key of a compact signature over the Bitcoin signed-message hash of `message`.
 /// Returns the key in the form the header says (compressed or not) and the header.
 pub fn recover_compact(message: &str, sig: &str) -> Result<(PublicKey, u8)> {
+    recover_compact_digest(
+        bitcoin::sign_message::signed_msg_hash(message).to_byte_array(),
+        sig,
+    )
+}
+
+/// Recovers the key of a compact signature over a signed-message digest (Bitcoin's, or a fork's
+/// with its own magic: [`super::forks`]).
+pub fn recover_compact_digest(digest: [u8; 32], sig: &str) -> Result<(PublicKey, u8)> {
     let bytes = decode_compact(sig).ok_or_else(|| {
         Error::input("signature: expected 65 bytes in base64 or hex (a compact signature)")
     })?;
@@ -66,8 +75,7 @@ pub fn recover_compact(message: &str, sig: &str) -> Result<(PublicKey, u8)> {
         .map_err(|_| Error::input("signature: bad recovery id"))?;
     let rsig = RecoverableSignature::from_compact(&bytes[1..], recid)
         .map_err(|_| Error::input("signature: r and s are not a valid ECDSA signature"))?;
-    let digest = bitcoin::sign_message::signed_msg_hash(message);
-    let msg = Message::from_digest(digest.to_byte_array());
+    let msg = Message::from_digest(digest);
     let key = Secp256k1::verification_only()
         .recover_ecdsa(&msg, &rsig)
         .map_err(|_| {
@@ -84,6 +92,20 @@ pub fn recover_compact(message: &str, sig: &str) -> Result<(PublicKey, u8)> {
     ))
 }
 
+/// Whether the key of a compact signature with this header controls the output script `spk`
+/// under the lenient policy (spec/reserves.md, "Proof of control"): headers 27-34 the key's
+/// P2PKH, P2SH-P2WPKH or P2WPKH; 35-38 its P2SH-P2WPKH; 39-42 its P2WPKH.
+pub fn legacy_controls(spk: &ScriptBuf, key: &PublicKey, header: u8) -> bool {
+    let p2pkh = ScriptBuf::new_p2pkh(&key.pubkey_hash());
+    let wpkh = p2wpkh(key);
+    let sh_wpkh = ScriptBuf::new_p2sh(&wpkh.script_hash());
+    match header {
+        27..=34 => *spk == p2pkh || *spk == wpkh || *spk == sh_wpkh,
+        35..=38 => *spk == sh_wpkh,
+        _ => *spk == wpkh,
+    }
+}
+
 fn p2wpkh(key: &PublicKey) -> ScriptBuf {
     let compressed = PublicKey {
         inner: key.inner,
@@ -95,16 +117,7 @@ fn p2wpkh(key: &PublicKey) -> ScriptBuf {
 /// Verifies a legacy compact signature for `address` under the lenient policy above.
 pub fn verify_legacy(address: &Address, message: &str, sig: &str) -> Result<String> {
     let (key, header) = recover_compact(message, sig)?;
-    let spk = address.script_pubkey();
-    let p2pkh = ScriptBuf::new_p2pkh(&key.pubkey_hash());
-    let wpkh = p2wpkh(&key);
-    let sh_wpkh = ScriptBuf::new_p2sh(&wpkh.script_hash());
-    let ok = match header {
-        27..=34 => spk == p2pkh || spk == wpkh || spk == sh_wpkh,
-        35..=38 => spk == sh_wpkh,
-        _ => spk == wpkh,
-    };
-    if ok {
+    if legacy_controls(&address.script_pubkey(), &key, header) {
         Ok(format!("legacy signed message (BIP-137 header {header})"))
     } else {
         Err(Error::failed(format!(

@@ -64,6 +64,17 @@ pub struct SolanaHolding {
     pub mint: Option<por_core::solana::SolanaKey>,
 }
 
+/// A holding on a Bitcoin fork: the output script its address pays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForkHolding {
+    /// The fork.
+    pub fork: por_core::chains::Fork,
+    /// The address as written (for messages and the signature check).
+    pub address: String,
+    /// The output script it pays (one holding whatever the address's spelling).
+    pub script: ScriptBuf,
+}
+
 /// A holding of one chain family.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Holding {
@@ -75,6 +86,8 @@ pub enum Holding {
     Tron(TronHolding),
     /// On Solana (signature-checked only: UNVERIFIED).
     Solana(SolanaHolding),
+    /// On a Bitcoin fork (signature-checked only: UNVERIFIED).
+    Fork(ForkHolding),
 }
 
 /// A reserve entry with its fields parsed.
@@ -131,6 +144,7 @@ impl Holding {
                 s.address,
                 s.mint.map(|m| m.to_string()).unwrap_or_default()
             ),
+            Holding::Fork(f) => format!("{}:{}", f.fork.name(), f.script.to_hex_string()),
         }
     }
 
@@ -143,6 +157,7 @@ impl Holding {
             Holding::Evm(e) => format!("evm:{}:{}", e.chain_id, hex::encode(e.address.0)),
             Holding::Tron(t) => format!("tron:{}", t.address),
             Holding::Solana(s) => format!("solana:{}", s.address),
+            Holding::Fork(f) => format!("{}:{}", f.fork.name(), f.script.to_hex_string()),
         }
     }
 
@@ -153,6 +168,7 @@ impl Holding {
             Holding::Evm(e) => e.token.map(|t| format!("0x{}", hex::encode(t.0))),
             Holding::Tron(t) => t.token.map(|c| c.to_string()),
             Holding::Solana(s) => s.mint.map(|m| m.to_string()),
+            Holding::Fork(_) => None,
         }
     }
 }
@@ -261,6 +277,30 @@ impl Entry {
                     safe,
                 })
             }
+            Chain::BitcoinFork(fork) => {
+                if raw.token.is_some()
+                    || raw.wallet.is_some()
+                    || raw.script.is_some()
+                    || !raw.utxos.is_empty()
+                {
+                    return Err(format!(
+                        "fields token, wallet, script and utxos are not for {chain} entries: its holdings are checked by signature only"
+                    ));
+                }
+                if raw.signatures.len() != 1 {
+                    return Err(format!(
+                        "field signatures: expected exactly one signature for a {chain} address, found {}",
+                        raw.signatures.len()
+                    ));
+                }
+                let script = super::forks::parse_address(fork, &raw.address)
+                    .map_err(|e| format!("field address: {}", e.message()))?;
+                Holding::Fork(ForkHolding {
+                    fork,
+                    address: raw.address.clone(),
+                    script,
+                })
+            }
             Chain::Tron | Chain::Solana => {
                 if !raw.utxos.is_empty() || raw.script.is_some() || raw.wallet.is_some() {
                     return Err(format!(
@@ -354,6 +394,10 @@ impl Entry {
                     super::ethereum::verify(&e.address.to_string(), message.as_bytes(), one)
                 }
                 (None, _) => return Err("expected exactly one signature".into()),
+            },
+            Holding::Fork(f) => match signatures {
+                [one] => super::forks::verify(f.fork, &f.address, message, one),
+                _ => return Err("expected exactly one signature".into()),
             },
             Holding::Tron(t) => match signatures {
                 [one] => super::tron::verify(&t.address.to_string(), message.as_bytes(), one),

@@ -20,6 +20,7 @@
 
 pub mod bitcoin;
 pub mod ethereum;
+pub mod forks;
 pub mod holding;
 pub mod offline;
 pub mod safe;

@@ -162,7 +162,7 @@ pub fn check_entries(
                         ));
                     }
                 }
-                Holding::Evm(_) | Holding::Tron(_) | Holding::Solana(_) => {}
+                Holding::Evm(_) | Holding::Tron(_) | Holding::Solana(_) | Holding::Fork(_) => {}
             }
             let msg = challenge(&att.exchange, &att.period, &e.chain, e.height, &digest);
             e.verify_control(&msg, &raw.signatures)
