@@ -49,17 +49,8 @@ pub const SAFE_MODULE: &str =
 /// The words for a Safe with an owner that has code.
 pub const SAFE_CODED_OWNER: &str =
     "Safe with an owner that is a contract or a delegated account: it approves by its own rules, not by one key";
-/// The words for a holding on a Bitcoin fork.
-pub const FORK_UNCHECKED: &str = "Bitcoin fork: its outputs are not read on chain";
-/// The words for a TRON account.
-pub const TRON_PERMISSION: &str =
-    "TRON account: its owner permission (which keys may move it) is not read on chain";
-/// The words for a SOL holding.
-pub const SOL_ACCOUNT: &str =
-    "Solana account: its owner program (which may have been reassigned) is not read on chain";
-/// The words for an SPL token holding.
-pub const SPL_ACCOUNT: &str =
-    "SPL token: its token account's owner and delegate are not read on chain";
+/// The words for a holding on a chain with no snapshot check (the Bitcoin forks, TRON, Solana).
+pub const NOT_READ: &str = "not read on chain: never counted, so never in the custody report";
 /// The words for a Safe whose owners were not read.
 pub const SAFE_UNREAD: &str = "Safe whose owners and threshold were not read on chain";
 /// The words for a script hash without its script.
@@ -151,29 +142,19 @@ pub fn classify(
             };
             (control, keys)
         }
-        // Never counted (no node check yet), so left out of the report; named for its key.
+        // Never counted (no snapshot check yet), so left out of the report by its caller.
         Holding::Fork(f) => (
-            Control::Other(FORK_UNCHECKED),
+            Control::Other(NOT_READ),
             vec![format!("{} {}", f.fork.name(), f.address)],
         ),
-        Holding::Tron(t) => {
-            // The key that signed, named as on Bitcoin and Ethereum: one secp256k1 key, one name.
-            let key = signatures
-                .first()
-                .and_then(|s| crate::reserves::tron::signer(&t.address, message.as_bytes(), s).ok())
-                .map(|(k, _)| key_id(&k))
-                .unwrap_or_else(|| format!("tron {}", t.address));
-            (Control::Other(TRON_PERMISSION), vec![key])
-        }
-        Holding::Solana(s) => {
-            // A keypair account can be assigned to a program, and a token account can have
-            // a delegate: neither is read, so neither is shown as a single key.
-            let key = format!("ed25519 {}", s.address);
-            match s.mint {
-                None => (Control::Other(SOL_ACCOUNT), vec![key]),
-                Some(_) => (Control::Other(SPL_ACCOUNT), vec![key]),
-            }
-        }
+        Holding::Tron(t) => (
+            Control::Other(NOT_READ),
+            vec![format!("tron {}", t.address)],
+        ),
+        Holding::Solana(s) => (
+            Control::Other(NOT_READ),
+            vec![format!("ed25519 {}", s.address)],
+        ),
         Holding::Evm(h) => {
             let key = signatures
                 .first()

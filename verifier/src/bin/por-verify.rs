@@ -474,11 +474,7 @@ fn options(how: &ReservesArgs) -> Result<Options> {
     let mut nodes = BTreeMap::new();
     let mut add = |chain: Chain, url: &str, flag: &str| -> Result<()> {
         if !chain.has_snapshot_node() {
-            return Err(Error::input(format!(
-                "{flag} {chain}: no check of {chain} balances at a snapshot height exists yet (TRON's and \
-                 Solana's nodes answer the current state only; the Bitcoin forks' check is not built), so a node cannot be used; its holdings are reported \
-                 UNVERIFIED (spec/reserves.md, \"TRON and Solana\")"
-            )));
+            return Err(por_verifier::chain::no_snapshot_node(chain, flag));
         }
         // Every URL is checked here, also for a chain the statement does not use: a mistyped
         // flag is the user's to fix, not a node silently never asked.

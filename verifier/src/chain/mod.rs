@@ -13,6 +13,16 @@ use crate::reserves::holding::{Entry, Holding};
 use serde_json::{json, Value};
 use std::time::Duration;
 
+/// Why a node given for `chain` (by `flag`) cannot be used: no check at a snapshot height exists
+/// for it ([`Chain::has_snapshot_node`]).
+pub fn no_snapshot_node(chain: Chain, flag: &str) -> Error {
+    Error::input(format!(
+        "{flag} {chain}: no check of {chain} balances at a snapshot height exists yet (TRON's and \
+         Solana's nodes answer the current state only; the Bitcoin forks' check is not built), so a node \
+         cannot be used; its holdings are reported UNVERIFIED (spec/reserves.md, \"TRON and Solana\")"
+    ))
+}
+
 /// A Bitcoin snapshot block is settled when buried under this many blocks, itself included.
 pub const BITCOIN_SETTLED_DEPTH: u64 = 6;
 
@@ -45,11 +55,7 @@ impl Node {
             )?),
             Chain::Evm(id) => Node::Evm(ethereum::EthereumNode::connect(url, id)?),
             Chain::Tron | Chain::Solana | Chain::BitcoinFork(_) => {
-                return Err(Error::input(format!(
-                    "--node {chain}: no check of {chain} balances at a snapshot height exists yet (TRON's and \
-                     Solana's nodes answer the current state only; the Bitcoin forks' check is not built), so a node cannot be used; its holdings are reported \
-                     UNVERIFIED (spec/reserves.md, \"TRON and Solana\")"
-                )))
+                return Err(no_snapshot_node(chain, "--node"))
             }
         })
     }
