@@ -224,10 +224,20 @@ fn tron_and_solana_holdings_are_signature_checked_and_unverified() {
         solana_entry(&att, &sk, "1000000000"),
     ])
     .expect(0);
+    // A custody threshold does not see them either: none of the 3,000 claimed is declared
+    // cold, yet nothing counted means no share to fall short (and no claim to pad one).
     let out = ex
-        .verify_reserves(&ex.reserves(), &["--json"])
+        .verify_reserves(
+            &ex.reserves(),
+            &["--json", "--min-declared-cold-share", "0.5"],
+        )
         .expect_code("reserves.not_checked");
     let v: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(
+        v["reserves"]["custody"][0]["counted"], "0.000000",
+        "{}",
+        out.stdout
+    );
     let entries = v["reserves"]["reserve_entries"].as_array().unwrap();
     assert!(
         entries.iter().all(|e| e["offline"]["passed"] == true),
