@@ -60,6 +60,7 @@ pub mod memory;
 pub mod outcome;
 pub mod outpoint;
 pub mod proof;
+pub mod published;
 pub mod registry;
 pub mod reserves;
 pub mod safe;

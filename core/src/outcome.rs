@@ -111,6 +111,10 @@ codes! {
     Remembered = "store.remembered", 0, No,
         "your store remembers the key, the genesis and this attestation, so a later change is noticed",
         "keep your store (back it up with the rest of your files)";
+    /// Another exchange's file folds to the root the customer gave.
+    PublishedVerified = "published.verified", 0, No,
+        "your balances are in the tree whose root you gave, the root the exchange published for everyone; the format's weaknesses are listed with it",
+        "keep the file; compare the balances shown with your account at the snapshot time";
     /// Another passed check.
     Passed = "check.passed", 0, No,
         "this check holds",
@@ -200,6 +204,18 @@ codes! {
     AuditMismatch = "audit.mismatch", 1, Yes,
         "the exchange's private data does not produce what it signed",
         "keep the findings file as evidence and report it";
+    /// Another exchange's file does not add up under its own rules.
+    PublishedCheckFailed = "published.check_failed", 1, OnlyToYou,
+        "the exchange's file does not add up under its own published rules (a hash, a sum or a balance); the file is not signed, so this is your finding, not evidence others can check",
+        "keep the file with the page and the date you downloaded it, and ask the exchange to explain";
+    /// A negative balance or sum in another exchange's file.
+    PublishedNegative = "published.negative_sum", 1, OnlyToYou,
+        "the exchange's file has a negative balance or sum on your path: an exchange can lower its totals so; the file is not signed, so this is your finding, not evidence others can check",
+        "keep the file with the page and the date you downloaded it, and ask the exchange which accounts are negative and why";
+    /// Another exchange's file folds to another root than the one given.
+    PublishedRootMismatch = "published.root_mismatch", 1, OnlyToYou,
+        "your file folds to another root than the one you gave: the tree you were shown is not the one published for everyone",
+        "check that you gave the root of the same round; if so, keep the file and ask the exchange to explain";
     /// Another failed check.
     Failed = "check.failed", 1, No,
         "a check failed",
@@ -230,6 +246,10 @@ codes! {
     ReservesNotChecked = "reserves.not_checked", 3, No,
         "some reserves could not be checked on chain (no node, a snapshot not yet settled, held off chain, or on a chain no node can answer at a snapshot: TRON, Solana)",
         "run again with your own node for each chain, or later once the snapshot has settled; reserves on TRON and Solana cannot be checked yet: take them as the exchange's word only";
+    /// Another exchange's file folds, but to no root the customer gave.
+    PublishedRootNotCompared = "published.root_not_compared", 3, No,
+        "your file folds to a root, but you gave no root to compare it with: you could have been shown a tree of your own",
+        "run again with --root HEX, the root the exchange or its auditor publishes for everyone for this round";
     /// Anchors not deep enough yet.
     AnchorPending = "anchor.pending", 3, No,
         "the month's Bitcoin anchor is not yet deep enough to be final",

@@ -56,7 +56,8 @@ impl Run {
     }
 
     /// Asserts the run's outcome code (spec/outcomes.md) and the exit status it fixes: from
-    /// the `code` field of `--json` output, else from the `[code] What this means` line the
+    /// the `code` field of `--json` output (or a finding's, or a passed check's), else from the
+    /// `[code] What this means` line the
     /// text output prints under a failure.
     #[track_caller]
     pub fn expect_code(self, name: &str) -> Run {
@@ -68,9 +69,13 @@ impl Run {
         let found = match serde_json::from_str::<serde_json::Value>(&r.stdout) {
             Ok(v) => {
                 v["code"] == name
-                    || v["findings"]
-                        .as_array()
-                        .is_some_and(|f| f.iter().any(|f| f["code"] == name))
+                    || ["findings", "checks"].iter().any(|k| {
+                        v[*k].as_array().is_some_and(|f| {
+                            f.iter().any(|f| {
+                                f["code"] == name && (*k == "findings" || f["passed"] == true)
+                            })
+                        })
+                    })
             }
             Err(_) => r.all().contains(&format!("[{name}] What this means")),
         };

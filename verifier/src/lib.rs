@@ -18,6 +18,7 @@
 //! - [`chain`]: the checks against the user's own nodes;
 //! - [`verdict`]: the solvency verdict and its exit codes;
 //! - [`history`]: the public log of every signed statement, the monthly chain, anchors;
+//! - [`published`]: other exchanges' published proof files, checked by their own rules;
 //! - [`custody`]: how the reserves are held (multisig, single key, other; declared labels);
 //! - [`input`], [`time`], [`text`]: bounded reads, timestamps, text fields.
 //!
@@ -33,6 +34,7 @@ pub mod cleanup;
 pub mod cli_docs;
 pub mod custody;
 pub mod hidden_tree;
+pub mod published;
 pub mod report;
 pub mod reserves;
 pub mod state;

@@ -286,6 +286,35 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Check a proof file another exchange published (OKX, Bybit, MEXC, Bitget, BitMEX) by
+    /// that exchange's own rules, compare its root with the one published for everyone, and
+    /// say what the format cannot show.
+    Published {
+        /// The file(s) the exchange gave you: one proof file, or for OKX v2 your
+        /// user_info_file.json and the whole tree file.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// okx-v1, okx-merkle-v2, bybit, mexc, bitget or bitmex (default: told from the file).
+        #[arg(long, value_name = "NAME")]
+        format: Option<String>,
+        /// The root the exchange (or its auditor) publishes for everyone for this round. Without
+        /// it the result is UNVERIFIED (exit 3): your file could come from a tree of your own.
+        #[arg(long, value_name = "HEX")]
+        root: Option<String>,
+        /// BitMEX: your account number.
+        #[arg(long, value_name = "ID")]
+        user_id: Option<String>,
+        /// BitMEX: the nonce BitMEX shows you (per proof, or your account's lifetime nonce).
+        #[arg(long, value_name = "HEX")]
+        nonce: Option<String>,
+        /// Bybit: the round's asset layout, when it is not one this tool knows (lines NAME
+        /// SCALE ROUNDING ENABLED, as Bybit's AssetXX enum lists them).
+        #[arg(long, value_name = "FILE")]
+        layout: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Recompute the whole tree from the exchange's private data and compare with the books.
     Audit {
         /// The published attestation.json.
@@ -444,6 +473,26 @@ fn main() -> ExitCode {
                 &signature,
                 script,
             ),
+            json,
+        ),
+        Cmd::Published {
+            files,
+            format,
+            root,
+            user_id,
+            nonce,
+            layout,
+            json,
+        } => (
+            por_verifier::published::Request::new(
+                files,
+                format.as_deref(),
+                root.as_deref(),
+                user_id,
+                nonce,
+                layout,
+            )
+            .and_then(|req| por_verifier::published::run(&mut rep, &req)),
             json,
         ),
         Cmd::Audit {

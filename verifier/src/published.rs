@@ -1,0 +1,222 @@
+//! `por-verify published`: another exchange's proof file, checked by its own rules, with the
+//! root compared against the one the customer gives and the format's weaknesses listed
+//! (spec/published.md). The rules live in `por_core::published`, so the browser page runs the
+//! same checks.
+
+use crate::error::{Error, Result};
+use crate::outcome::{Code, Finding};
+use crate::report::Report;
+use por_core::published::{check, Checked, Format, Given, Input};
+use serde_json::json;
+use std::path::PathBuf;
+
+/// The largest file read: OKX's whole-tree listing of a real round is hundreds of megabytes.
+pub const MAX_FILE_BYTES: u64 = 2 << 30;
+
+/// What the command was given, checked.
+pub struct Request {
+    /// The files.
+    pub files: Vec<PathBuf>,
+    /// The format, if named.
+    pub format: Option<Format>,
+    /// The root published for everyone, lower-case hex without `0x`.
+    pub root: Option<String>,
+    /// Account number, nonce and layout.
+    pub given: Given,
+}
+
+impl Request {
+    /// Turns the flags into checked values.
+    pub fn new(
+        files: Vec<PathBuf>,
+        format: Option<&str>,
+        root: Option<&str>,
+        user_id: Option<String>,
+        nonce: Option<String>,
+        layout: Option<PathBuf>,
+    ) -> Result<Request> {
+        let format = format
+            .map(|f| Format::parse(f).map_err(Error::input))
+            .transpose()?;
+        let root = root
+            .map(|r| {
+                let r = r.trim();
+                let r = r.strip_prefix("0x").unwrap_or(r);
+                if r.is_empty() || r.len() > 128 || !r.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    Err(Error::input(format!(
+                        "--root: expected the root hash in hex, as the exchange publishes it, found \"{}\"",
+                        r.chars().take(80).collect::<String>()
+                    )))
+                } else {
+                    Ok(r.to_ascii_lowercase())
+                }
+            })
+            .transpose()?;
+        let layout = layout
+            .map(|p| {
+                let text = read_text(&p)?;
+                let name = p
+                    .file_stem()
+                    .map_or("layout".into(), |s| s.to_string_lossy().into_owned());
+                por_core::published::bybit::Layout::parse(&name, &text)
+                    .map_err(|m| Error::input(format!("--layout {}: {m}", p.display())))
+            })
+            .transpose()?;
+        if files.is_empty() {
+            return Err(Error::input("give the proof file the exchange gave you"));
+        }
+        Ok(Request {
+            files,
+            format,
+            root,
+            given: Given {
+                user_id,
+                nonce,
+                layout,
+            },
+        })
+    }
+}
+
+fn read_text(p: &std::path::Path) -> Result<String> {
+    let bytes = crate::input::read_bounded(
+        p,
+        MAX_FILE_BYTES,
+        crate::input::FileKind::Other("proof file"),
+    )?;
+    String::from_utf8(bytes).map_err(|_| {
+        Error::input(format!(
+            "{}: not text (UTF-8): is this the file the exchange gave you?",
+            p.display()
+        ))
+    })
+}
+
+/// Runs the check and fills the report; the result is the verdict line or the outcome.
+pub fn run(rep: &mut Report, req: &Request) -> Result<String> {
+    let mut texts = Vec::with_capacity(req.files.len());
+    for p in &req.files {
+        texts.push((p.display().to_string(), read_text(p)?));
+    }
+    let inputs: Vec<Input<'_>> = texts
+        .iter()
+        .map(|(n, t)| Input { name: n, text: t })
+        .collect();
+    rep.title = "Checking a proof file another exchange published".into();
+    let c = check(&inputs, req.format, &req.given).map_err(|e| Error::input(e.0))?;
+    describe(rep, &c, req.root.as_deref());
+    let format = c.format.map_or("?", Format::name);
+    let exchange = c.format.map_or("the exchange", Format::exchange);
+    rep.title = format!("Checking {exchange}'s proof file ({format})");
+    if !c.failures.is_empty() {
+        let lead = format!(
+            "{exchange}'s file does not add up under {exchange}'s own rules. The file is not signed, so this is your finding, not evidence others can check: "
+        );
+        return Err(rep.error(&lead));
+    }
+    match &req.root {
+        Some(r) if *r != c.root => {
+            rep.fail(Finding::new(
+                Code::PublishedRootMismatch,
+                format!(
+                    "your file folds to root {}, not to the root you gave ({r})",
+                    c.root
+                ),
+            ));
+            Err(rep.error(""))
+        }
+        Some(_) => {
+            rep.ok(
+                Code::PublishedVerified,
+                "the root your file folds to is the root you gave",
+            );
+            Ok(format!(
+                "VERIFIED: your balances are in the {exchange} tree whose root you gave. Read above what this format cannot show."
+            ))
+        }
+        None => {
+            rep.fail(Finding::new(
+                Code::PublishedRootNotCompared,
+                format!(
+                    "root not compared: your file folds to root {}, but without the root {exchange} publishes for everyone (--root) you could have been shown a tree of your own",
+                    c.root
+                ),
+            ));
+            Err(rep.error(""))
+        }
+    }
+}
+
+fn describe(rep: &mut Report, c: &Checked, root: Option<&str>) {
+    for h in &c.held {
+        rep.ok(Code::Passed, h.clone());
+    }
+    for f in &c.failures {
+        rep.fail(Finding::new(
+            if f.negative {
+                Code::PublishedNegative
+            } else {
+                Code::PublishedCheckFailed
+            },
+            f.message.clone(),
+        ));
+    }
+    let mut ids = Vec::new();
+    for (k, v) in &c.ids {
+        ids.push(format!("{k}: {v}"));
+    }
+    if !ids.is_empty() {
+        rep.section("The file names", ids);
+    }
+    let show = |v: &[(String, por_core::published::decimal::Decimal)]| -> Vec<String> {
+        v.iter().map(|(a, d)| format!("{a} {}", d)).collect()
+    };
+    if !c.balances.is_empty() {
+        rep.section("Your balances, as the tree holds them", show(&c.balances));
+    }
+    let mut top = vec![format!("root {}", c.root)];
+    if let Some(r) = root {
+        top.push(format!("root you gave {r}"));
+    }
+    top.extend(show(&c.totals).into_iter().map(|l| format!("total {l}")));
+    rep.section("What your file folds to", top);
+    rep.section(
+        "What this format cannot show",
+        c.weaknesses
+            .iter()
+            .map(|w| {
+                format!(
+                    "[{}] {} ({})",
+                    w.weakness.code(),
+                    w.weakness.meaning(),
+                    w.detail
+                )
+            })
+            .collect(),
+    );
+    let amounts = |v: &[(String, por_core::published::decimal::Decimal)]| {
+        serde_json::Value::Object(
+            v.iter()
+                .map(|(a, d)| (a.clone(), json!(d.to_string())))
+                .collect(),
+        )
+    };
+    rep.set("format", json!(c.format.map(Format::name)));
+    rep.set("profile", json!(c.profile));
+    rep.set(
+        "ids",
+        serde_json::Value::Object(c.ids.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
+    );
+    rep.set("balances", amounts(&c.balances));
+    rep.set("root", json!(c.root));
+    rep.set("root_given", json!(root));
+    rep.set("totals", amounts(&c.totals));
+    rep.set(
+        "weaknesses",
+        json!(c
+            .weaknesses
+            .iter()
+            .map(|w| json!({"code": w.weakness.code(), "meaning": w.weakness.meaning(), "detail": w.detail}))
+            .collect::<Vec<_>>()),
+    );
+}
