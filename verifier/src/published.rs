@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use crate::outcome::{Code, Finding};
 use crate::report::Report;
-use por_core::published::{check, Checked, Format, Given, Input};
+use por_core::published::{check, parse_root, verdict, Checked, Format, Given, Input};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -39,18 +39,7 @@ impl Request {
             .map(|f| Format::parse(f).map_err(Error::input))
             .transpose()?;
         let root = root
-            .map(|r| {
-                let r = r.trim();
-                let r = r.strip_prefix("0x").unwrap_or(r);
-                if r.is_empty() || r.len() > 128 || !r.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    Err(Error::input(format!(
-                        "--root: expected the root hash in hex, as the exchange publishes it, found \"{}\"",
-                        r.chars().take(80).collect::<String>()
-                    )))
-                } else {
-                    Ok(r.to_ascii_lowercase())
-                }
-            })
+            .map(|r| parse_root(r).map_err(Error::input))
             .transpose()?;
         let layout = layout
             .map(|p| {
@@ -108,40 +97,16 @@ pub fn run(rep: &mut Report, req: &Request) -> Result<String> {
     let format = c.format.map_or("?", Format::name);
     let exchange = c.format.map_or("the exchange", Format::exchange);
     rep.title = format!("Checking {exchange}'s proof file ({format})");
-    if !c.failures.is_empty() {
-        let lead = format!(
-            "{exchange}'s file does not add up under {exchange}'s own rules. The file is not signed, so this is your finding, not evidence others can check: "
-        );
-        return Err(rep.error(&lead));
-    }
-    match &req.root {
-        Some(r) if *r != c.root => {
-            rep.fail(Finding::new(
-                Code::PublishedRootMismatch,
-                format!(
-                    "your file folds to root {}, not to the root you gave ({r})",
-                    c.root
-                ),
-            ));
-            Err(rep.error(""))
+    let v = verdict(&c, req.root.as_deref());
+    match v.code.exit_code() {
+        0 => {
+            rep.ok(v.code, "the root your file folds to is the root you gave");
+            Ok(format!("VERIFIED: {}", v.message))
         }
-        Some(_) => {
-            rep.ok(
-                Code::PublishedVerified,
-                "the root your file folds to is the root you gave",
-            );
-            Ok(format!(
-                "VERIFIED: your balances are in the {exchange} tree whose root you gave. Read above what this format cannot show."
-            ))
-        }
-        None => {
-            rep.fail(Finding::new(
-                Code::PublishedRootNotCompared,
-                format!(
-                    "root not compared: your file folds to root {}, but without the root {exchange} publishes for everyone (--root) you could have been shown a tree of your own",
-                    c.root
-                ),
-            ));
+        // The failures are in the report already, each under its code.
+        _ if !c.failures.is_empty() => Err(crate::error::Error::coded(v.code, v.message)),
+        _ => {
+            rep.fail(Finding::new(v.code, v.message));
             Err(rep.error(""))
         }
     }

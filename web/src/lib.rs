@@ -582,3 +582,105 @@ mod tests {
         key.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
+
+/// Checks a proof file another exchange published (OKX, Bybit, MEXC, Bitget, BitMEX), as
+/// `por-verify published` does: `files` is a JSON array of `{"name", "text"}` (OKX v2 takes
+/// the customer's file and the tree listing), `root` the root the exchange publishes for
+/// everyone (empty when the customer has none: the result is then "unverified"). Returns
+/// `{"schema_version", "code", "result", "exit_code", "summary", "format", "balances", "root",
+/// "totals", "checks", "failures", "weaknesses": [{code, meaning, detail}]}`, and the code's
+/// `meaning`, `evidence`, `evidence_words` and `next_step` when it is not a pass.
+#[wasm_bindgen]
+pub fn check_published(
+    files: &str,
+    format: &str,
+    root: &str,
+    user_id: &str,
+    nonce: &str,
+) -> String {
+    check_published_value(files, format, root, user_id, nonce).to_string()
+}
+
+/// The same as [`check_published`], as a JSON value (for tests on the host).
+pub fn check_published_value(
+    files: &str,
+    format: &str,
+    root: &str,
+    user_id: &str,
+    nonce: &str,
+) -> Value {
+    use por_core::published::{check, parse_root, verdict, Format, Given, Input};
+    let bad = |m: String| failure(&por_core::Error::input(m), "NOT VERIFIED");
+    let list: Vec<(String, String)> = match serde_json::from_str::<Vec<Value>>(files) {
+        Ok(v) => v
+            .iter()
+            .map(|f| {
+                (
+                    f["name"].as_str().unwrap_or("file").to_string(),
+                    f["text"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect(),
+        Err(_) => return bad("choose the proof file your exchange gave you".into()),
+    };
+    if list.is_empty() {
+        return bad("choose the proof file your exchange gave you".into());
+    }
+    let format = if format.is_empty() {
+        None
+    } else {
+        match Format::parse(format) {
+            Ok(f) => Some(f),
+            Err(m) => return bad(m),
+        }
+    };
+    let root = if root.trim().is_empty() {
+        None
+    } else {
+        match parse_root(root) {
+            Ok(r) => Some(r),
+            Err(m) => return bad(m.replace("--root: ", "the root: ")),
+        }
+    };
+    let given = Given {
+        user_id: (!user_id.trim().is_empty()).then(|| user_id.trim().to_string()),
+        nonce: (!nonce.trim().is_empty()).then(|| nonce.trim().to_string()),
+        layout: None,
+    };
+    let inputs: Vec<Input<'_>> = list
+        .iter()
+        .map(|(n, t)| Input { name: n, text: t })
+        .collect();
+    let c = match check(&inputs, format, &given) {
+        Ok(c) => c,
+        Err(e) => return bad(e.0),
+    };
+    let v = verdict(&c, root.as_deref());
+    let amounts = |v: &[(String, por_core::published::decimal::Decimal)]| -> Vec<Value> {
+        v.iter()
+            .map(|(a, d)| json!({"symbol": a, "amount": d.to_string()}))
+            .collect()
+    };
+    let mut out = json!({
+        "schema_version": JSON_SCHEMA_VERSION, "code": v.code.as_str(),
+        "exit_code": v.code.exit_code(),
+        "result": match v.code.exit_code() { 0 => "pass", 1 => "fail", _ => "unverified" },
+        "summary": format!("{}: {}", match v.code.exit_code() { 0 => "VERIFIED", 1 => "NOT VERIFIED", _ => "UNVERIFIED" }, v.message),
+        "format": c.format.map(Format::name), "balances": amounts(&c.balances), "root": c.root,
+        "totals": amounts(&c.totals), "checks": c.held,
+        "failures": c.failures.iter().map(|f| f.message.clone()).collect::<Vec<_>>(),
+        "weaknesses": c.weaknesses.iter().map(|w| json!({"code": w.weakness.code(), "meaning": w.weakness.meaning(), "detail": w.detail})).collect::<Vec<_>>(),
+    });
+    if v.code.exit_code() != 0 {
+        out["meaning"] = json!(v.code.meaning());
+        out["evidence"] = json!(v.code.evidence().as_str());
+        out["evidence_words"] = json!(v.code.evidence().words());
+        out["next_step"] = json!(match v.code {
+            Code::PublishedRootNotCompared => {
+                "type the root the exchange or its auditor publishes for everyone for this round, and check again"
+            }
+            c => c.next_step(),
+        });
+    }
+    out
+}

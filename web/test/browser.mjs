@@ -195,6 +195,35 @@ async function run_reserves(name, statement, expect) {
   }, { ...expect, button: "#check-reserves", wait: "#reserves-not-checked", verdict: "#reserves-verdict", details_el: "#reserves-details" });
 }
 
+// Another exchange's proof file: OKX's sample with the root published for everyone, without
+// it, and with a balance changed.
+async function run_published(name, file, root, expect) {
+  const page = await browser.newPage();
+  page.on("request", (r) => requests.push(r.url()));
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(PAGE);
+  await page.setInputFiles("#published", file);
+  await page.fill("#published-root", root);
+  await page.waitForTimeout(200);
+  await page.click("#check-published");
+  await page.waitForSelector("#published-details h3");
+  const verdict = (await page.textContent("#published-verdict")) || "";
+  const details = (await page.textContent("#published-details")) || "";
+  const cls = await page.getAttribute("#published-verdict", "class");
+  await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
+  const ok = errors.length === 0 && verdict.startsWith(expect.words) && cls === expect.cls
+    && (!expect.details || details.includes(expect.details));
+  if (ok) passed++; else failed++;
+  console.log(`${ok ? "ok  " : "FAIL"} ${name}: ${verdict} [${cls}]${errors.length ? " errors: " + errors.join("; ") : ""}`);
+  await page.close();
+}
+const OKX_ROOT = "ac6b39d2a0aa8112bd1aadff5e7d4b5c2b91cd54d595262ba4367f5d2db4160d";
+await run_published("published-okx", env("OKX_V1"), OKX_ROOT, { words: "VERIFIED", cls: "pass", details: "weakness.child_sums_unbound" });
+await run_published("published-okx-no-root", env("OKX_V1"), "", { words: "UNVERIFIED", cls: "error",
+  details: "What this means [published.root_not_compared]" });
+await run_published("published-okx-changed", env("OKX_V1_CHANGED"), OKX_ROOT, { words: "NOT VERIFIED", cls: "fail",
+  details: "What this means [published.check_failed]" });
 const foreign = requests.filter((u) => !u.startsWith("file://") && !u.startsWith("data:"));
 if (foreign.length === 0) { passed++; console.log("ok   no network: every request was file:// or data:"); }
 else { failed++; console.log("FAIL the page made network requests: " + foreign.join(", ")); }

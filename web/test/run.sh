@@ -43,6 +43,11 @@ printf '{"entries": []}\n' > "$T/entries.json"
 "$BIN/por-prove" reserves add --out "$T/m" --reserves "$T/entries.json" --key "$T/k" > /dev/null
 sed -E 's/"sequence": ?1/"sequence": 2/' "$T/m/reserves-0001.json" > "$T/reserves-altered.json"
 cmp -s "$T/m/reserves-0001.json" "$T/reserves-altered.json" && { echo "run.sh: altering did not change the statement" >&2; exit 1; }
+# Another exchange's proof file (OKX's sample), and a copy with the customer's BTC changed.
+OKX_V1="$PWD/tests/vectors/published/okx/merkle_proof_file.json"
+sed -E 's/"BTC":"1.000069"/"BTC":"1.000070"/' "$OKX_V1" > "$T/okx-changed.json"
+cmp -s "$OKX_V1" "$T/okx-changed.json" && { echo "run.sh: changing did not change the OKX file" >&2; exit 1; }
+OKX_V1="$OKX_V1" OKX_V1_CHANGED="$T/okx-changed.json" \
 ATT2="$T/m2/attestation.json" PROOF2="$T/proof2.json" ATT3="$T/m3/attestation.json" PROOF3="$T/proof3.json" \
   ATT4="$T/m4/attestation.json" PROOF4="$T/proof4.json" \
   CLI_STORE="$T/cli-store/store.json" RESERVES="$T/m/reserves-0001.json" RESERVES_ALTERED="$T/reserves-altered.json" \

@@ -270,6 +270,75 @@ impl Checked {
     }
 }
 
+/// The outcome of a check: its code (spec/outcomes.md) and the words that name what was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// `published.verified`, `.root_not_compared`, `.root_mismatch`, `.negative_sum` or
+    /// `.check_failed`.
+    pub code: crate::outcome::Code,
+    /// The verdict's words.
+    pub message: String,
+}
+
+/// Decides the outcome: failures first; then the root the customer gave (lower-case hex, no
+/// `0x`), which alone makes a pass; without it, "not compared".
+pub fn verdict(c: &Checked, root: Option<&str>) -> Verdict {
+    use crate::outcome::Code;
+    let exchange = c.format.map_or("the exchange", Format::exchange);
+    if let Some(first) = c.failures.first() {
+        let code = if c.failures.iter().any(|f| f.negative) {
+            Code::PublishedNegative
+        } else {
+            Code::PublishedCheckFailed
+        };
+        let all: Vec<&str> = std::iter::once(first.message.as_str())
+            .chain(c.failures[1..].iter().map(|f| f.message.as_str()))
+            .collect();
+        return Verdict {
+            code,
+            message: format!(
+                "{exchange}'s file does not add up under {exchange}'s own rules. The file is not signed, so this is your finding, not evidence others can check: {}",
+                all.join("; ")
+            ),
+        };
+    }
+    match root {
+        Some(r) if *r != c.root => Verdict {
+            code: Code::PublishedRootMismatch,
+            message: format!(
+                "your file folds to root {}, not to the root you gave ({r})",
+                c.root
+            ),
+        },
+        Some(_) => Verdict {
+            code: Code::PublishedVerified,
+            message: format!(
+                "your balances are in the {exchange} tree whose root you gave. Read what this format cannot show."
+            ),
+        },
+        None => Verdict {
+            code: Code::PublishedRootNotCompared,
+            message: format!(
+                "root not compared: your file folds to root {}, but without the root {exchange} publishes for everyone (--root) you could have been shown a tree of your own",
+                c.root
+            ),
+        },
+    }
+}
+
+/// Reads the root a customer types: hex, with or without `0x`, either case.
+pub fn parse_root(text: &str) -> Result<String, String> {
+    let r = text.trim();
+    let r = r.strip_prefix("0x").unwrap_or(r);
+    if r.is_empty() || r.len() > 128 || !r.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "--root: expected the root hash in hex, as the exchange publishes it, found \"{}\"",
+            r.chars().take(80).collect::<String>()
+        ));
+    }
+    Ok(r.to_ascii_lowercase())
+}
+
 /// A file that cannot be read as its format (exit 2), naming the file and the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormatError(pub String);
@@ -352,10 +421,12 @@ pub fn check(
                 match found {
                     None => found = Some(d),
                     Some(x) if x == d => {}
-                    Some(x) => return Err(FormatError(format!(
+                    Some(x) => {
+                        return Err(FormatError(format!(
                         "{}: a {d} file beside a {x} file: give the files of one exchange's round",
                         f.name
-                    ))),
+                    )))
+                    }
                 }
             }
             found.ok_or_else(|| FormatError("no file given".into()))?
