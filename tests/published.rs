@@ -366,3 +366,60 @@ fn bybit_layout_from_a_file() {
     let r = verify(&[&f], &["--layout", path_str(&short)]).expect(2);
     assert!(r.all().contains("ETH"), "{}", r.all());
 }
+
+/// Forged OKX v2 files a dishonest exchange could hand out, each passing a careless checker:
+/// a customer's 200,000,000 USDT matched to a leaf of 10^-30 USDT (equal only if values are
+/// compared after an overflowing rescale); a root line listing 7 USDT over a tree that adds up to
+/// 3,000,000,100; one sub-leaf listed twice in the customer's file (counted twice for them, once
+/// in the tree). Every hash in them is right under OKX's rules.
+#[test]
+fn forged_okx_v2_files_fail() {
+    for p in ["cmp", "root", "dup"] {
+        let user = sample(&format!("forged/{p}_user.json"));
+        let tree = sample(&format!("forged/{p}_tree.txt"));
+        let root = std::fs::read_to_string(&tree).unwrap()[..64].to_string();
+        verify(&[&user, &tree], &["--root", &root]).expect_code("published.check_failed");
+    }
+}
+
+/// BitMEX's per-proof nonce opens the leaves whatever account number is typed: the run says
+/// the account is not bound.
+#[test]
+fn bitmex_per_proof_nonce_does_not_bind_the_account() {
+    let f = sample("bitmex/liabilities-proof-readme-before-bdb5f06.csv");
+    let mut h = Sha256::new();
+    h.update(hex::decode(BITMEX_NONCE_2).unwrap());
+    h.update(100u64.to_le_bytes());
+    h.update(2u64.to_le_bytes());
+    let per_proof = hex::encode(h.finalize());
+    let r = verify(
+        &[&f],
+        &[
+            "--user-id",
+            "999",
+            "--nonce",
+            &per_proof,
+            "--root",
+            BITMEX_ROOT,
+        ],
+    )
+    .expect_code("published.verified");
+    assert!(weaknesses(&r).contains(&"weakness.account_not_bound".to_string()));
+    assert!(json(&r)["ids"]["account"]
+        .as_str()
+        .unwrap()
+        .contains("not bound"));
+    // With the account's lifetime nonce the account is bound.
+    let r = verify(
+        &[&f],
+        &[
+            "--user-id",
+            "2",
+            "--nonce",
+            BITMEX_NONCE_2,
+            "--root",
+            BITMEX_ROOT,
+        ],
+    );
+    assert!(!weaknesses(&r).contains(&"weakness.account_not_bound".to_string()));
+}

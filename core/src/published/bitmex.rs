@@ -90,7 +90,7 @@ pub fn check(f: Input<'_>, given: &Given) -> Result<Checked, FormatError> {
         ..Checked::default()
     };
     out.ids.push(("block_height".into(), height.to_string()));
-    out.ids.push(("account".into(), account.to_string()));
+
     let mut bad = 0usize;
     for k in 0..first_leaf {
         let (l, r) = (&nodes[2 * k + 1], &nodes[2 * k + 2]);
@@ -136,13 +136,16 @@ pub fn check(f: Input<'_>, given: &Given) -> Result<Checked, FormatError> {
         m.verify_slice(want).is_ok()
     };
     let mut mine = Vec::new();
-    for key in [nonce, sub] {
+    let mut bound = true;
+    // The key made from the account first: only it binds the leaves to the account number.
+    for (key, from_account) in [(sub, true), (nonce, false)] {
         for (i, (h, v, _)) in nodes[first_leaf..].iter().enumerate() {
             if opens(&key, i, *v, h) {
                 mine.push((i, *v));
             }
         }
         if !mine.is_empty() {
+            bound = from_account;
             break;
         }
     }
@@ -165,6 +168,18 @@ pub fn check(f: Input<'_>, given: &Given) -> Result<Checked, FormatError> {
                 .collect::<Vec<_>>()
                 .join(", leaf ")
         ));
+    }
+    if bound {
+        out.ids.push(("account".into(), account.to_string()));
+    } else {
+        out.ids.push((
+            "account".into(),
+            format!("{account} (not bound: the leaves opened with the nonce itself)"),
+        ));
+        out.weak(
+            Weakness::AccountNotBound,
+            "the nonce you gave opened the leaves as BitMEX's per-proof key, which your account number does not enter",
+        );
     }
     let btc = |sats: u64| Decimal::new(i128::from(sats), 8).unwrap_or(Decimal::ZERO);
     out.balances = vec![("BTC".into(), btc(total))];

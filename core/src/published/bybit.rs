@@ -231,9 +231,28 @@ pub fn check(f: Input<'_>, layout: Option<&Layout>) -> Result<Checked, FormatErr
         out.held
             .push("your leaf hashes to self.hash (userHash and your amounts)".into());
     }
+    // Assets retired from the round enter the leaf's hash but no sum: their sign is checked
+    // here, since the fold never sees them.
+    for (k, t, d) in &bal {
+        if d.is_negative() && !assets.contains(k) {
+            out.failures.push(super::Failure {
+                negative: true,
+                message: format!("your own {k} balance is negative ({t})"),
+            });
+        }
+    }
     let self_type = type_of(f, "self", me)?;
     let sums_of =
         |at: &str, b: &[(String, String, Decimal)]| -> Result<Vec<Option<Decimal>>, FormatError> {
+            if let Some((k, _, _)) = b
+                .iter()
+                .find(|(k, _, _)| !lay.assets.iter().any(|a| a.name == *k))
+            {
+                return Err(FormatError(format!(
+                    "{}: {at} names {k}, which layout {} does not have",
+                    f.name, lay.name
+                )));
+            }
             let only: Vec<(String, String, Decimal)> = b
                 .iter()
                 .filter(|(k, _, _)| assets.contains(k))

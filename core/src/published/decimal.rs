@@ -229,13 +229,14 @@ impl Decimal {
     /// Compares values: `0.10` and `0.1` are equal in value though not as written, so this is
     /// not `Ord` (equality, as hashing sees it, compares the scale too).
     pub fn cmp_value(self, other: Decimal) -> Ordering {
-        let s = self.scale.max(other.scale);
-        match (self.rescale(s), other.rescale(s)) {
-            (Ok(a), Ok(b)) => a.mantissa.cmp(&b.mantissa),
-            // Only values near 2^127 fail to rescale: the signs decide, then the one that
-            // could not grow is the larger in magnitude.
-            _ => self.mantissa.signum().cmp(&other.mantissa.signum()),
-        }
+        // Whole parts first, then the fractions at 30 places: both fit in 128 bits whatever
+        // the two scales, so the comparison is exact (rescaling both to one scale may not fit).
+        let split = |d: Decimal| {
+            let f = 10i128.pow(d.scale);
+            let frac = d.mantissa % f;
+            (d.mantissa / f, frac * 10i128.pow(MAX_SCALE - d.scale))
+        };
+        split(self).cmp(&split(other))
     }
 
     /// The value at exactly `places` places, cut towards zero (`1.50000000`).

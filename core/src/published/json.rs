@@ -184,6 +184,9 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> Result<Json, JsonError> {
         self.i += 1;
         let mut kv: Vec<(String, Json)> = Vec::new();
+        // A set, not a scan of the keys so far: a hostile object of a million keys must not
+        // cost a million squared comparisons.
+        let mut seen = std::collections::HashSet::new();
         self.ws();
         if self.s.get(self.i) == Some(&b'}') {
             self.i += 1;
@@ -196,7 +199,7 @@ impl Parser<'_> {
             }
             let at = self.i;
             let k = self.string()?;
-            if kv.iter().any(|(x, _)| *x == k) {
+            if !seen.insert(k.clone()) {
                 self.i = at;
                 return Err(self.err(&format!("key \"{k}\" appears twice in one object")));
             }

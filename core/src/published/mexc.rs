@@ -136,6 +136,14 @@ pub fn check(f: Input<'_>) -> Result<Checked, FormatError> {
                 sibling: blank.clone(),
                 side: Side::Right,
             },
+            Some((_, t, h, _))
+                if h.is_empty() && (i > 0 && *t == 1 || i == 0 && self_type != 1) =>
+            {
+                return Err(FormatError(format!(
+                    "{}: an empty sibling on the left at level {i}: MEXC's trees leave only the last node of a row without a sibling, on the right",
+                    f.name
+                )));
+            }
             Some((_, t, h, b)) => {
                 let side = match (i, t) {
                     (0, _) if self_type == 1 => Side::Right,

@@ -127,6 +127,8 @@ pub enum Weakness {
     OneAssetOnly,
     /// Amounts cut to a fixed number of places as they are added.
     SumsRounded,
+    /// The leaves open with a key that does not involve the account.
+    AccountNotBound,
 }
 
 impl Weakness {
@@ -143,6 +145,7 @@ impl Weakness {
         Weakness::RoundParametersMissing,
         Weakness::OneAssetOnly,
         Weakness::SumsRounded,
+        Weakness::AccountNotBound,
     ];
 
     /// The stable code, as in `--json`.
@@ -159,6 +162,7 @@ impl Weakness {
             Weakness::RoundParametersMissing => "weakness.round_parameters_missing",
             Weakness::OneAssetOnly => "weakness.one_asset_only",
             Weakness::SumsRounded => "weakness.sums_rounded",
+            Weakness::AccountNotBound => "weakness.account_not_bound",
         }
     }
 
@@ -197,6 +201,9 @@ impl Weakness {
             }
             Weakness::SumsRounded => {
                 "sums are cut to a fixed number of places as they are added: amounts below that can vanish from the totals"
+            }
+            Weakness::AccountNotBound => {
+                "your leaves open with a key that does not involve your account number: the exchange could give another customer the same key and leaves, and both proofs pass while the tree counts them once"
             }
         }
     }
@@ -406,6 +413,15 @@ pub fn check(
     format: Option<Format>,
     given: &Given,
 ) -> Result<Checked, FormatError> {
+    // A byte-order mark is what some Windows tools write first; it is not part of the file.
+    let files: Vec<Input<'_>> = files
+        .iter()
+        .map(|f| Input {
+            name: f.name,
+            text: f.text.strip_prefix('\u{feff}').unwrap_or(f.text),
+        })
+        .collect();
+    let files = &files[..];
     let format = match format {
         Some(f) => f,
         None => {
@@ -545,6 +561,20 @@ pub(crate) fn balances(
     })?;
     let mut out = Vec::with_capacity(kv.len());
     for (k, x) in kv {
+        // Names are hashed as text beside quotes, commas and colons: a name holding one could
+        // write another leaf's preimage.
+        if k.is_empty()
+            || k.len() > 32
+            || !k
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        {
+            return Err(FormatError(format!(
+                "{}: {at} names an asset \"{}\": asset names are letters, digits, '_', '.' or '-', at most 32",
+                f.name,
+                k.chars().take(40).collect::<String>()
+            )));
+        }
         let text = match x {
             json::Json::Str(s) | json::Json::Num(s) => s.as_str(),
             other => {

@@ -172,6 +172,12 @@ pub fn check_v1(f: Input<'_>) -> Result<Checked, FormatError> {
                 ));
                 if self_type == 1 { Side::Right } else { Side::Left }
             }
+            (0, t) if t != 1 && t != 2 => {
+                return Err(FormatError(format!(
+                    "{}: {at}.type should be 1 or 2 for your sibling leaf, found {t}",
+                    f.name
+                )))
+            }
             (0, _) if side_of_self == Side::Left => Side::Right,
             (0, _) => Side::Left,
             (_, 1) => Side::Left,
@@ -526,6 +532,15 @@ pub fn check_v2(files: &[Input<'_>]) -> Result<Checked, FormatError> {
             }
         }
     }
+    // A sub-leaf listed twice would count twice for the customer and once in the tree.
+    let mut once = std::collections::HashSet::new();
+    for (h, _) in &subs {
+        if !once.insert(h.as_str()) {
+            out.fail(format!(
+                "your file lists sub-leaf {h} twice: it would count twice for you, once in the tree"
+            ));
+        }
+    }
     // The customer's sub-leaves among the leaves.
     for (i, (h, v)) in subs.iter().enumerate() {
         let found = levels[1]
@@ -545,7 +560,11 @@ pub fn check_v2(files: &[Input<'_>]) -> Result<Checked, FormatError> {
         ));
     }
     out.root = r.hash.clone();
-    out.totals = super::named(&assets, &r.sums);
+    // The totals the tree adds up to, not the ones its root line lists.
+    out.totals = super::named(
+        &assets,
+        &current.first().map_or(r.sums.clone(), |n| n.sums.clone()),
+    );
     out.balances = total.into_iter().map(|(k, _, d)| (k, d)).collect();
     out.weak(
         Weakness::IdNotRecomputable,

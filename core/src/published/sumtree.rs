@@ -181,7 +181,7 @@ impl std::fmt::Display for FoldFailure {
             ),
             FoldFailure::Overflow { level, asset } => write!(
                 f,
-                "the {asset} sums overflow at path entry {level}: no real tree holds such amounts"
+                "the {asset} sums at path entry {level} exceed what this tool adds exactly (128 bits of digits)"
             ),
             FoldFailure::RootHash { folded, named } => write!(
                 f,
@@ -362,6 +362,7 @@ impl Profile {
             }
         }
         if let Some(root) = &path.root {
+            negatives(path.steps.len() + 1, root, &mut failures);
             if !root.hash.eq_ignore_ascii_case(&node.hash) {
                 failures.push(FoldFailure::RootHash {
                     folded: node.hash.clone(),
