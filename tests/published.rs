@@ -423,3 +423,142 @@ fn bitmex_per_proof_nonce_does_not_bind_the_account() {
     );
     assert!(!weaknesses(&r).contains(&"weakness.account_not_bound".to_string()));
 }
+
+fn rows_with(r: &Run, status: &str) -> usize {
+    json(r)["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["status"] == status)
+        .count()
+}
+
+/// OKX's reserve files: the audit sample's EVM, BTC 2-of-3 P2WSH, DOGE 2-of-3 P2SH, OKC and
+/// TRON rows prove control under OKX's schemes; StarkNet, DOT, ADA and EOS rows are listed as
+/// not checked; the file carries no liabilities, so the run is never a pass (exit 3).
+#[test]
+fn okx_reserve_files_are_checked_row_by_row_and_never_pass() {
+    let r = verify(&[&sample("okx/test.csv")], &[]).expect_code("published.reserves_not_checked");
+    assert_eq!(rows_with(&r, "held"), 5, "{}", r.stdout);
+    assert_eq!(rows_with(&r, "not_checked"), 4);
+    assert!(!r.all().contains("SOLVENT"));
+    let w = weaknesses(&r);
+    assert!(w.contains(&"weakness.no_liabilities".to_string()));
+    assert!(w.contains(&"weakness.constant_message".to_string()));
+    // The monthly example: its EVM rows (OKX signs the text's Keccak-256, so plain EIP-191
+    // fails) and its contract wallet's two owners hold; its totals are not its rows' sum.
+    let r =
+        verify(&[&sample("okx/okx_por_example.csv")], &[]).expect_code("published.check_failed");
+    assert_eq!(rows_with(&r, "held"), 3, "{}", r.stdout);
+    assert!(r.all().contains("ETH rows add up to 0.356881257500858402"));
+    assert!(weaknesses(&r).contains(&"weakness.owners_from_file".to_string()));
+    assert_eq!(json(&r)["sums"]["ETH"], "0.356881257500858402");
+}
+
+/// What a dishonest exchange could put in a reserve file: a changed EVM signature; one key of a
+/// 2-of-3 script signing twice (OKX's own tool accepts it: it needs two signatures, not two
+/// keys); a redeem script that is not the address's. Each fails its row (exit 1).
+#[test]
+fn forged_okx_reserve_rows_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let btc_sig1 =
+        "ICCxeipsfRZUurcUKGkXzA9p3WVrDeNzdAg1yojDRrCBGY/2fRe6Sg9F0tgQ6a4THqIJoCSIlmyxay6QQ6FSfcY=";
+    let btc_sig2 =
+        "H3CfdwwB+klW7yPNpHeuQhpzxdmXEWczUSp4UziFimaLCdzg9bpw/KP+TwawJlOhD5EZS++Y1A9EU4pkps5VWRE=";
+    for (from, to, says) in [
+        ("0x63e1ecb04bf6", "0x63e1ecb04bf7", "line 2"),
+        (
+            btc_sig2,
+            btc_sig1,
+            "1 distinct key(s) of the 2-of-3 script signed; 2 are needed",
+        ),
+        ("5221020b65f1fd63", "5221020b65f1fd64", "line 7"),
+    ] {
+        let bad = changed(dir.path(), "okx/test.csv", from, to);
+        let r = verify(&[&bad], &[]).expect_code("published.check_failed");
+        assert!(r.all().contains(says), "{says}: {}", r.all());
+    }
+    // A cut file is bad input.
+    let text = std::fs::read_to_string(sample("okx/okx_por_example.csv")).unwrap();
+    let cut = dir.path().join("cut.csv");
+    std::fs::write(&cut, text.lines().take(14).collect::<Vec<_>>().join("\n")).unwrap();
+    let r = verify(&[&cut], &["--format", "okx-reserves"]).expect_code("input.invalid");
+    assert!(r.all().contains("no address section"), "{}", r.all());
+}
+
+/// A CompactSize length, then the bytes (as OKX's wallets frame a message).
+fn varstr(out: &mut Vec<u8>, b: &[u8]) {
+    out.push(b.len() as u8);
+    out.extend_from_slice(b);
+}
+
+/// Rows of every scheme the README names, signed here as OKX's wallets sign (Solana and Aptos
+/// ed25519 under OKX's header, Litecoin P2PKH and Bitcoin P2WPKH signed messages), hold; the
+/// same rows under another key fail.
+#[test]
+fn okx_reserve_rows_of_each_scheme() {
+    use base64::Engine as _;
+    use bitcoin::hashes::{sha256d, Hash as _};
+    use bitcoin::secp256k1::{Message, Secp256k1, SecretKey};
+    use ed25519_dalek::{Signer, SigningKey};
+    let msg = "I am an OKX address";
+    let mut framed = Vec::new();
+    varstr(&mut framed, b"OKX Signed Message:\n");
+    varstr(&mut framed, msg.as_bytes());
+    let ed = SigningKey::from_bytes(&[7u8; 32]);
+    let other = SigningKey::from_bytes(&[8u8; 32]);
+    let pubkey = ed.verifying_key().to_bytes();
+    let sol = bitcoin::base58::encode(&pubkey);
+    let ed_sig = hex::encode(ed.sign(&framed).to_bytes());
+    let other_sig = hex::encode(other.sign(&framed).to_bytes());
+    let mut h = sha3::Sha3_256::default();
+    sha3::Digest::update(&mut h, pubkey);
+    sha3::Digest::update(&mut h, [0u8]);
+    let aptos = format!("0x{}", hex::encode(sha3::Digest::finalize(h)));
+    let secp = Secp256k1::new();
+    let sk = SecretKey::from_slice(&[9u8; 32]).unwrap();
+    let pk = bitcoin::CompressedPublicKey(sk.public_key(&secp));
+    let compact = |magic: &[u8], sk: &SecretKey| {
+        let mut m = Vec::new();
+        varstr(&mut m, magic);
+        varstr(&mut m, msg.as_bytes());
+        let d = sha256d::Hash::hash(&m).to_byte_array();
+        let (recid, rs) = secp
+            .sign_ecdsa_recoverable(&Message::from_digest(d), sk)
+            .serialize_compact();
+        let mut b = vec![27 + 4 + recid.to_i32() as u8];
+        b.extend_from_slice(&rs);
+        base64::engine::general_purpose::STANDARD.encode(b)
+    };
+    let mut ltc_payload = vec![0x30u8];
+    ltc_payload.extend_from_slice(pk.pubkey_hash().as_byte_array());
+    let ltc = bitcoin::base58::encode_check(&ltc_payload);
+    let btc = bitcoin::Address::p2wpkh(&pk, bitcoin::Network::Bitcoin).to_string();
+    let wrong = SecretKey::from_slice(&[10u8; 32]).unwrap();
+    let head =
+        "digitalAsset,network,address,signedMessage,signedMessage2,message,publicKey,owner1,owner2";
+    let rows = |sol_sig: &str, ltc_sig: &str| {
+        format!(
+            "{head}\nSOL,SOL,{sol},{sol_sig},null,{msg},,,\nAPT,APTOS,{aptos},{sol_sig},null,{msg},{},,\nLTC,LTC,{ltc},{ltc_sig},null,{msg},,,\nBTC,BTC,{btc},{},null,{msg},,,\n",
+            hex::encode(pubkey),
+            compact(b"Bitcoin Signed Message:\n", &sk)
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        rows(&ed_sig, &compact(b"Litecoin Signed Message:\n", &sk)),
+    )
+    .unwrap();
+    let r = verify(&[&good], &[]).expect_code("published.reserves_not_checked");
+    assert_eq!(rows_with(&r, "held"), 4, "{}", r.stdout);
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        rows(&other_sig, &compact(b"Litecoin Signed Message:\n", &wrong)),
+    )
+    .unwrap();
+    let r = verify(&[&bad], &[]).expect_code("published.check_failed");
+    assert_eq!(rows_with(&r, "failed"), 3, "{}", r.stdout);
+}

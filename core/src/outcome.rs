@@ -250,6 +250,10 @@ codes! {
     PublishedRootNotCompared = "published.root_not_compared", 3, No,
         "your file folds to a root, but you gave no root to compare it with: you could have been shown a tree of your own",
         "run again with --root HEX, the root the exchange or its auditor publishes for everyone for this round";
+    /// Another exchange's reserve file: what can be checked holds, the rest cannot be.
+    PublishedReservesNotChecked = "published.reserves_not_checked", 3, No,
+        "the signatures this tool can check hold, but the balances were not read on chain and some rows could not be checked; the file carries no liabilities, so it cannot show solvency",
+        "take the rows not checked as the exchange's word only; compare the totals with the liabilities the exchange publishes for the same round";
     /// Anchors not deep enough yet.
     AnchorPending = "anchor.pending", 3, No,
         "the month's Bitcoin anchor is not yet deep enough to be final",

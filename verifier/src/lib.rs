@@ -35,6 +35,7 @@ pub mod cli_docs;
 pub mod custody;
 pub mod hidden_tree;
 pub mod published;
+pub mod published_reserves;
 pub mod report;
 pub mod reserves;
 pub mod state;

@@ -19,6 +19,8 @@ pub struct Request {
     pub files: Vec<PathBuf>,
     /// The format, if named.
     pub format: Option<Format>,
+    /// `--format okx-reserves`: OKX's reserve file (addresses and signatures).
+    pub okx_reserves: bool,
     /// The root published for everyone, lower-case hex without `0x`.
     pub root: Option<String>,
     /// Account number, nonce and layout.
@@ -35,8 +37,13 @@ impl Request {
         nonce: Option<String>,
         layout: Option<PathBuf>,
     ) -> Result<Request> {
+        let okx_reserves = format == Some("okx-reserves");
         let format = format
-            .map(|f| Format::parse(f).map_err(Error::input))
+            .filter(|f| *f != "okx-reserves")
+            .map(|f| {
+                Format::parse(f)
+                    .map_err(|m| Error::input(m.replace("bitmex", "bitmex, okx-reserves")))
+            })
             .transpose()?;
         let root = root
             .map(|r| parse_root(r).map_err(Error::input))
@@ -57,6 +64,7 @@ impl Request {
         Ok(Request {
             files,
             format,
+            okx_reserves,
             root,
             given: Given {
                 user_id,
@@ -86,6 +94,14 @@ pub fn run(rep: &mut Report, req: &Request) -> Result<String> {
     let mut texts = Vec::with_capacity(req.files.len());
     for p in &req.files {
         texts.push((p.display().to_string(), read_text(p)?));
+    }
+    if req.okx_reserves
+        || (req.format.is_none()
+            && texts
+                .iter()
+                .all(|(_, t)| crate::published_reserves::is_okx_reserves(t)))
+    {
+        return run_reserves(rep, &texts);
     }
     let inputs: Vec<Input<'_>> = texts
         .iter()
@@ -184,4 +200,132 @@ fn describe(rep: &mut Report, c: &Checked, root: Option<&str>) {
             .map(|w| json!({"code": w.weakness.code(), "meaning": w.weakness.meaning(), "detail": w.detail}))
             .collect::<Vec<_>>()),
     );
+}
+
+/// OKX's reserve files: every row's signature by its network's scheme, sums per coin, the
+/// file's own totals compared; never a pass (no liabilities, no balance read on chain).
+fn run_reserves(rep: &mut Report, texts: &[(String, String)]) -> Result<String> {
+    use crate::published_reserves::{check, RowResult};
+    use por_core::published::Weakness;
+    let [(name, text)] = texts else {
+        return Err(Error::input("give one OKX reserve file at a time"));
+    };
+    rep.title = format!("Checking OKX's reserve file {name} (okx-reserves)");
+    let c = check(name, text)?;
+    let (mut held, mut failed, mut unchecked) = (0usize, 0usize, Vec::new());
+    for (r, res) in &c.rows {
+        let at = format!("line {}: {} on {} {}", r.line, r.coin, r.network, r.address);
+        match res {
+            RowResult::Held(w) => {
+                held += 1;
+                rep.ok(Code::Passed, format!("{at}: {w}"));
+            }
+            RowResult::Failed(w) => {
+                failed += 1;
+                rep.fail(Finding::new(
+                    Code::PublishedCheckFailed,
+                    format!("{at}: {w}"),
+                ));
+            }
+            RowResult::NotChecked(w) => unchecked.push(format!("{at}: {w}")),
+        }
+    }
+    for m in &c.total_mismatches {
+        rep.fail(Finding::new(Code::PublishedCheckFailed, m.clone()));
+    }
+    if !unchecked.is_empty() {
+        rep.section(
+            "Rows this tool cannot check (the exchange's word only)",
+            unchecked.clone(),
+        );
+    }
+    if !c.sums.is_empty() {
+        rep.section(
+            "The rows add up to (every row, as OKX's tool sums them; not read on chain)",
+            c.sums.iter().map(|(u, d)| format!("{u} {d}")).collect(),
+        );
+    }
+    if !c.totals.is_empty() {
+        rep.section(
+            "The file's own totals",
+            c.totals
+                .iter()
+                .map(|t| format!("{} {} (snapshot height {})", t.name, t.amount, t.height))
+                .collect(),
+        );
+    }
+    let mut weak = vec![(
+        Weakness::NoLiabilities,
+        "this file lists reserves only: compare it with the liabilities OKX publishes for the same round".to_string(),
+    )];
+    weak.push((
+        Weakness::ConstantMessage,
+        format!(
+            "every row signs {}",
+            c.messages
+                .iter()
+                .map(|m| format!("\"{m}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ));
+    if c.owners_from_file {
+        weak.push((
+            Weakness::OwnersFromFile,
+            "rows with eoa1/eoa2 are checked against the owners the file names".to_string(),
+        ));
+    }
+    rep.section(
+        "What this format cannot show",
+        weak.iter()
+            .map(|(w, d)| format!("[{}] {} ({d})", w.code(), w.meaning()))
+            .collect(),
+    );
+    rep.set("format", json!("okx-reserves"));
+    rep.set(
+        "rows",
+        json!(c
+            .rows
+            .iter()
+            .map(|(r, res)| {
+                let (status, words) = match res {
+                    RowResult::Held(w) => ("held", w),
+                    RowResult::Failed(w) => ("failed", w),
+                    RowResult::NotChecked(w) => ("not_checked", w),
+                };
+                json!({"line": r.line, "coin": r.coin, "network": r.network, "address": r.address,
+                   "amount": r.amount.map(|a| a.to_string()), "status": status, "check": words})
+            })
+            .collect::<Vec<_>>()),
+    );
+    rep.set(
+        "sums",
+        serde_json::Value::Object(
+            c.sums
+                .iter()
+                .map(|(u, d)| (u.clone(), json!(d.to_string())))
+                .collect(),
+        ),
+    );
+    rep.set(
+        "weaknesses",
+        json!(weak
+            .iter()
+            .map(|(w, d)| json!({"code": w.code(), "meaning": w.meaning(), "detail": d}))
+            .collect::<Vec<_>>()),
+    );
+    if failed > 0 || !c.total_mismatches.is_empty() {
+        return Err(rep.error(
+            "OKX's reserve file does not hold under OKX's own rules. The file is not signed, so this is your finding: ",
+        ));
+    }
+    let f = Finding::new(
+        Code::PublishedReservesNotChecked,
+        format!(
+            "{held} row(s) proven by signature, {} not checked by this tool; no balance was read on chain, and this file carries no liabilities: it cannot show solvency",
+            unchecked.len()
+        ),
+    );
+    rep.fail(f);
+    Err(rep.error(""))
 }

@@ -78,17 +78,7 @@ fn quoted_kind(f: Input<'_>, entries: &[&Json]) -> Result<bool, FormatError> {
 /// Checks a Bitget customer file (`{"path": [...], "self": {...}}`).
 pub fn check(f: Input<'_>) -> Result<Checked, FormatError> {
     let j = parse_json(f)?;
-    let me = field(f, "the file", &j, "self")?;
-    let path = field(f, "the file", &j, "path")?
-        .as_arr()
-        .ok_or_else(|| FormatError(format!("{}: \"path\" should be a list", f.name)))?;
-    if path.len() < 2 {
-        return Err(FormatError(format!(
-            "{}: \"path\" has {} entries; a path holds at least a sibling and the root",
-            f.name,
-            path.len()
-        )));
-    }
+    let (me, path) = super::self_and_path(f, &j)?;
     let mut all: Vec<&Json> = path.iter().collect();
     all.push(me);
     let quoted = quoted_kind(f, &all)?;

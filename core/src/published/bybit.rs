@@ -153,17 +153,7 @@ fn type_of(f: Input<'_>, at: &str, e: &Json) -> Result<u64, FormatError> {
 /// enabled assets the root names.
 pub fn check(f: Input<'_>, layout: Option<&Layout>) -> Result<Checked, FormatError> {
     let j = parse_json(f)?;
-    let me = field(f, "the file", &j, "self")?;
-    let path = field(f, "the file", &j, "path")?
-        .as_arr()
-        .ok_or_else(|| FormatError(format!("{}: \"path\" should be a list", f.name)))?;
-    if path.len() < 2 {
-        return Err(FormatError(format!(
-            "{}: \"path\" has {} entries; a path holds at least a sibling and the root",
-            f.name,
-            path.len()
-        )));
-    }
+    let (me, path) = super::self_and_path(f, &j)?;
     let root_e = &path[path.len() - 1];
     let root_bal = balances(
         f,

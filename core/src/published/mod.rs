@@ -129,6 +129,12 @@ pub enum Weakness {
     SumsRounded,
     /// The leaves open with a key that does not involve the account.
     AccountNotBound,
+    /// A reserve file's message is the same every round.
+    ConstantMessage,
+    /// Contract-wallet owners are taken from the file.
+    OwnersFromFile,
+    /// A reserve file carries no liabilities.
+    NoLiabilities,
 }
 
 impl Weakness {
@@ -146,6 +152,9 @@ impl Weakness {
         Weakness::OneAssetOnly,
         Weakness::SumsRounded,
         Weakness::AccountNotBound,
+        Weakness::ConstantMessage,
+        Weakness::OwnersFromFile,
+        Weakness::NoLiabilities,
     ];
 
     /// The stable code, as in `--json`.
@@ -163,6 +172,9 @@ impl Weakness {
             Weakness::OneAssetOnly => "weakness.one_asset_only",
             Weakness::SumsRounded => "weakness.sums_rounded",
             Weakness::AccountNotBound => "weakness.account_not_bound",
+            Weakness::ConstantMessage => "weakness.constant_message",
+            Weakness::OwnersFromFile => "weakness.owners_from_file",
+            Weakness::NoLiabilities => "weakness.no_liabilities",
         }
     }
 
@@ -201,6 +213,15 @@ impl Weakness {
             }
             Weakness::SumsRounded => {
                 "sums are cut to a fixed number of places as they are added: amounts below that can vanish from the totals"
+            }
+            Weakness::ConstantMessage => {
+                "the message signed names no round, date or block: a signature can be replayed from any earlier round, so it proves a key once signed, not control now"
+            }
+            Weakness::OwnersFromFile => {
+                "contract-wallet owners are taken from the file: who controls a contract wallet must be read on chain, and nothing here ties the owners to the contract"
+            }
+            Weakness::NoLiabilities => {
+                "the file carries no liabilities: it cannot show that the reserves cover what the exchange owes"
             }
             Weakness::AccountNotBound => {
                 "your leaves open with a key that does not involve your account number: the exchange could give another customer the same key and leaves, and both proofs pass while the tree counts them once"
@@ -507,6 +528,25 @@ pub(crate) fn field<'j>(
             f.name
         ))
     })
+}
+
+/// A customer file's `self` entry and its `path` (siblings, then the root): at least two.
+pub(crate) fn self_and_path<'j>(
+    f: Input<'_>,
+    j: &'j json::Json,
+) -> Result<(&'j json::Json, &'j [json::Json]), FormatError> {
+    let me = field(f, "the file", j, "self")?;
+    let path = field(f, "the file", j, "path")?
+        .as_arr()
+        .ok_or_else(|| FormatError(format!("{}: \"path\" should be a list", f.name)))?;
+    if path.len() < 2 {
+        return Err(FormatError(format!(
+            "{}: \"path\" has {} entries; a path holds at least a sibling and the root",
+            f.name,
+            path.len()
+        )));
+    }
+    Ok((me, path))
 }
 
 /// A string field.

@@ -76,17 +76,7 @@ fn common_weaknesses(out: &mut Checked) {
 /// Checks an OKX Merkle v1 customer file (`{"path": [...], "self": {...}}`).
 pub fn check_v1(f: Input<'_>) -> Result<Checked, FormatError> {
     let j = parse_json(f)?;
-    let me = field(f, "the file", &j, "self")?;
-    let path = field(f, "the file", &j, "path")?
-        .as_arr()
-        .ok_or_else(|| FormatError(format!("{}: \"path\" should be a list", f.name)))?;
-    if path.len() < 2 {
-        return Err(FormatError(format!(
-            "{}: \"path\" has {} entries; a path holds at least a sibling and the root",
-            f.name,
-            path.len()
-        )));
-    }
+    let (me, path) = super::self_and_path(f, &j)?;
     let mut out = Checked {
         profile: "okx-v1".into(),
         ..Checked::default()

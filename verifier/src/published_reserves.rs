@@ -1,0 +1,678 @@
+//! OKX's published reserve files (`por-verify published --format okx-reserves`), spec/published.md
+//! "OKX reserve files".
+//!
+//! Each row names a coin, a network, a snapshot height, an address, an amount, a message and
+//! one or two signatures (and a redeem script, a public key or contract-wallet owners). Every
+//! signature is checked the way OKX's wallets make it (its EVM signatures are EIP-191 over the
+//! Keccak-256 of the text, not over the text); multisig scripts must hash to the address and
+//! hold m distinct signers (OKX's own tool needs any two, even one key twice). Rows of chains
+//! this tool cannot check are listed as such. Balances are not read on chain here, and the
+//! file carries no liabilities: the outcome is never a pass of solvency.
+
+use crate::error::{Error, Result};
+use crate::reserves::bitcoin::{parse_multisig, recover_compact_digest};
+use crate::reserves::ethereum::recover_digest;
+use bitcoin::hashes::{sha256d, Hash as _};
+use bitcoin::ScriptBuf;
+use por_core::published::decimal::Decimal;
+use sha3::{Digest, Keccak256};
+
+/// The header OKX's own wallets sign beneath for chains without a standard of their own.
+const OKX_HEADER: &[u8] = b"OKX Signed Message:\n";
+
+/// One line of the totals section: the name as written (`ETH(ALL)`, `USDT-TRC20`), the
+/// snapshot height as written, the amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Total {
+    /// The coin (and network) as written.
+    pub name: String,
+    /// The snapshot height, as written (`-` over all networks).
+    pub height: String,
+    /// The amount.
+    pub amount: Decimal,
+}
+
+/// One row of the file.
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// OKX's coin code (`USDT-ERC20`, `BTC`).
+    pub coin: String,
+    /// The network (`ETH`, `TRON`, `BTC`).
+    pub network: String,
+    /// The snapshot height, as written.
+    pub height: String,
+    /// The reserve address.
+    pub address: String,
+    /// The amount, when the layout has one.
+    pub amount: Option<Decimal>,
+    /// The message signed.
+    pub message: String,
+    /// The signatures given (one or two).
+    pub sigs: Vec<String>,
+    /// The redeem or witness script, or the public key.
+    pub key: String,
+    /// Contract-wallet owners (or an Aptos authentication key).
+    pub owners: Vec<String>,
+}
+
+/// What became of one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowResult {
+    /// The signature(s) prove control under OKX's scheme; the words say which.
+    Held(String),
+    /// A signature does not prove control of the address.
+    Failed(String),
+    /// This tool does not check the row's chain.
+    NotChecked(String),
+}
+
+/// The file read and every row checked.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// The rows, each with its result.
+    pub rows: Vec<(Row, RowResult)>,
+    /// The totals section.
+    pub totals: Vec<Total>,
+    /// Sums of the rows per unit (`USDT` from `USDT-ERC20`), in the order first seen.
+    pub sums: Vec<(String, Decimal)>,
+    /// Totals of the file that are not the sum of its rows.
+    pub total_mismatches: Vec<String>,
+    /// Whether some row names contract-wallet owners.
+    pub owners_from_file: bool,
+    /// The messages signed, distinct.
+    pub messages: Vec<String>,
+}
+
+/// Whether a text is one of OKX's reserve files (either layout).
+pub fn is_okx_reserves(text: &str) -> bool {
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    first.starts_with("coin,snapshot height,amount")
+        || first.starts_with("digitalasset,network,address,signedmessage")
+}
+
+/// Splits on commas outside `[...]`.
+fn fields(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0usize;
+    for c in line.chars() {
+        match c {
+            '[' => {
+                depth += 1;
+                cur.push(c)
+            }
+            ']' => {
+                depth = depth.saturating_sub(1);
+                cur.push(c)
+            }
+            ',' if depth == 0 => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn absent(s: &str) -> bool {
+    let t = s.trim();
+    t.is_empty() || t.eq_ignore_ascii_case("null")
+}
+
+fn amount(name: &str, line: usize, text: &str) -> Result<Decimal> {
+    let t = text.trim();
+    let d = Decimal::parse(t)
+        .map_err(|e| Error::input(format!("{name}: line {line}: the amount \"{t}\": {e}")))?;
+    if d.is_negative() {
+        return Err(Error::failed(format!(
+            "{name}: line {line}: a negative amount ({t}) in a reserve file"
+        )));
+    }
+    Ok(d)
+}
+
+/// The unit a coin code sums into: `USDT-ERC20` → `USDT`, `ETH(ALL)` → `ETH`.
+fn unit(coin: &str) -> String {
+    let c = coin.trim().to_ascii_uppercase();
+    let c = c.split('(').next().unwrap_or(&c).to_string();
+    c.split('-').next().unwrap_or(&c).to_string()
+}
+
+/// Reads the file (monthly layout or audit layout) into rows and totals.
+pub fn read(name: &str, text: &str) -> Result<(Vec<Row>, Vec<Total>)> {
+    let text = text.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = text.lines().collect();
+    let head = lines
+        .first()
+        .map(|l| l.to_ascii_lowercase())
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    let mut totals = Vec::new();
+    if head.starts_with("digitalasset,") {
+        for (i, l) in lines.iter().enumerate().skip(1) {
+            if l.trim().is_empty() {
+                continue;
+            }
+            let f: Vec<String> = fields(l)
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .collect();
+            if f.len() < 7 {
+                return Err(Error::input(format!(
+                    "{name}: line {}: expected digitalAsset,network,address,signedMessage,signedMessage2,message,publicKey,owner1,owner2",
+                    i + 1
+                )));
+            }
+            let get = |k: usize| f.get(k).cloned().unwrap_or_default();
+            rows.push(Row {
+                line: i + 1,
+                coin: get(0),
+                network: get(1),
+                address: get(2),
+                sigs: [get(3), get(4)]
+                    .into_iter()
+                    .filter(|s| !absent(s))
+                    .collect(),
+                message: get(5),
+                key: if absent(&get(6)) {
+                    String::new()
+                } else {
+                    get(6)
+                },
+                owners: [get(7), get(8)]
+                    .into_iter()
+                    .filter(|s| !absent(s))
+                    .collect(),
+                ..Row::default()
+            });
+        }
+        return Ok((rows, totals));
+    }
+    // The monthly layout: totals until an empty line, then the rows' header and the rows.
+    let mut i = 1;
+    while i < lines.len() && !lines[i].trim().is_empty() {
+        let f = fields(lines[i]);
+        if f.len() < 3 {
+            return Err(Error::input(format!(
+                "{name}: line {}: a total should be coin,snapshot height,amount",
+                i + 1
+            )));
+        }
+        totals.push(Total {
+            name: f[0].trim().to_string(),
+            height: f[1].trim().to_string(),
+            amount: amount(name, i + 1, &f[2])?,
+        });
+        i += 1;
+    }
+    while i < lines.len() && lines[i].trim().is_empty() {
+        i += 1;
+    }
+    let Some(header) = lines.get(i) else {
+        return Err(Error::input(format!(
+            "{name}: no address section after the totals (a header line coin,Network,Snapshot Height,address,...)"
+        )));
+    };
+    // A `Type` column after `coin` shifts the others by one (OKX's newer files).
+    let off = usize::from(
+        fields(header)
+            .iter()
+            .any(|c| c.trim().eq_ignore_ascii_case("type")),
+    );
+    for (n, l) in lines.iter().enumerate().skip(i + 1) {
+        if l.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<String> = fields(l.trim())
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .collect();
+        if f.len() < 8 + off {
+            return Err(Error::input(format!(
+                "{name}: line {}: fewer columns than the header names (coin, Network, Snapshot Height, address, amount, message, signature1, ...)",
+                n + 1
+            )));
+        }
+        let get = |k: usize| {
+            f.get(if k == 0 { 0 } else { k + off })
+                .cloned()
+                .unwrap_or_default()
+        };
+        rows.push(Row {
+            line: n + 1,
+            coin: get(0),
+            network: get(1),
+            height: get(2),
+            address: get(3),
+            amount: Some(amount(name, n + 1, &get(4))?),
+            message: get(5),
+            sigs: [get(6), get(7)]
+                .into_iter()
+                .filter(|s| !absent(s))
+                .collect(),
+            key: if absent(&get(8)) {
+                String::new()
+            } else {
+                get(8)
+            },
+            owners: [get(9), get(10)]
+                .into_iter()
+                .filter(|s| !absent(s))
+                .collect(),
+        });
+    }
+    Ok((rows, totals))
+}
+
+/// Bitcoin's CompactSize length, then the bytes.
+fn varstr(out: &mut Vec<u8>, b: &[u8]) {
+    let n = b.len() as u64;
+    match n {
+        0..=0xfc => out.push(n as u8),
+        0xfd..=0xffff => {
+            out.push(0xfd);
+            out.extend_from_slice(&(n as u16).to_le_bytes());
+        }
+        _ => {
+            out.push(0xfe);
+            out.extend_from_slice(&(n as u32).to_le_bytes());
+        }
+    }
+    out.extend_from_slice(b);
+}
+
+fn keccak(b: &[u8]) -> [u8; 32] {
+    Keccak256::digest(b).into()
+}
+
+fn eth_address(key: &bitcoin::secp256k1::PublicKey) -> String {
+    let u = key.serialize_uncompressed();
+    format!("0x{}", hex::encode(&keccak(&u[1..])[12..]))
+}
+
+/// OKX's EVM digest: `personal_sign` of the 32-byte Keccak-256 of the text.
+pub fn okx_evm_digest(message: &[u8]) -> [u8; 32] {
+    let mut m = b"\x19Ethereum Signed Message:\n32".to_vec();
+    m.extend_from_slice(&keccak(message));
+    keccak(&m)
+}
+
+/// OKX's digest for OKC/OKT: Keccak-256 of `varstr(header) ‖ varstr(message)`.
+fn okx_ecdsa_digest(message: &[u8]) -> [u8; 32] {
+    let mut m = Vec::new();
+    varstr(&mut m, OKX_HEADER);
+    varstr(&mut m, message);
+    keccak(&m)
+}
+
+/// Recovers an EVM signer; a high-S signature is refused, as OKX's tool refuses it (and as
+/// Ethereum's rules since Homestead do).
+fn evm_signer(digest: [u8; 32], sig: &str) -> Result<String> {
+    let h = sig.trim().strip_prefix("0x").unwrap_or(sig.trim());
+    let b = hex::decode(h).map_err(|_| Error::input("signature: expected hex"))?;
+    if b.len() == 65 {
+        let s = bitcoin::secp256k1::ecdsa::Signature::from_compact(&b[..64])
+            .map_err(|_| Error::input("signature: r and s are not a valid signature"))?;
+        let mut low = s;
+        low.normalize_s();
+        if low != s {
+            return Err(Error::failed(
+                "the signature's s is high, which OKX's and Ethereum's rules refuse",
+            ));
+        }
+    }
+    let key = recover_digest(digest, sig)?;
+    Ok(eth_address(&key))
+}
+
+const EVM_NETWORKS: &[&str] = &[
+    "ETH",
+    "ETHEREUM",
+    "ERC20",
+    "ARBITRUM",
+    "ARBITRUM ONE",
+    "OPTIMISM",
+    "POLYGON",
+    "POLY",
+    "MATIC",
+    "AVAXC",
+    "AVALANCHE C",
+    "BSC",
+    "BNB CHAIN",
+    "BASE",
+    "ZKSYNC",
+    "ZKSYNC ERA",
+    "LINEA",
+    "XLAYER",
+    "X LAYER",
+    "SCROLL",
+    "MANTLE",
+    "ETC",
+];
+
+fn check_evm(r: &Row, digest: [u8; 32], label: &str) -> RowResult {
+    let signer = |i: usize| evm_signer(digest, &r.sigs[i]);
+    if r.sigs.is_empty() {
+        return RowResult::Failed("no signature".into());
+    }
+    // A contract wallet: each owner named signs (the file names them; nothing ties them to
+    // the contract here).
+    let owners: Vec<&String> = r.owners.iter().collect();
+    let want: Vec<String> = if owners.is_empty() {
+        vec![r.address.to_ascii_lowercase()]
+    } else {
+        owners.iter().map(|o| o.to_ascii_lowercase()).collect()
+    };
+    if want.len() > r.sigs.len() {
+        return RowResult::Failed(format!(
+            "{} owners named, {} signature(s) given",
+            want.len(),
+            r.sigs.len()
+        ));
+    }
+    for (i, w) in want.iter().enumerate() {
+        match signer(i) {
+            Ok(a) if a == *w => {}
+            Ok(a) => {
+                return RowResult::Failed(format!(
+                    "signature {} was made by {a}, not by {w}",
+                    i + 1
+                ))
+            }
+            Err(e) => return RowResult::Failed(format!("signature {}: {}", i + 1, e.message())),
+        }
+    }
+    if owners.is_empty() {
+        RowResult::Held(format!("{label}, by the address's key"))
+    } else {
+        RowResult::Held(format!(
+            "{label}, by the {} owner(s) the file names (not read on chain)",
+            owners.len()
+        ))
+    }
+}
+
+/// The Bitcoin-family chains read here: the signed-message magic (without its length byte) and
+/// whose address rules apply (`None`: Bitcoin's own).
+fn utxo(network: &str) -> Option<(&'static [u8], Option<por_core::chains::Fork>)> {
+    use por_core::chains::Fork;
+    match network {
+        "BTC" | "BITCOIN" => Some((b"Bitcoin Signed Message:\n", None)),
+        "DOGE" | "DOGECOIN" => Some((b"Dogecoin Signed Message:\n", Some(Fork::Dogecoin))),
+        "LTC" | "LITECOIN" => Some((b"Litecoin Signed Message:\n", Some(Fork::Litecoin))),
+        _ => None,
+    }
+}
+
+fn check_utxo(r: &Row, magic: &[u8], fork: Option<por_core::chains::Fork>) -> RowResult {
+    let mut m = Vec::new();
+    varstr(&mut m, magic);
+    varstr(&mut m, r.message.as_bytes());
+    let digest = sha256d::Hash::hash(&m).to_byte_array();
+    let spk = match fork {
+        None => crate::reserves::bitcoin::parse_address(&r.address, bitcoin::Network::Bitcoin)
+            .map(|a| a.script_pubkey()),
+        Some(f) => crate::reserves::forks::parse_address(f, &r.address),
+    };
+    let spk = match spk {
+        Ok(s) => s,
+        Err(e) => return RowResult::Failed(format!("address: {}", e.message())),
+    };
+    let mut keys = Vec::new();
+    for (i, s) in r.sigs.iter().enumerate() {
+        match recover_compact_digest(digest, s) {
+            Ok((k, _)) => keys.push(k),
+            Err(e) => return RowResult::Failed(format!("signature {}: {}", i + 1, e.message())),
+        }
+    }
+    if r.key.is_empty() {
+        // One key: its P2PKH or P2WPKH script must be the address's.
+        let Some(k) = keys.first() else {
+            return RowResult::Failed("no signature".into());
+        };
+        let forms = [
+            ScriptBuf::new_p2pkh(&k.pubkey_hash()),
+            k.wpubkey_hash()
+                .map(|h| ScriptBuf::new_p2wpkh(&h))
+                .unwrap_or_default(),
+        ];
+        return if forms.contains(&spk) {
+            RowResult::Held("a signed message by the address's key".into())
+        } else {
+            RowResult::Failed(format!(
+                "the signature was made by key {k}, whose address is not {}",
+                r.address
+            ))
+        };
+    }
+    let Ok(script) = hex::decode(r.key.trim()) else {
+        return RowResult::Failed("the redeem script is not hex".into());
+    };
+    let script = ScriptBuf::from_bytes(script);
+    let wsh = ScriptBuf::new_p2wsh(&script.wscript_hash());
+    if ![
+        wsh.clone(),
+        ScriptBuf::new_p2sh(&script.script_hash()),
+        ScriptBuf::new_p2sh(&wsh.script_hash()),
+    ]
+    .contains(&spk)
+    {
+        return RowResult::Failed("the script does not hash to the address".into());
+    }
+    let Some(ms) = parse_multisig(&script) else {
+        return RowResult::Failed(
+            "the script is not an m-of-n multisig (OP_m keys OP_n OP_CHECKMULTISIG)".into(),
+        );
+    };
+    let mut signers: Vec<bitcoin::PublicKey> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        match ms.keys.iter().find(|s| s.inner == k.inner) {
+            Some(s) if !signers.contains(s) => signers.push(*s),
+            Some(_) => {}
+            None => {
+                return RowResult::Failed(format!(
+                    "signature {} was made by key {k}, which is not a key of the script",
+                    i + 1
+                ))
+            }
+        }
+    }
+    if signers.len() < ms.required {
+        return RowResult::Failed(format!(
+            "{} distinct key(s) of the {}-of-{} script signed; {} are needed",
+            signers.len(),
+            ms.required,
+            ms.keys.len(),
+            ms.required
+        ));
+    }
+    RowResult::Held(format!(
+        "{} distinct keys of the {}-of-{} script signed (the script hashes to the address)",
+        signers.len(),
+        ms.required,
+        ms.keys.len()
+    ))
+}
+
+fn check_ed25519(r: &Row, network: &str) -> RowResult {
+    use ed25519_dalek::{Signature, VerifyingKey};
+    let key_hex = r.key.trim().strip_prefix("0x").unwrap_or(r.key.trim());
+    let key: Option<[u8; 32]> = if key_hex.is_empty() && network == "SOL" {
+        por_core::solana::SolanaKey::parse(&r.address)
+            .ok()
+            .map(|a| *a.bytes())
+    } else {
+        hex::decode(key_hex).ok().and_then(|v| v.try_into().ok())
+    };
+    let Some(key) = key else {
+        return RowResult::Failed("the public key is not 32 bytes of hex".into());
+    };
+    let Ok(vk) = VerifyingKey::from_bytes(&key) else {
+        return RowResult::Failed("the public key is not a valid ed25519 key".into());
+    };
+    let sig_hex = r
+        .sigs
+        .first()
+        .map(|s| s.trim().trim_start_matches("0x"))
+        .unwrap_or("");
+    let Some(sig) = hex::decode(sig_hex)
+        .ok()
+        .and_then(|v| <[u8; 64]>::try_from(v).ok())
+    else {
+        return RowResult::Failed("the signature is not 64 bytes of hex".into());
+    };
+    let mut m = Vec::new();
+    varstr(&mut m, OKX_HEADER);
+    varstr(&mut m, r.message.as_bytes());
+    if vk.verify_strict(&m, &Signature::from_bytes(&sig)).is_err() {
+        return RowResult::Failed("the ed25519 signature does not verify for the key given".into());
+    }
+    match network {
+        "SOL" => {
+            let ok = por_core::solana::SolanaKey::parse(&r.address).is_ok_and(|a| *a.bytes() == key);
+            if ok {
+                RowResult::Held("an ed25519 signature by the address's key".into())
+            } else {
+                RowResult::Failed("the key given is not the address's".into())
+            }
+        }
+        "APTOS" => {
+            let mut h = sha3::Sha3_256::new();
+            h.update(key);
+            h.update([0u8]);
+            let auth = hex::encode(h.finalize());
+            let norm = |s: &str| s.trim().trim_start_matches("0x").trim_start_matches('0').to_ascii_lowercase();
+            let want = r.owners.first().map_or(r.address.as_str(), |o| o.as_str());
+            if norm(&auth) != norm(want) {
+                RowResult::Failed("the key's authentication key is not the one the row names".into())
+            } else if r.owners.is_empty() {
+                RowResult::Held(
+                    "an ed25519 signature by the key whose authentication key is the address".into(),
+                )
+            } else {
+                // OKX's "owner mode": the key matches eoa1, not the address. An Aptos account's
+                // key can be rotated, and only the chain says which key controls it now.
+                RowResult::NotChecked(
+                    "the ed25519 signature holds for the key whose authentication key is eoa1, but the row's address is not that key's: only the chain can say which key controls the address".into(),
+                )
+            }
+        }
+        _ => RowResult::NotChecked(format!(
+            "the ed25519 signature holds for the key the file gives, but this tool does not derive {network} addresses from keys"
+        )),
+    }
+}
+
+/// Checks one row by its network's scheme.
+pub fn check_row(r: &Row) -> RowResult {
+    let net = r.network.trim().to_ascii_uppercase();
+    if r.sigs.is_empty() {
+        return RowResult::Failed("no signature".into());
+    }
+    if EVM_NETWORKS.contains(&net.as_str()) {
+        return check_evm(
+            r,
+            okx_evm_digest(r.message.as_bytes()),
+            "an EVM signature of the text's Keccak-256 (OKX's scheme)",
+        );
+    }
+    match net.as_str() {
+        "OKC" | "OKT" | "OKTC" => check_evm(
+            r,
+            okx_ecdsa_digest(r.message.as_bytes()),
+            "an OKC signature under OKX's header",
+        ),
+        "TRON" | "TRX" | "TRC20" => {
+            match crate::reserves::tron::verify(&r.address, r.message.as_bytes(), &r.sigs[0]) {
+                Ok(what) => RowResult::Held(format!("a TRON signature ({what})")),
+                Err(e) => RowResult::Failed(e.message().to_string()),
+            }
+        }
+        "SOL" | "SOLANA" => check_ed25519(r, "SOL"),
+        "APTOS" => check_ed25519(r, "APTOS"),
+        "DOT" | "ADA" | "SUI" | "TON" | "XLM" | "NEAR" | "HBAR" | "ASSET-HUB" => {
+            check_ed25519(r, &net)
+        }
+        n => match utxo(n) {
+            Some((m, fork)) => check_utxo(r, m, fork),
+            None => RowResult::NotChecked(format!("this tool does not check {n} signatures")),
+        },
+    }
+}
+
+/// Reads and checks a whole file.
+pub fn check(name: &str, text: &str) -> Result<Checked> {
+    let (rows, totals) = read(name, text)?;
+    if rows.is_empty() {
+        return Err(Error::input(format!("{name}: no address rows")));
+    }
+    let mut out = Checked {
+        totals,
+        ..Checked::default()
+    };
+    for r in rows {
+        let res = check_row(&r);
+        if !r.owners.is_empty() {
+            out.owners_from_file = true;
+        }
+        if !out.messages.contains(&r.message) {
+            out.messages.push(r.message.clone());
+        }
+        if let Some(a) = r.amount {
+            let u = unit(&r.coin);
+            match out.sums.iter_mut().find(|(k, _)| *k == u) {
+                Some((_, s)) => {
+                    *s = s.checked_add(a).map_err(|_| {
+                        Error::input(format!("{name}: line {}: the {u} sum overflows", r.line))
+                    })?
+                }
+                None => out.sums.push((u, a)),
+            }
+        }
+        out.rows.push((r, res));
+    }
+    // A total over all of a coin's networks must be the sum of its rows.
+    for Total {
+        name: t, amount, ..
+    } in &out.totals
+    {
+        if !t.to_ascii_uppercase().contains("(ALL)") {
+            continue;
+        }
+        let u = unit(t);
+        let got = out
+            .sums
+            .iter()
+            .find(|(k, _)| *k == u)
+            .map_or(Decimal::ZERO, |(_, s)| *s);
+        if got.cmp_value(*amount) != std::cmp::Ordering::Equal {
+            out.total_mismatches.push(format!(
+                "the file's total {t} = {amount}, but its {u} rows add up to {got}"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// OKX's EVM digest of its sample message (spec/published.md).
+    #[test]
+    fn okx_digests() {
+        assert_eq!(
+            hex::encode(okx_evm_digest(b"I am an OKX address")),
+            "2c5ade6d905fda46ee20b58294772d2bdbee68c92ba5c54f38c325bae1326e2f"
+        );
+        assert_eq!(unit("USDT-ERC20"), "USDT");
+        assert_eq!(unit("ETH(ALL)"), "ETH");
+        assert_eq!(fields("a,[b,c],d"), vec!["a", "[b,c]", "d"]);
+    }
+}
