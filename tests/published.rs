@@ -562,3 +562,62 @@ fn okx_reserve_rows_of_each_scheme() {
     let r = verify(&[&bad], &[]).expect_code("published.check_failed");
     assert_eq!(rows_with(&r, "failed"), 3, "{}", r.stdout);
 }
+
+/// With the customer's own Ethereum node, a native ETH row's amount is read at its snapshot
+/// height: the amount the node shows holds; a file claiming more fails (exit 1); without the
+/// node the balance is "not read" and the run is UNVERIFIED.
+#[test]
+#[cfg_attr(no_anvil, ignore = "needs anvil: set POR_ANVIL (see .ci/run)")]
+fn okx_reserve_balances_on_your_own_node() {
+    use bitcoin::secp256k1::{Message, Secp256k1, SecretKey};
+    use sha3::{Digest, Keccak256};
+    let Some(node) = por_e2e::nodes::Anvil::start_with(1) else {
+        return;
+    };
+    let secp = Secp256k1::new();
+    let sk = SecretKey::from_slice(&[11u8; 32]).unwrap();
+    let pubkey = sk.public_key(&secp).serialize_uncompressed();
+    let addr = format!("0x{}", hex::encode(&Keccak256::digest(&pubkey[1..])[12..]));
+    node.call(
+        "anvil_setBalance",
+        serde_json::json!([addr, format!("0x{:x}", 10u128 * 10u128.pow(18))]),
+    );
+    node.call("anvil_mine", serde_json::json!(["0x1"]));
+    let height = u64::from_str_radix(
+        node.call("eth_blockNumber", serde_json::json!([]))
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
+    node.call("anvil_mine", serde_json::json!(["0x3"]));
+    let msg = "I am an OKX address";
+    let mut pre = b"\x19Ethereum Signed Message:\n32".to_vec();
+    pre.extend_from_slice(&Keccak256::digest(msg.as_bytes()));
+    let digest: [u8; 32] = Keccak256::digest(&pre).into();
+    let (recid, rs) = secp
+        .sign_ecdsa_recoverable(&Message::from_digest(digest), &sk)
+        .serialize_compact();
+    let mut sig = rs.to_vec();
+    sig.push(27 + recid.to_i32() as u8);
+    let sig = format!("0x{}", hex::encode(sig));
+    let file = |amount: &str| {
+        format!(
+            "coin,snapshot height,amount\nETH(ALL),-,{amount}\n\ncoin,Network,Snapshot Height,address,amount,message,signature1,signature2,redeem script/ public key, eoa1, eoa2\nETH,ETH,{height},{addr},{amount},{msg},{sig},,\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = (dir.path().join("good.csv"), dir.path().join("bad.csv"));
+    std::fs::write(&good, file("10")).unwrap();
+    std::fs::write(&bad, file("11")).unwrap();
+    let at = format!("ethereum={}", node.url);
+    let r = verify(&[&good], &["--node", &at]).expect_code("published.reserves_not_checked");
+    assert_eq!(json(&r)["rows"][0]["balance"], "holds", "{}", r.stdout);
+    let r = verify(&[&bad], &["--node", &at]).expect_code("published.check_failed");
+    assert!(r.all().contains("your node shows 10 ETH"), "{}", r.all());
+    let r = verify(&[&good], &[]).expect_code("published.reserves_not_checked");
+    assert_eq!(json(&r)["rows"][0]["balance"], "not_read");
+    // A node of another chain than the file's rows is refused before anything is read.
+    verify(&[&good], &["--node", &format!("bitcoin={}", node.url)]).expect(2);
+}

@@ -25,6 +25,8 @@ pub struct Request {
     pub root: Option<String>,
     /// Account number, nonce and layout.
     pub given: Given,
+    /// EVM nodes for OKX's reserve files: chain id and URL.
+    pub nodes: Vec<(u64, String)>,
 }
 
 impl Request {
@@ -36,7 +38,22 @@ impl Request {
         user_id: Option<String>,
         nonce: Option<String>,
         layout: Option<PathBuf>,
+        nodes: &[String],
     ) -> Result<Request> {
+        let mut evm = Vec::new();
+        for n in nodes {
+            let (c, url) = n
+                .split_once('=')
+                .ok_or_else(|| Error::input("--node: expected CHAIN=URL"))?;
+            match por_core::chains::Chain::parse(c).map_err(|m| Error::input(format!("--node: {m}")))? {
+                por_core::chains::Chain::Evm(id) => evm.push((id, url.to_string())),
+                other => {
+                    return Err(Error::input(format!(
+                        "--node {other}: OKX's files list addresses, not outputs, so only EVM nodes (native balances) are read here"
+                    )))
+                }
+            }
+        }
         let okx_reserves = format == Some("okx-reserves");
         let format = format
             .filter(|f| *f != "okx-reserves")
@@ -71,6 +88,7 @@ impl Request {
                 nonce,
                 layout,
             },
+            nodes: evm,
         })
     }
 }
@@ -101,7 +119,7 @@ pub fn run(rep: &mut Report, req: &Request) -> Result<String> {
                 .iter()
                 .all(|(_, t)| crate::published_reserves::is_okx_reserves(t)))
     {
-        return run_reserves(rep, &texts);
+        return run_reserves(rep, &texts, &req.nodes);
     }
     let inputs: Vec<Input<'_>> = texts
         .iter()
@@ -204,16 +222,21 @@ fn describe(rep: &mut Report, c: &Checked, root: Option<&str>) {
 
 /// OKX's reserve files: every row's signature by its network's scheme, sums per coin, the
 /// file's own totals compared; never a pass (no liabilities, no balance read on chain).
-fn run_reserves(rep: &mut Report, texts: &[(String, String)]) -> Result<String> {
-    use crate::published_reserves::{check, RowResult};
+fn run_reserves(
+    rep: &mut Report,
+    texts: &[(String, String)],
+    nodes: &[(u64, String)],
+) -> Result<String> {
+    use crate::published_reserves::{check_with_nodes, Balance, RowResult};
     use por_core::published::Weakness;
     let [(name, text)] = texts else {
         return Err(Error::input("give one OKX reserve file at a time"));
     };
     rep.title = format!("Checking OKX's reserve file {name} (okx-reserves)");
-    let c = check(name, text)?;
+    let c = check_with_nodes(name, text, nodes)?;
     let (mut held, mut failed, mut unchecked) = (0usize, 0usize, Vec::new());
-    for (r, res) in &c.rows {
+    let (mut on_chain, mut not_read) = (0usize, 0usize);
+    for (r, res, bal) in &c.rows {
         let at = format!("line {}: {} on {} {}", r.line, r.coin, r.network, r.address);
         match res {
             RowResult::Held(w) => {
@@ -228,6 +251,20 @@ fn run_reserves(rep: &mut Report, texts: &[(String, String)]) -> Result<String> 
                 ));
             }
             RowResult::NotChecked(w) => unchecked.push(format!("{at}: {w}")),
+        }
+        match bal {
+            Balance::Holds(w) => {
+                on_chain += 1;
+                rep.ok(Code::Passed, format!("{at}: {w}"));
+            }
+            Balance::Differs(w) => {
+                failed += 1;
+                rep.fail(Finding::new(
+                    Code::PublishedCheckFailed,
+                    format!("{at}: {w}"),
+                ));
+            }
+            Balance::NotRead(_) => not_read += 1,
         }
     }
     for m in &c.total_mismatches {
@@ -287,14 +324,20 @@ fn run_reserves(rep: &mut Report, texts: &[(String, String)]) -> Result<String> 
         json!(c
             .rows
             .iter()
-            .map(|(r, res)| {
+            .map(|(r, res, bal)| {
                 let (status, words) = match res {
                     RowResult::Held(w) => ("held", w),
                     RowResult::Failed(w) => ("failed", w),
                     RowResult::NotChecked(w) => ("not_checked", w),
                 };
+                let (balance, balance_words) = match bal {
+                    Balance::Holds(w) => ("holds", w),
+                    Balance::Differs(w) => ("differs", w),
+                    Balance::NotRead(w) => ("not_read", w),
+                };
                 json!({"line": r.line, "coin": r.coin, "network": r.network, "address": r.address,
-                   "amount": r.amount.map(|a| a.to_string()), "status": status, "check": words})
+                   "height": r.height, "amount": r.amount.map(|a| a.to_string()), "status": status,
+                   "check": words, "balance": balance, "balance_check": balance_words})
             })
             .collect::<Vec<_>>()),
     );
@@ -322,7 +365,7 @@ fn run_reserves(rep: &mut Report, texts: &[(String, String)]) -> Result<String> 
     let f = Finding::new(
         Code::PublishedReservesNotChecked,
         format!(
-            "{held} row(s) proven by signature, {} not checked by this tool; no balance was read on chain, and this file carries no liabilities: it cannot show solvency",
+            "{held} row(s) proven by signature, {} not checked by this tool; {on_chain} balance(s) read on your node, {not_read} not read; this file carries no liabilities: it cannot show solvency",
             unchecked.len()
         ),
     );

@@ -68,11 +68,22 @@ pub enum RowResult {
     NotChecked(String),
 }
 
+/// A row's balance, read on the customer's node at the row's snapshot height.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Balance {
+    /// Not read; the words say why.
+    NotRead(String),
+    /// The node shows the amount the file claims.
+    Holds(String),
+    /// The node shows another amount.
+    Differs(String),
+}
+
 /// The file read and every row checked.
 #[derive(Debug, Clone, Default)]
 pub struct Checked {
-    /// The rows, each with its result.
-    pub rows: Vec<(Row, RowResult)>,
+    /// The rows, each with its signature's result and its balance.
+    pub rows: Vec<(Row, RowResult, Balance)>,
     /// The totals section.
     pub totals: Vec<Total>,
     /// Sums of the rows per unit (`USDT` from `USDT-ERC20`), in the order first seen.
@@ -606,8 +617,88 @@ pub fn check_row(r: &Row) -> RowResult {
     }
 }
 
-/// Reads and checks a whole file.
+/// The chain id and native coin of the EVM networks whose native balances are read here.
+fn evm_native(network: &str) -> Option<(u64, &'static str)> {
+    Some(match network {
+        "ETH" | "ETHEREUM" | "ERC20" => (1, "ETH"),
+        "ARBITRUM" | "ARBITRUM ONE" => (42161, "ETH"),
+        "OPTIMISM" => (10, "ETH"),
+        "BASE" => (8453, "ETH"),
+        "BSC" | "BNB CHAIN" => (56, "BNB"),
+        "POLYGON" => (137, "POL"),
+        "AVAXC" | "AVALANCHE C" => (43114, "AVAX"),
+        _ => return None,
+    })
+}
+
+/// A row's native balance at its snapshot height on the node of its chain, if one is given.
+fn balance(r: &Row, nodes: &[(u64, crate::chain::ethereum::EthereumNode)]) -> Result<Balance> {
+    let net = r.network.trim().to_ascii_uppercase();
+    let Some((chain_id, native)) = evm_native(&net) else {
+        return Ok(Balance::NotRead(format!(
+            "balances on {net} are not read by this tool"
+        )));
+    };
+    if unit(&r.coin) != native {
+        return Ok(Balance::NotRead(format!(
+            "{} is a token: its contract is not in the file, so its balance is not read",
+            r.coin
+        )));
+    }
+    let Some((_, node)) = nodes.iter().find(|(id, _)| *id == chain_id) else {
+        return Ok(Balance::NotRead(format!(
+            "no node given for chain id {chain_id} (--node ethereum-{chain_id}=URL)"
+        )));
+    };
+    let Ok(height) = r.height.trim().parse::<u64>() else {
+        return Ok(Balance::NotRead("the row names no snapshot height".into()));
+    };
+    let Some(amount) = r.amount else {
+        return Ok(Balance::NotRead("the row names no amount".into()));
+    };
+    let Ok(address) = por_core::evm::EthAddress::parse(&r.address.to_ascii_lowercase()) else {
+        return Ok(Balance::NotRead("the address is not an EVM address".into()));
+    };
+    let holding = crate::reserves::holding::EvmHolding {
+        chain_id,
+        address,
+        token: None,
+        safe: None,
+    };
+    let claimed = amount.units(18).map_err(|_| {
+        Error::input(format!(
+            "line {}: the amount {amount} has more places than {native}'s 18",
+            r.line
+        ))
+    })?;
+    Ok(match node.balance_at(&holding, height, 18)? {
+        Err(why) => Balance::Differs(why),
+        Ok(v) if i128::try_from(v).ok() == Some(claimed) => Balance::Holds(format!(
+            "your node shows {amount} {native} at block {height}"
+        )),
+        Ok(v) => Balance::Differs(format!(
+            "your node shows {} {native} at block {height}, the file claims {amount}",
+            Decimal::new(i128::try_from(v).unwrap_or(i128::MAX), 18)
+                .map_or_else(|_| v.to_string(), |d| d.to_string())
+        )),
+    })
+}
+
+/// Reads and checks a whole file, reading native EVM balances on the nodes given (chain id,
+/// URL).
 pub fn check(name: &str, text: &str) -> Result<Checked> {
+    check_with_nodes(name, text, &[])
+}
+
+/// [`check`], with nodes.
+pub fn check_with_nodes(name: &str, text: &str, nodes: &[(u64, String)]) -> Result<Checked> {
+    let mut connected = Vec::with_capacity(nodes.len());
+    for (id, url) in nodes {
+        connected.push((
+            *id,
+            crate::chain::ethereum::EthereumNode::connect(url, *id)?,
+        ));
+    }
     let (rows, totals) = read(name, text)?;
     if rows.is_empty() {
         return Err(Error::input(format!("{name}: no address rows")));
@@ -618,6 +709,10 @@ pub fn check(name: &str, text: &str) -> Result<Checked> {
     };
     for r in rows {
         let res = check_row(&r);
+        let bal = match res {
+            RowResult::Held(_) => balance(&r, &connected)?,
+            _ => Balance::NotRead("its signature is not proven".into()),
+        };
         if !r.owners.is_empty() {
             out.owners_from_file = true;
         }
@@ -635,7 +730,7 @@ pub fn check(name: &str, text: &str) -> Result<Checked> {
                 None => out.sums.push((u, a)),
             }
         }
-        out.rows.push((r, res));
+        out.rows.push((r, res, bal));
     }
     // A total over all of a coin's networks must be the sum of its rows.
     for Total {

@@ -311,6 +311,10 @@ enum Cmd {
         /// SCALE ROUNDING ENABLED, as Bybit's AssetXX enum lists them).
         #[arg(long, value_name = "FILE")]
         layout: Option<PathBuf>,
+        /// OKX reserve files: your own EVM node, CHAIN=URL (ethereum=URL, ethereum-42161=URL,
+        /// ...), to read native balances at the rows' snapshot heights (repeatable).
+        #[arg(long = "node", value_name = "CHAIN=URL")]
+        nodes: Vec<String>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -482,6 +486,7 @@ fn main() -> ExitCode {
             user_id,
             nonce,
             layout,
+            nodes,
             json,
         } => (
             por_verifier::published::Request::new(
@@ -491,6 +496,7 @@ fn main() -> ExitCode {
                 user_id,
                 nonce,
                 layout,
+                &nodes,
             )
             .and_then(|req| por_verifier::published::run(&mut rep, &req)),
             json,
