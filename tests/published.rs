@@ -69,6 +69,12 @@ fn samples_are_the_shared_ones() {
         "bybit/Asset40V5.enum",
         "bitget/merkle-proof-6863e2d.json",
         "bitmex/liabilities-proof-readme-before-bdb5f06.csv",
+        "gate/user_config-readme.json",
+        "binance/user_config.json",
+        "okx/okx_por_example.csv",
+        "okx/test.csv",
+        "poseidon/bnb-chain-gnark-crypto-chain16.json",
+        "poseidon/gatechain-gnark-crypto-v0.7.1-chain12.json",
     ] {
         assert_eq!(
             std::fs::read(sample(f)).unwrap(),
@@ -198,6 +204,7 @@ fn the_format_is_told_from_the_file_and_a_foreign_or_cut_file_is_refused() {
         ("mexc/merkle_proof.json", "mexc"),
         ("bybit/40_v5.json", "bybit"),
         ("bitget/merkle-proof-6863e2d.json", "bitget"),
+        ("gate/user_config-readme.json", "gate"),
     ] {
         let r = verify(&[&sample(f)], &[]).expect(3);
         assert_eq!(json(&r)["format"], name);
@@ -620,4 +627,120 @@ fn okx_reserve_balances_on_your_own_node() {
     assert_eq!(json(&r)["rows"][0]["balance"], "not_read");
     // A node of another chain than the file's rows is refused before anything is read.
     verify(&[&good], &["--node", &format!("bitcoin={}", node.url)]).expect(2);
+}
+
+const GATE_ROOT: &str = "2da42ab6586ef6ad51b4bc8063ce92dcefb951572a26597346b7f78c1329ef0b";
+
+/// Gate.io's README sample folds to its TreeRootHash with the round's 350 assets (taken from
+/// this tool's table, and said so); one changed balance, one changed sibling, another asset
+/// count or another root fail; a sibling outside the field or a short path is bad input.
+#[test]
+fn gate_sample_and_its_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = sample("gate/user_config-readme.json");
+    let r = verify(&[&f], &["--root", GATE_ROOT]).expect_code("published.verified");
+    assert_eq!(json(&r)["format"], "gate");
+    let w = weaknesses(&r);
+    assert!(w.contains(&"weakness.round_parameters_missing".to_string()));
+    assert!(w.contains(&"weakness.batch_proofs_unchecked".to_string()));
+    verify(&[&f], &[]).expect_code("published.root_not_compared");
+    verify(&[&f], &["--root", GATE_ROOT, "--asset-count", "350"]).expect_code("published.verified");
+    verify(&[&f], &["--root", GATE_ROOT, "--asset-count", "800"])
+        .expect_code("published.check_failed");
+    for (from, to) in [
+        (
+            "{\"Index\":48,\"Equity\":280,",
+            "{\"Index\":48,\"Equity\":281,",
+        ),
+        (
+            "EmvQ5Sh50gHD96PfN2/o49gT7xVuuX3P22KLVmpWyVo=",
+            "EmvQ5Sh50gHD96PfN2/o49gT7xVuuX3P22KLVmpWyVk=",
+        ),
+        ("\"Arrangement\":7", "\"Arrangement\":6"),
+    ] {
+        let bad = changed(dir.path(), "gate/user_config-readme.json", from, to);
+        verify(&[&bad], &["--root", GATE_ROOT]).expect_code("published.check_failed");
+    }
+    // A sibling of 2^256 - 1: Gate's Go tool silently drops such a value from the hash.
+    let bad = changed(
+        dir.path(),
+        "gate/user_config-readme.json",
+        "EmvQ5Sh50gHD96PfN2/o49gT7xVuuX3P22KLVmpWyVo=",
+        "//////////////////////////////////////////8=",
+    );
+    let r = verify(&[&bad], &[]).expect_code("input.invalid");
+    assert!(r.all().contains("modulus"), "{}", r.all());
+    let bad = changed(
+        dir.path(),
+        "gate/user_config-readme.json",
+        "\"EmvQ5Sh50gHD96PfN2/o49gT7xVuuX3P22KLVmpWyVo=\",",
+        "",
+    );
+    let r = verify(&[&bad], &[]).expect_code("input.invalid");
+    assert!(r.all().contains("has 27 entries"), "{}", r.all());
+}
+
+/// Binance's sample is stale (its path does not fold to its Root under the published rules):
+/// a failure, not a crash. A Binance tree built here with the core's Poseidon (checked on the
+/// fork's own vectors) verifies, and a changed amount or collateral fails.
+#[test]
+fn binance_sample_fails_and_a_tree_built_here_verifies() {
+    use ark_ff::PrimeField;
+    use base64::Engine as _;
+    use por_core::published::poseidon::{hash, to_hex};
+    use por_core::published::zk::{binance_commitment, binance_leaf};
+    let r =
+        verify(&[&sample("binance/user_config.json")], &[]).expect_code("published.check_failed");
+    assert_eq!(json(&r)["format"], "binance");
+    let fr = |n: u64| ark_bn254::Fr::from(n);
+    let assets = [[0u64, 150, 20, 70, 0, 0], [7, 3000, 0, 0, 1500, 0]];
+    let leaf = binance_leaf(
+        fr(0x6d),
+        fr(4650),
+        fr(20),
+        fr(1570),
+        binance_commitment(&assets, 50),
+    );
+    let index = 5u64;
+    let siblings: Vec<ark_bn254::Fr> = (0..28u64).map(|i| fr(1000 + i)).collect();
+    let mut node = leaf;
+    for (i, s) in siblings.iter().enumerate() {
+        node = if (index >> i) & 1 == 0 {
+            hash(&[node, *s], 16)
+        } else {
+            hash(&[*s, node], 16)
+        };
+    }
+    let b64 = |x: &ark_bn254::Fr| {
+        let mut b = [0u8; 32];
+        let be = ark_ff::BigInteger::to_bytes_be(&x.into_bigint());
+        b.copy_from_slice(&be);
+        base64::engine::general_purpose::STANDARD.encode(b)
+    };
+    let root = to_hex(node);
+    let file = |equity: u64, collateral: &str| {
+        serde_json::json!({
+            "AccountIndex": index,
+            "AccountIdHash": format!("{:064x}", 0x6d),
+            "TotalEquity": 4650u64, "TotalDebt": 20u64,
+            "TotalCollateral": serde_json::Value::Number(collateral.parse().unwrap()),
+            "Assets": [
+                {"Index": 0, "Equity": equity, "Debt": 20, "Loan": 70, "Margin": 0, "PortfolioMargin": 0},
+                {"Index": 7, "Equity": 3000, "Debt": 0, "Loan": 0, "Margin": 1500, "PortfolioMargin": 0}
+            ],
+            "Root": root,
+            "Proof": siblings.iter().map(b64).collect::<Vec<_>>(),
+        })
+        .to_string()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, file(150, "1570")).unwrap();
+    let r = verify(&[&good], &["--root", &root]).expect_code("published.verified");
+    assert_eq!(json(&r)["root"], root);
+    for (equity, collateral) in [(151, "1570"), (150, "1571")] {
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, file(equity, collateral)).unwrap();
+        verify(&[&bad], &["--root", &root]).expect_code("published.check_failed");
+    }
 }

@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
         user_id: Some("2".into()),
         nonce: Some("b88860add96111d84d38a500266df715158f91375d9aaa98aa58356f9a872412".into()),
         layout: None,
+        asset_count: None,
     };
     let _ = por_core::published::detect(text);
     for f in std::iter::once(None).chain(Format::ALL.iter().copied().map(Some)) {

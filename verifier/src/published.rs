@@ -29,19 +29,43 @@ pub struct Request {
     pub nodes: Vec<(u64, String)>,
 }
 
+/// The command's flags, as typed.
+#[derive(Debug, Default)]
+pub struct Flags {
+    /// The files.
+    pub files: Vec<PathBuf>,
+    /// `--format`.
+    pub format: Option<String>,
+    /// `--root`.
+    pub root: Option<String>,
+    /// `--user-id`.
+    pub user_id: Option<String>,
+    /// `--nonce`.
+    pub nonce: Option<String>,
+    /// `--layout`.
+    pub layout: Option<PathBuf>,
+    /// `--asset-count`.
+    pub asset_count: Option<usize>,
+    /// `--node`, each `CHAIN=URL`.
+    pub nodes: Vec<String>,
+}
+
 impl Request {
     /// Turns the flags into checked values.
-    pub fn new(
-        files: Vec<PathBuf>,
-        format: Option<&str>,
-        root: Option<&str>,
-        user_id: Option<String>,
-        nonce: Option<String>,
-        layout: Option<PathBuf>,
-        nodes: &[String],
-    ) -> Result<Request> {
+    pub fn new(flags: Flags) -> Result<Request> {
+        let Flags {
+            files,
+            format,
+            root,
+            user_id,
+            nonce,
+            layout,
+            asset_count,
+            nodes,
+        } = flags;
+        let (format, root) = (format.as_deref(), root.as_deref());
         let mut evm = Vec::new();
-        for n in nodes {
+        for n in &nodes {
             let (c, url) = n
                 .split_once('=')
                 .ok_or_else(|| Error::input("--node: expected CHAIN=URL"))?;
@@ -87,6 +111,7 @@ impl Request {
                 user_id,
                 nonce,
                 layout,
+                asset_count,
             },
             nodes: evm,
         })

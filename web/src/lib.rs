@@ -646,6 +646,7 @@ pub fn check_published_value(
         user_id: (!user_id.trim().is_empty()).then(|| user_id.trim().to_string()),
         nonce: (!nonce.trim().is_empty()).then(|| nonce.trim().to_string()),
         layout: None,
+        asset_count: None,
     };
     let inputs: Vec<Input<'_>> = list
         .iter()

@@ -222,6 +222,8 @@ const OKX_ROOT = "ac6b39d2a0aa8112bd1aadff5e7d4b5c2b91cd54d595262ba4367f5d2db416
 await run_published("published-okx", env("OKX_V1"), OKX_ROOT, { words: "VERIFIED", cls: "pass", details: "weakness.child_sums_unbound" });
 await run_published("published-okx-no-root", env("OKX_V1"), "", { words: "UNVERIFIED", cls: "error",
   details: "What this means [published.root_not_compared]" });
+await run_published("published-gate", env("GATE"), "2da42ab6586ef6ad51b4bc8063ce92dcefb951572a26597346b7f78c1329ef0b",
+  { words: "VERIFIED", cls: "pass", details: "weakness.batch_proofs_unchecked" });
 await run_published("published-okx-changed", env("OKX_V1_CHANGED"), OKX_ROOT, { words: "NOT VERIFIED", cls: "fail",
   details: "What this means [published.check_failed]" });
 const foreign = requests.filter((u) => !u.startsWith("file://") && !u.startsWith("data:"));

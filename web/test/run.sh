@@ -47,7 +47,7 @@ cmp -s "$T/m/reserves-0001.json" "$T/reserves-altered.json" && { echo "run.sh: a
 OKX_V1="$PWD/tests/vectors/published/okx/merkle_proof_file.json"
 sed -E 's/"BTC":"1.000069"/"BTC":"1.000070"/' "$OKX_V1" > "$T/okx-changed.json"
 cmp -s "$OKX_V1" "$T/okx-changed.json" && { echo "run.sh: changing did not change the OKX file" >&2; exit 1; }
-OKX_V1="$OKX_V1" OKX_V1_CHANGED="$T/okx-changed.json" \
+OKX_V1="$OKX_V1" OKX_V1_CHANGED="$T/okx-changed.json" GATE="$PWD/tests/vectors/published/gate/user_config-readme.json" \
 ATT2="$T/m2/attestation.json" PROOF2="$T/proof2.json" ATT3="$T/m3/attestation.json" PROOF3="$T/proof3.json" \
   ATT4="$T/m4/attestation.json" PROOF4="$T/proof4.json" \
   CLI_STORE="$T/cli-store/store.json" RESERVES="$T/m/reserves-0001.json" RESERVES_ALTERED="$T/reserves-altered.json" \

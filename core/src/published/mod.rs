@@ -10,7 +10,9 @@
 //!   decimals with their scale (both matter to what the exchanges hash);
 //! - [`sumtree`]: one SHA-256 sum-path engine, configured per exchange by a [`sumtree::Profile`];
 //! - [`okx`], [`bybit`], [`mexc`], [`bitget`], [`bitmex`]: each reads its files into the engine's
-//!   input and checks what is particular to it (its leaf, its root entry, its tree listing).
+//!   input and checks what is particular to it (its leaf, its root entry, its tree listing);
+//! - [`poseidon`], [`zk`]: Poseidon over BN254 as Gate's and Binance's forks define it, and their
+//!   depth-28 trees.
 //!
 //! A customer's file carries the root the exchange chose to show that customer: a path that
 //! folds proves only that the customer is in *some* tree. So a pass needs the root the exchange
@@ -24,7 +26,9 @@ pub mod decimal;
 pub mod json;
 pub mod mexc;
 pub mod okx;
+pub mod poseidon;
 pub mod sumtree;
+pub mod zk;
 
 use decimal::Decimal;
 use std::fmt;
@@ -44,6 +48,10 @@ pub enum Format {
     Bitget,
     /// BitMEX's whole liabilities tree listing, with the customer's account number and nonce.
     Bitmex,
+    /// Gate.io's customer file (Poseidon over BN254, blocks of 12).
+    Gate,
+    /// Binance's customer file (Poseidon over BN254, blocks of 16).
+    Binance,
 }
 
 impl Format {
@@ -55,6 +63,8 @@ impl Format {
         Format::Mexc,
         Format::Bitget,
         Format::Bitmex,
+        Format::Gate,
+        Format::Binance,
     ];
 
     /// The `--format` name.
@@ -66,6 +76,8 @@ impl Format {
             Format::Mexc => "mexc",
             Format::Bitget => "bitget",
             Format::Bitmex => "bitmex",
+            Format::Gate => "gate",
+            Format::Binance => "binance",
         }
     }
 
@@ -77,6 +89,8 @@ impl Format {
             Format::Mexc => "MEXC",
             Format::Bitget => "Bitget",
             Format::Bitmex => "BitMEX",
+            Format::Gate => "Gate.io",
+            Format::Binance => "Binance",
         }
     }
 
@@ -135,6 +149,8 @@ pub enum Weakness {
     OwnersFromFile,
     /// A reserve file carries no liabilities.
     NoLiabilities,
+    /// The zero-knowledge batch proofs are not checked.
+    BatchProofsUnchecked,
 }
 
 impl Weakness {
@@ -155,6 +171,7 @@ impl Weakness {
         Weakness::ConstantMessage,
         Weakness::OwnersFromFile,
         Weakness::NoLiabilities,
+        Weakness::BatchProofsUnchecked,
     ];
 
     /// The stable code, as in `--json`.
@@ -175,6 +192,7 @@ impl Weakness {
             Weakness::ConstantMessage => "weakness.constant_message",
             Weakness::OwnersFromFile => "weakness.owners_from_file",
             Weakness::NoLiabilities => "weakness.no_liabilities",
+            Weakness::BatchProofsUnchecked => "weakness.batch_proofs_unchecked",
         }
     }
 
@@ -219,6 +237,9 @@ impl Weakness {
             }
             Weakness::OwnersFromFile => {
                 "contract-wallet owners are taken from the file: who controls a contract wallet must be read on chain, and nothing here ties the owners to the contract"
+            }
+            Weakness::BatchProofsUnchecked => {
+                "the tree's nodes carry no sums: that every account is non-negative and the accounts add up to the published totals rests on the exchange's zero-knowledge batch proofs, which are not checked here"
             }
             Weakness::NoLiabilities => {
                 "the file carries no liabilities: it cannot show that the reserves cover what the exchange owes"
@@ -395,6 +416,8 @@ pub struct Given {
     pub nonce: Option<String>,
     /// The round's asset layout (Bybit), when not one of the bundled ones.
     pub layout: Option<bybit::Layout>,
+    /// The round's asset count (Gate) or tier (Binance), when the customer knows it.
+    pub asset_count: Option<usize>,
 }
 
 /// Guesses the format of one file from its shape, or `None`.
@@ -407,6 +430,12 @@ pub fn detect(text: &str) -> Option<Format> {
         return Some(Format::OkxMerkleV2);
     }
     let j = json::Json::parse(text).ok()?;
+    if j.get("MerkleProofEncode").is_some() && j.get("Arrangement").is_some() {
+        return Some(Format::Gate);
+    }
+    if j.get("AccountIdHash").is_some() && j.get("Proof").is_some() {
+        return Some(Format::Binance);
+    }
     if j.get("pathList").is_some() {
         return Some(Format::Mexc);
     }
@@ -476,6 +505,8 @@ pub fn check(
         Format::Mexc => mexc::check(one(files, format)?)?,
         Format::Bitget => bitget::check(one(files, format)?)?,
         Format::Bitmex => bitmex::check(one(files, format)?, given)?,
+        Format::Gate => zk::check_gate(one(files, format)?, given)?,
+        Format::Binance => zk::check_binance(one(files, format)?, given)?,
     };
     out.format = Some(format);
     out.weak(

@@ -311,6 +311,10 @@ enum Cmd {
         /// SCALE ROUNDING ENABLED, as Bybit's AssetXX enum lists them).
         #[arg(long, value_name = "FILE")]
         layout: Option<PathBuf>,
+        /// Gate.io: the round's asset count (Binance: its tier of asset slots), when it is not
+        /// one this tool knows; it is not in the customer's file.
+        #[arg(long, value_name = "N")]
+        asset_count: Option<usize>,
         /// OKX reserve files: your own EVM node, CHAIN=URL (ethereum=URL, ethereum-42161=URL,
         /// ...), to read native balances at the rows' snapshot heights (repeatable).
         #[arg(long = "node", value_name = "CHAIN=URL")]
@@ -486,18 +490,20 @@ fn main() -> ExitCode {
             user_id,
             nonce,
             layout,
+            asset_count,
             nodes,
             json,
         } => (
-            por_verifier::published::Request::new(
+            por_verifier::published::Request::new(por_verifier::published::Flags {
                 files,
-                format.as_deref(),
-                root.as_deref(),
+                format,
+                root,
                 user_id,
                 nonce,
                 layout,
-                &nodes,
-            )
+                asset_count,
+                nodes,
+            })
             .and_then(|req| por_verifier::published::run(&mut rep, &req)),
             json,
         ),
