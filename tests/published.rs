@@ -139,6 +139,19 @@ fn cases() -> Vec<Case> {
             sibling: ("\"BTC\": 1000000.0001998", "\"BTC\": 1000000.0001999"),
         },
         Case {
+            files: vec!["gate/user_config-readme.json"],
+            root: GATE_ROOT,
+            extra: vec![],
+            own: (
+                "{\"Index\":48,\"Equity\":280,",
+                "{\"Index\":48,\"Equity\":281,",
+            ),
+            sibling: (
+                "EmvQ5Sh50gHD96PfN2/o49gT7xVuuX3P22KLVmpWyVo=",
+                "EmvQ5Sh50gHD96PfN2/o49gT7xVuuX3P22KLVmpWyVk=",
+            ),
+        },
+        Case {
             files: vec!["bitmex/liabilities-proof-readme-before-bdb5f06.csv"],
             root: BITMEX_ROOT,
             extra: vec!["--user-id", "2", "--nonce", BITMEX_NONCE_2],
@@ -491,6 +504,13 @@ fn forged_okx_reserve_rows_fail() {
     std::fs::write(&cut, text.lines().take(14).collect::<Vec<_>>().join("\n")).unwrap();
     let r = verify(&[&cut], &["--format", "okx-reserves"]).expect_code("input.invalid");
     assert!(r.all().contains("no address section"), "{}", r.all());
+    // Another exchange's file named as a reserve file.
+    let r = verify(
+        &[&sample("mexc/merkle_proof.json")],
+        &["--format", "okx-reserves"],
+    )
+    .expect_code("input.invalid");
+    assert!(r.all().contains("line"), "{}", r.all());
 }
 
 /// A CompactSize length, then the bytes (as OKX's wallets frame a message).
@@ -743,4 +763,21 @@ fn binance_sample_fails_and_a_tree_built_here_verifies() {
         std::fs::write(&bad, file(equity, collateral)).unwrap();
         verify(&[&bad], &["--root", &root]).expect_code("published.check_failed");
     }
+    // A changed sibling, another root, a cut file, another exchange's file.
+    let text = file(150, "1570");
+    let first = b64(&siblings[0]);
+    let other = dir.path().join("other-sibling.json");
+    std::fs::write(&other, text.replacen(&first, &b64(&fr(999)), 1)).unwrap();
+    verify(&[&other], &["--root", &root]).expect_code("published.check_failed");
+    verify(&[&good], &["--root", &"1".repeat(64)]).expect_code("published.root_mismatch");
+    let cut = dir.path().join("cut.json");
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    let r = verify(&[&cut], &["--format", "binance"]).expect_code("input.invalid");
+    assert!(r.all().contains("cut short"), "{}", r.all());
+    let r = verify(
+        &[&sample("gate/user_config-readme.json")],
+        &["--format", "binance"],
+    )
+    .expect_code("input.invalid");
+    assert!(r.all().contains("has no"), "{}", r.all());
 }
