@@ -29,24 +29,38 @@ pub struct Request {
     pub nodes: Vec<(u64, String)>,
 }
 
-/// The command's flags, as typed.
-#[derive(Debug, Default)]
+/// The command's flags, as typed (`por-verify published --help`).
+#[derive(Debug, Default, clap::Args)]
 pub struct Flags {
-    /// The files.
+    /// The file(s) the exchange gave you: one proof file, or for OKX v2 your
+    /// user_info_file.json and the whole tree file.
+    #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// `--format`.
+    /// okx-v1, okx-merkle-v2, bybit, mexc, bitget, bitmex, gate, binance or okx-reserves
+    /// (default: told from the file).
+    #[arg(long, value_name = "NAME")]
     pub format: Option<String>,
-    /// `--root`.
+    /// The root the exchange (or its auditor) publishes for everyone for this round. Without
+    /// it the result is UNVERIFIED (exit 3): your file could come from a tree of your own.
+    #[arg(long, value_name = "HEX")]
     pub root: Option<String>,
-    /// `--user-id`.
+    /// BitMEX: your account number.
+    #[arg(long, value_name = "ID")]
     pub user_id: Option<String>,
-    /// `--nonce`.
+    /// BitMEX: the nonce BitMEX shows you (per proof, or your account's lifetime nonce).
+    #[arg(long, value_name = "HEX")]
     pub nonce: Option<String>,
-    /// `--layout`.
+    /// Bybit: the round's asset layout, when it is not one this tool knows (lines NAME SCALE
+    /// ROUNDING ENABLED, as Bybit's AssetXX enum lists them).
+    #[arg(long, value_name = "FILE")]
     pub layout: Option<PathBuf>,
-    /// `--asset-count`.
+    /// Gate.io: the round's asset count (Binance: its tier of asset slots), when it is not one
+    /// this tool knows; it is not in the customer's file.
+    #[arg(long, value_name = "N")]
     pub asset_count: Option<usize>,
-    /// `--node`, each `CHAIN=URL`.
+    /// OKX reserve files: your own EVM node, CHAIN=URL (ethereum=URL, ethereum-42161=URL, ...),
+    /// to read native balances at the rows' snapshot heights (repeatable).
+    #[arg(long = "node", value_name = "CHAIN=URL")]
     pub nodes: Vec<String>,
 }
 

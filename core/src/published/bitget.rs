@@ -11,8 +11,7 @@ use super::decimal::Decimal;
 use super::json::Json;
 use super::sumtree::{Node, NumberText, Piece, Profile, Side, Step, SumPath, SumsText};
 use super::{
-    balances, field, named, parse_json, some_in_order, string, Checked, FormatError, Input,
-    Weakness,
+    balances, field, parse_json, some_in_order, string, Checked, FormatError, Input, Weakness,
 };
 
 /// Java's `String.hashCode`: 31·h + c over UTF-16 code units, wrapping at 32 bits.
@@ -189,21 +188,15 @@ pub fn check(f: Input<'_>) -> Result<Checked, FormatError> {
     if field(f, "the root", root_e, "level")?.as_u64() != Some(1) {
         out.fail("the root's level should be 1");
     }
-    let folded = prof.fold(&SumPath {
-        leaf: leaf.clone(),
-        steps,
-        root: Some(root),
-    });
-    out.fold_failures(folded.failures);
-    if out.failures.is_empty() {
-        out.held.push(format!(
-            "your path of {} levels folds to the root the file names, with its totals",
-            path.len()
-        ));
-    }
-    out.root = folded.root;
-    out.totals = named(&assets, &folded.totals);
-    out.balances = named(&assets, &leaf.sums);
+    out.fold_path(
+        &prof,
+        &SumPath {
+            leaf,
+            steps,
+            root: Some(root),
+        },
+        path.len(),
+    );
     out.weak(
         Weakness::TruncatedHash,
         "64 bits: two subtrees with one hash cost about 2^32 SHA-256 computations to find, minutes on one computer, so a subtree can be swapped for another",

@@ -9,10 +9,9 @@
 
 use super::decimal::Decimal;
 use super::json::Json;
-use super::sumtree::{Node, NumberText, Piece, Profile, Side, Step, SumPath, SumsText};
+use super::sumtree::{Node, NumberText, Profile, Side, Step, SumPath};
 use super::{
-    balances, field, hex_field, named, parse_json, some_in_order, Checked, FormatError, Input,
-    Weakness,
+    balances, field, hex_field, parse_json, some_in_order, Checked, FormatError, Input, Weakness,
 };
 
 /// One asset of a layout.
@@ -123,22 +122,12 @@ impl Layout {
                 self.name
             ));
         }
-        Ok(Profile {
-            name: format!("bybit/{}", self.name),
-            assets: self.enabled(),
-            hex_digits: 64,
-            pieces: vec![
-                Piece::LeftHash,
-                Piece::RightHash,
-                Piece::Sums,
-                Piece::Height,
-            ],
-            sums: SumsText::Concat,
-            places: Some(scale),
-            number: NumberText::Fixed(scale),
-            zero_fill: Vec::new(),
-            blank_sibling: false,
-        })
+        Ok(Profile::concatenated(
+            format!("bybit/{}", self.name),
+            self.enabled(),
+            scale,
+            NumberText::Fixed(scale),
+        ))
     }
 }
 
@@ -301,22 +290,15 @@ pub fn check(f: Input<'_>, layout: Option<&Layout>) -> Result<Checked, FormatErr
             path.len()
         ));
     }
-    let folded = prof.fold(&SumPath {
-        leaf: leaf.clone(),
-        steps,
-        root: Some(root),
-    });
-    out.fold_failures(folded.failures);
-    if out.failures.is_empty() {
-        out.held.push(format!(
-            "your path of {} levels folds to the root the file names, with its {} totals",
-            path.len(),
-            assets.len()
-        ));
-    }
-    out.root = folded.root;
-    out.totals = named(&assets, &folded.totals);
-    out.balances = named(&assets, &leaf.sums);
+    out.fold_path(
+        &prof,
+        &SumPath {
+            leaf,
+            steps,
+            root: Some(root),
+        },
+        path.len(),
+    );
     if from_table {
         out.weak(
             Weakness::RoundParametersMissing,

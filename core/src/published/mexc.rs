@@ -10,8 +10,7 @@
 use super::json::Json;
 use super::sumtree::{Node, NumberText, Piece, Profile, Side, Step, SumPath, SumsText};
 use super::{
-    balances, field, named, parse_json, some_in_order, string, Checked, FormatError, Input,
-    Weakness,
+    balances, field, parse_json, some_in_order, string, Checked, FormatError, Input, Weakness,
 };
 
 fn hash32(f: Input<'_>, at: &str, e: &Json) -> Result<String, FormatError> {
@@ -163,23 +162,18 @@ pub fn check(f: Input<'_>) -> Result<Checked, FormatError> {
         steps.push(step);
     }
     let (_, _, root_hash, root_bal) = &entries[entries.len() - 1];
-    let folded = prof.fold(&SumPath {
-        leaf: leaf.clone(),
-        steps,
-        root: Some(Node {
-            hash: root_hash.clone(),
-            sums: some_in_order(f, "the root's balances", root_bal, &assets)?,
-        }),
-    });
-    out.fold_failures(folded.failures);
-    if out.failures.is_empty() {
-        out.held.push(format!(
-            "your path of {depth} levels folds to the root the file names, with its totals"
-        ));
-    }
-    out.root = folded.root;
-    out.totals = named(&assets, &folded.totals);
-    out.balances = named(&assets, &leaf.sums);
+    out.fold_path(
+        &prof,
+        &SumPath {
+            leaf,
+            steps,
+            root: Some(Node {
+                hash: root_hash.clone(),
+                sums: some_in_order(f, "the root's balances", root_bal, &assets)?,
+            }),
+        },
+        depth,
+    );
     out.weak(
         Weakness::TruncatedHash,
         "128 bits: two subtrees with one hash cost about 2^64 SHA-256 computations to find, within reach of a large mining operation",

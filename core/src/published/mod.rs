@@ -309,6 +309,21 @@ impl Checked {
         });
     }
 
+    /// Folds the customer's path of `levels` levels: what failed or held, the root, the totals
+    /// and the customer's balances.
+    fn fold_path(&mut self, prof: &sumtree::Profile, path: &sumtree::SumPath, levels: usize) {
+        let folded = prof.fold(path);
+        self.fold_failures(folded.failures);
+        if self.failures.is_empty() {
+            self.held.push(format!(
+                "your path of {levels} levels folds to the root the file names, with its totals"
+            ));
+        }
+        self.root = folded.root;
+        self.totals = named(&prof.assets, &folded.totals);
+        self.balances = named(&prof.assets, &path.leaf.sums);
+    }
+
     fn fold_failures(&mut self, fs: Vec<sumtree::FoldFailure>) {
         for f in fs {
             self.failures.push(Failure {

@@ -8,29 +8,14 @@
 
 use super::decimal::Decimal;
 use super::json::Json;
-use super::sumtree::{Node, NumberText, Piece, Profile, Side, Step, SumPath, SumsText};
+use super::sumtree::{Node, NumberText, Profile, Side, Step, SumPath};
 use super::{
     balances, field, hex_field, in_order, parse_json, string, Checked, FormatError, Input, Weakness,
 };
 
 /// The profile of OKX's sum trees over `assets` (BTC, ETH, USDT in every published round).
 pub fn profile(assets: Vec<String>) -> Profile {
-    Profile {
-        name: "okx".into(),
-        assets,
-        hex_digits: 64,
-        pieces: vec![
-            Piece::LeftHash,
-            Piece::RightHash,
-            Piece::Sums,
-            Piece::Height,
-        ],
-        sums: SumsText::Concat,
-        places: Some(8),
-        number: NumberText::Trimmed,
-        zero_fill: Vec::new(),
-        blank_sibling: false,
-    }
+    Profile::concatenated("okx".into(), assets, 8, NumberText::Trimmed)
 }
 
 /// Equal in value (a missing value as zero).

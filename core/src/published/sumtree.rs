@@ -209,6 +209,32 @@ pub struct Folded {
 }
 
 impl Profile {
+    /// The shape OKX and Bybit share: `sha256hex(left ‖ right ‖ sums ‖ height)`, the sums in
+    /// asset order with nothing between them, each cut to `places`.
+    pub fn concatenated(
+        name: String,
+        assets: Vec<String>,
+        places: u32,
+        number: NumberText,
+    ) -> Profile {
+        Profile {
+            name,
+            assets,
+            hex_digits: 64,
+            pieces: vec![
+                Piece::LeftHash,
+                Piece::RightHash,
+                Piece::Sums,
+                Piece::Height,
+            ],
+            sums: SumsText::Concat,
+            places: Some(places),
+            number,
+            zero_fill: Vec::new(),
+            blank_sibling: false,
+        }
+    }
+
     /// SHA-256 of `text`, as many lower-case hex digits as the profile keeps.
     pub fn hash(&self, text: &str) -> String {
         let mut h = hex::encode(Sha256::digest(text.as_bytes()));

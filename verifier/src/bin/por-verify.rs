@@ -286,39 +286,12 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Check a proof file another exchange published (OKX, Bybit, MEXC, Bitget, BitMEX) by
-    /// that exchange's own rules, compare its root with the one published for everyone, and
-    /// say what the format cannot show.
+    /// Check a proof file another exchange published (OKX, Bybit, MEXC, Bitget, BitMEX,
+    /// Gate.io, Binance, and OKX's reserve files) by that exchange's own rules, compare its
+    /// root with the one published for everyone, and say what the format cannot show.
     Published {
-        /// The file(s) the exchange gave you: one proof file, or for OKX v2 your
-        /// user_info_file.json and the whole tree file.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// okx-v1, okx-merkle-v2, bybit, mexc, bitget or bitmex (default: told from the file).
-        #[arg(long, value_name = "NAME")]
-        format: Option<String>,
-        /// The root the exchange (or its auditor) publishes for everyone for this round. Without
-        /// it the result is UNVERIFIED (exit 3): your file could come from a tree of your own.
-        #[arg(long, value_name = "HEX")]
-        root: Option<String>,
-        /// BitMEX: your account number.
-        #[arg(long, value_name = "ID")]
-        user_id: Option<String>,
-        /// BitMEX: the nonce BitMEX shows you (per proof, or your account's lifetime nonce).
-        #[arg(long, value_name = "HEX")]
-        nonce: Option<String>,
-        /// Bybit: the round's asset layout, when it is not one this tool knows (lines NAME
-        /// SCALE ROUNDING ENABLED, as Bybit's AssetXX enum lists them).
-        #[arg(long, value_name = "FILE")]
-        layout: Option<PathBuf>,
-        /// Gate.io: the round's asset count (Binance: its tier of asset slots), when it is not
-        /// one this tool knows; it is not in the customer's file.
-        #[arg(long, value_name = "N")]
-        asset_count: Option<usize>,
-        /// OKX reserve files: your own EVM node, CHAIN=URL (ethereum=URL, ethereum-42161=URL,
-        /// ...), to read native balances at the rows' snapshot heights (repeatable).
-        #[arg(long = "node", value_name = "CHAIN=URL")]
-        nodes: Vec<String>,
+        #[command(flatten)]
+        flags: por_verifier::published::Flags,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -483,28 +456,9 @@ fn main() -> ExitCode {
             ),
             json,
         ),
-        Cmd::Published {
-            files,
-            format,
-            root,
-            user_id,
-            nonce,
-            layout,
-            asset_count,
-            nodes,
-            json,
-        } => (
-            por_verifier::published::Request::new(por_verifier::published::Flags {
-                files,
-                format,
-                root,
-                user_id,
-                nonce,
-                layout,
-                asset_count,
-                nodes,
-            })
-            .and_then(|req| por_verifier::published::run(&mut rep, &req)),
+        Cmd::Published { flags, json } => (
+            por_verifier::published::Request::new(flags)
+                .and_then(|req| por_verifier::published::run(&mut rep, &req)),
             json,
         ),
         Cmd::Audit {
