@@ -306,7 +306,7 @@ fn run_reserves(
             Balance::NotRead(_) => not_read += 1,
         }
     }
-    for m in &c.total_mismatches {
+    for m in &c.file_failures {
         rep.fail(Finding::new(Code::PublishedCheckFailed, m.clone()));
     }
     if !unchecked.is_empty() {
@@ -317,8 +317,12 @@ fn run_reserves(
     }
     if !c.sums.is_empty() {
         rep.section(
-            "The rows add up to (every row, as OKX's tool sums them; not read on chain)",
+            "The rows add up to (every row, as OKX's tool sums them)",
             c.sums.iter().map(|(u, d)| format!("{u} {d}")).collect(),
+        );
+        rep.section(
+            "Of which proven by signature (the rest is the exchange's word only)",
+            c.proven.iter().map(|(u, d)| format!("{u} {d}")).collect(),
         );
     }
     if !c.totals.is_empty() {
@@ -381,6 +385,15 @@ fn run_reserves(
             .collect::<Vec<_>>()),
     );
     rep.set(
+        "proven_sums",
+        serde_json::Value::Object(
+            c.proven
+                .iter()
+                .map(|(u, d)| (u.clone(), json!(d.to_string())))
+                .collect(),
+        ),
+    );
+    rep.set(
         "sums",
         serde_json::Value::Object(
             c.sums
@@ -396,7 +409,7 @@ fn run_reserves(
             .map(|(w, d)| json!({"code": w.code(), "meaning": w.meaning(), "detail": d}))
             .collect::<Vec<_>>()),
     );
-    if failed > 0 || !c.total_mismatches.is_empty() {
+    if failed > 0 || !c.file_failures.is_empty() {
         return Err(rep.error(
             "OKX's reserve file does not hold under OKX's own rules. The file is not signed, so this is your finding: ",
         ));

@@ -88,8 +88,11 @@ pub struct Checked {
     pub totals: Vec<Total>,
     /// Sums of the rows per unit (`USDT` from `USDT-ERC20`), in the order first seen.
     pub sums: Vec<(String, Decimal)>,
-    /// Totals of the file that are not the sum of its rows.
-    pub total_mismatches: Vec<String>,
+    /// Sums of the rows proven by signature (and, where read, on chain), per unit.
+    pub proven: Vec<(String, Decimal)>,
+    /// Findings about the file as a whole (totals, repeated rows, heights, messages).
+    pub file_failures: Vec<String>,
+
     /// Whether some row names contract-wallet owners.
     pub owners_from_file: bool,
     /// The messages signed, distinct.
@@ -151,8 +154,16 @@ fn amount(name: &str, line: usize, text: &str) -> Result<Decimal> {
 /// The unit a coin code sums into: `USDT-ERC20` → `USDT`, `ETH(ALL)` → `ETH`.
 fn unit(coin: &str) -> String {
     let c = coin.trim().to_ascii_uppercase();
-    let c = c.split('(').next().unwrap_or(&c).to_string();
-    c.split('-').next().unwrap_or(&c).to_string()
+    let c = c.split('(').next().unwrap_or(&c).trim().to_string();
+    c.split('-').next().unwrap_or(&c).trim().to_string()
+}
+
+/// A coin code as compared: upper case, without spaces (`eth (all)` is `ETH(ALL)`).
+fn code(coin: &str) -> String {
+    coin.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase()
 }
 
 /// Reads the file (monthly layout or audit layout) into rows and totals.
@@ -215,6 +226,12 @@ pub fn read(name: &str, text: &str) -> Result<(Vec<Row>, Vec<Total>)> {
                 i + 1
             )));
         }
+        if !f[0].is_ascii() || !f[1].is_ascii() {
+            return Err(Error::input(format!(
+                "{name}: line {}: a coin or height with characters other than ASCII",
+                i + 1
+            )));
+        }
         totals.push(Total {
             name: f[0].trim().to_string(),
             height: f[1].trim().to_string(),
@@ -230,12 +247,16 @@ pub fn read(name: &str, text: &str) -> Result<(Vec<Row>, Vec<Total>)> {
             "{name}: no address section after the totals (a header line coin,Network,Snapshot Height,address,...)"
         )));
     };
-    // A `Type` column after `coin` shifts the others by one (OKX's newer files).
-    let off = usize::from(
-        fields(header)
-            .iter()
-            .any(|c| c.trim().eq_ignore_ascii_case("type")),
-    );
+    let cols: Vec<String> = fields(header).iter().map(|c| code(c)).collect();
+    if cols.first().map(String::as_str) != Some("COIN") || !cols.iter().any(|c| c == "ADDRESS") {
+        return Err(Error::input(format!(
+            "{name}: line {}: expected the address section's header (coin,Network,Snapshot Height,address,...), found \"{}\"",
+            i + 1,
+            header.chars().take(80).collect::<String>()
+        )));
+    }
+    // A `Type` column right after `coin` shifts the others by one (OKX's newer files).
+    let off = usize::from(cols.get(1).map(String::as_str) == Some("TYPE"));
     for (n, l) in lines.iter().enumerate().skip(i + 1) {
         if l.trim().is_empty() {
             continue;
@@ -247,6 +268,12 @@ pub fn read(name: &str, text: &str) -> Result<(Vec<Row>, Vec<Total>)> {
         if f.len() < 8 + off {
             return Err(Error::input(format!(
                 "{name}: line {}: fewer columns than the header names (coin, Network, Snapshot Height, address, amount, message, signature1, ...)",
+                n + 1
+            )));
+        }
+        if !f[0].is_ascii() || !f[1 + off].is_ascii() {
+            return Err(Error::input(format!(
+                "{name}: line {}: a coin or network with characters other than ASCII",
                 n + 1
             )));
         }
@@ -372,6 +399,16 @@ fn check_evm(r: &Row, digest: [u8; 32], label: &str) -> RowResult {
     if r.sigs.is_empty() {
         return RowResult::Failed("no signature".into());
     }
+    if por_core::evm::EthAddress::parse(&r.address.to_ascii_lowercase()).is_err() {
+        return RowResult::Failed(format!("{} is not an EVM address", r.address));
+    }
+    let mut distinct: Vec<String> = r.owners.iter().map(|o| o.to_ascii_lowercase()).collect();
+    distinct.dedup();
+    if distinct.len() != r.owners.len() {
+        return RowResult::Failed(
+            "one owner is named twice: a multisig needs distinct owners".into(),
+        );
+    }
     // A contract wallet: each owner named signs (the file names them; nothing ties them to
     // the contract here).
     let owners: Vec<&String> = r.owners.iter().collect();
@@ -402,8 +439,10 @@ fn check_evm(r: &Row, digest: [u8; 32], label: &str) -> RowResult {
     if owners.is_empty() {
         RowResult::Held(format!("{label}, by the address's key"))
     } else {
-        RowResult::Held(format!(
-            "{label}, by the {} owner(s) the file names (not read on chain)",
+        // The file says who owns the contract; only the chain can say it, and nothing here
+        // reads it (OKX's own tool does not either).
+        RowResult::NotChecked(format!(
+            "{label} by the {} owner(s) the file names, but whether they control the contract at the address is not read on chain",
             owners.len()
         ))
     }
@@ -476,11 +515,25 @@ fn check_utxo(r: &Row, magic: &[u8], fork: Option<por_core::chains::Fork>) -> Ro
     {
         return RowResult::Failed("the script does not hash to the address".into());
     }
+    // Scripts no one can spend (BIP-16's 520-byte limit; uncompressed keys under segwit, which
+    // standard nodes refuse to relay) prove nothing about funds.
+    if spk.is_p2sh() && spk != ScriptBuf::new_p2sh(&wsh.script_hash()) && script.len() > 520 {
+        return RowResult::Failed(format!(
+            "the redeem script is {} bytes, above P2SH's 520: funds there cannot be spent",
+            script.len()
+        ));
+    }
     let Some(ms) = parse_multisig(&script) else {
         return RowResult::Failed(
             "the script is not an m-of-n multisig (OP_m keys OP_n OP_CHECKMULTISIG)".into(),
         );
     };
+    let segwit = !spk.is_p2sh() || spk == ScriptBuf::new_p2sh(&wsh.script_hash());
+    if segwit && ms.keys.iter().any(|k| !k.compressed) {
+        return RowResult::Failed(
+            "an uncompressed key in a segwit script: standard nodes do not relay its spends".into(),
+        );
+    }
     let mut signers: Vec<bitcoin::PublicKey> = Vec::new();
     for (i, k) in keys.iter().enumerate() {
         match ms.keys.iter().find(|s| s.inner == k.inner) {
@@ -548,7 +601,9 @@ fn check_ed25519(r: &Row, network: &str) -> RowResult {
         "SOL" => {
             let ok = por_core::solana::SolanaKey::parse(&r.address).is_ok_and(|a| *a.bytes() == key);
             if ok {
-                RowResult::Held("an ed25519 signature by the address's key".into())
+                RowResult::NotChecked(
+                    "an ed25519 signature by the address's key holds, but Solana token accounts can have delegates and other owners: only the chain shows who controls them".into(),
+                )
             } else {
                 RowResult::Failed("the key given is not the address's".into())
             }
@@ -560,18 +615,15 @@ fn check_ed25519(r: &Row, network: &str) -> RowResult {
             let auth = hex::encode(h.finalize());
             let norm = |s: &str| s.trim().trim_start_matches("0x").trim_start_matches('0').to_ascii_lowercase();
             let want = r.owners.first().map_or(r.address.as_str(), |o| o.as_str());
-            if norm(&auth) != norm(want) {
-                RowResult::Failed("the key's authentication key is not the one the row names".into())
-            } else if r.owners.is_empty() {
-                RowResult::Held(
-                    "an ed25519 signature by the key whose authentication key is the address".into(),
-                )
+            if norm(&auth) == norm(&r.address) || norm(&auth) == norm(want) {
+                // An Aptos account's key can be rotated: only the chain says which key
+                // controls the address now.
+                RowResult::NotChecked(format!(
+                    "an ed25519 signature by the key whose authentication key is {} holds, but an Aptos account's key can be rotated: only the chain shows which key controls the address",
+                    if norm(&auth) == norm(&r.address) { "the address" } else { "eoa1, not the address" }
+                ))
             } else {
-                // OKX's "owner mode": the key matches eoa1, not the address. An Aptos account's
-                // key can be rotated, and only the chain says which key controls it now.
-                RowResult::NotChecked(
-                    "the ed25519 signature holds for the key whose authentication key is eoa1, but the row's address is not that key's: only the chain can say which key controls the address".into(),
-                )
+                RowResult::Failed("the key's authentication key is neither the address nor eoa1".into())
             }
         }
         _ => RowResult::NotChecked(format!(
@@ -601,7 +653,11 @@ pub fn check_row(r: &Row) -> RowResult {
         ),
         "TRON" | "TRX" | "TRC20" => {
             match crate::reserves::tron::verify(&r.address, r.message.as_bytes(), &r.sigs[0]) {
-                Ok(what) => RowResult::Held(format!("a TRON signature ({what})")),
+                // spec/reserves.md, "TRON and Solana": an account's owner permission can name
+                // other keys, and no node answers it at a past height.
+                Ok(what) => RowResult::NotChecked(format!(
+                    "a TRON signature by the address's key ({what}) holds, but a TRON account's owner permission can name other keys: only the chain shows who controls it"
+                )),
                 Err(e) => RowResult::Failed(e.message().to_string()),
             }
         }
@@ -632,32 +688,35 @@ fn evm_native(network: &str) -> Option<(u64, &'static str)> {
 }
 
 /// A row's native balance at its snapshot height on the node of its chain, if one is given.
-fn balance(r: &Row, nodes: &[(u64, crate::chain::ethereum::EthereumNode)]) -> Result<Balance> {
-    let net = r.network.trim().to_ascii_uppercase();
+/// Once a node of the row's chain is given, anything that keeps the balance from being read
+/// (no height, too many places, a node behind the height) fails the row: the run goes on.
+fn balance(r: &Row, nodes: &[(u64, crate::chain::ethereum::EthereumNode)]) -> Balance {
+    let net = code(&r.network);
     let Some((chain_id, native)) = evm_native(&net) else {
-        return Ok(Balance::NotRead(format!(
-            "balances on {net} are not read by this tool"
-        )));
+        return Balance::NotRead(format!("balances on {net} are not read by this tool"));
     };
     if unit(&r.coin) != native {
-        return Ok(Balance::NotRead(format!(
+        return Balance::NotRead(format!(
             "{} is a token: its contract is not in the file, so its balance is not read",
             r.coin
-        )));
+        ));
     }
     let Some((_, node)) = nodes.iter().find(|(id, _)| *id == chain_id) else {
-        return Ok(Balance::NotRead(format!(
+        return Balance::NotRead(format!(
             "no node given for chain id {chain_id} (--node ethereum-{chain_id}=URL)"
-        )));
+        ));
     };
     let Ok(height) = r.height.trim().parse::<u64>() else {
-        return Ok(Balance::NotRead("the row names no snapshot height".into()));
+        return Balance::Differs(format!(
+            "the row names no snapshot height (\"{}\"), so its balance cannot be read",
+            r.height
+        ));
     };
     let Some(amount) = r.amount else {
-        return Ok(Balance::NotRead("the row names no amount".into()));
+        return Balance::Differs("the row names no amount".into());
     };
     let Ok(address) = por_core::evm::EthAddress::parse(&r.address.to_ascii_lowercase()) else {
-        return Ok(Balance::NotRead("the address is not an EVM address".into()));
+        return Balance::Differs("the address is not an EVM address".into());
     };
     let holding = crate::reserves::holding::EvmHolding {
         chain_id,
@@ -665,23 +724,26 @@ fn balance(r: &Row, nodes: &[(u64, crate::chain::ethereum::EthereumNode)]) -> Re
         token: None,
         safe: None,
     };
-    let claimed = amount.units(18).map_err(|_| {
-        Error::input(format!(
-            "line {}: the amount {amount} has more places than {native}'s 18",
-            r.line
-        ))
-    })?;
-    Ok(match node.balance_at(&holding, height, 18)? {
-        Err(why) => Balance::Differs(why),
-        Ok(v) if i128::try_from(v).ok() == Some(claimed) => Balance::Holds(format!(
+    let Ok(claimed) = amount.units(18) else {
+        return Balance::Differs(format!(
+            "the amount {amount} has more places than {native}'s 18"
+        ));
+    };
+    match node.balance_at(&holding, height, 18) {
+        Err(e) => Balance::Differs(format!(
+            "your node cannot give the balance: {}",
+            e.message()
+        )),
+        Ok(Err(why)) => Balance::Differs(why),
+        Ok(Ok(v)) if i128::try_from(v).ok() == Some(claimed) => Balance::Holds(format!(
             "your node shows {amount} {native} at block {height}"
         )),
-        Ok(v) => Balance::Differs(format!(
+        Ok(Ok(v)) => Balance::Differs(format!(
             "your node shows {} {native} at block {height}, the file claims {amount}",
             Decimal::new(i128::try_from(v).unwrap_or(i128::MAX), 18)
                 .map_or_else(|_| v.to_string(), |d| d.to_string())
         )),
-    })
+    }
 }
 
 /// Reads and checks a whole file, reading native EVM balances on the nodes given (chain id,
@@ -707,10 +769,61 @@ pub fn check_with_nodes(name: &str, text: &str, nodes: &[(u64, String)]) -> Resu
         totals,
         ..Checked::default()
     };
+    let add = |sums: &mut Vec<(String, Decimal)>, u: &str, a: Decimal, line: usize| -> Result<()> {
+        match sums.iter_mut().find(|(k, _)| k == u) {
+            Some((_, s)) => {
+                *s = s.checked_add(a).map_err(|_| {
+                    Error::input(format!("{name}: line {line}: the {u} sum overflows"))
+                })?
+            }
+            None => sums.push((u.to_string(), a)),
+        }
+        Ok(())
+    };
+    let mut seen: Vec<(String, String, String, usize)> = Vec::new();
+    let mut heights: Vec<(String, String, usize)> = Vec::new();
     for r in rows {
-        let res = check_row(&r);
+        let mut res = check_row(&r);
+        // One address, one network and one coin count once: the same funds listed twice (in
+        // another case, under another name of the network) would count twice.
+        let net = code(&r.network);
+        let chain = evm_native(&net).map_or(net.clone(), |(id, _)| format!("evm-{id}"));
+        let key = (chain, r.address.trim().to_ascii_lowercase(), unit(&r.coin));
+        if let Some((_, _, _, first)) = seen
+            .iter()
+            .find(|(c, a, u, _)| (c, a, u) == (&key.0, &key.1, &key.2))
+        {
+            res = RowResult::Failed(format!(
+                "the same {} holding as line {first}: it would count twice",
+                key.2
+            ));
+        } else {
+            seen.push((key.0, key.1, key.2, r.line));
+        }
+        // One snapshot height per network: rows of different heights can show the same coins
+        // twice, moved from one address to another between the two blocks.
+        if !r.height.is_empty() {
+            match heights.iter().find(|(n, _, _)| *n == net) {
+                Some((_, h, first)) if *h != r.height => out.file_failures.push(format!(
+                    "line {}: {net} at height {}, but line {first} gives {h}: one snapshot has one height per chain",
+                    r.line, r.height
+                )),
+                Some(_) => {}
+                None => heights.push((net.clone(), r.height.clone(), r.line)),
+            }
+        }
+        // One message for the whole file: a row signing another text may be a signature lifted
+        // from someone else's publication.
+        if let Some(first) = out.messages.first() {
+            if *first != r.message && matches!(res, RowResult::Held(_)) {
+                res = RowResult::Failed(format!(
+                    "signs \"{}\", not the file's message \"{first}\"",
+                    r.message
+                ));
+            }
+        }
         let bal = match res {
-            RowResult::Held(_) => balance(&r, &connected)?,
+            RowResult::Held(_) => balance(&r, &connected),
             _ => Balance::NotRead("its signature is not proven".into()),
         };
         if !r.owners.is_empty() {
@@ -721,34 +834,53 @@ pub fn check_with_nodes(name: &str, text: &str, nodes: &[(u64, String)]) -> Resu
         }
         if let Some(a) = r.amount {
             let u = unit(&r.coin);
-            match out.sums.iter_mut().find(|(k, _)| *k == u) {
-                Some((_, s)) => {
-                    *s = s.checked_add(a).map_err(|_| {
-                        Error::input(format!("{name}: line {}: the {u} sum overflows", r.line))
-                    })?
-                }
-                None => out.sums.push((u, a)),
+            add(&mut out.sums, &u, a, r.line)?;
+            if matches!(res, RowResult::Held(_)) && !matches!(bal, Balance::Differs(_)) {
+                add(&mut out.proven, &u, a, r.line)?;
             }
         }
         out.rows.push((r, res, bal));
     }
-    // A total over all of a coin's networks must be the sum of its rows.
-    for Total {
-        name: t, amount, ..
-    } in &out.totals
-    {
-        if !t.to_ascii_uppercase().contains("(ALL)") {
-            continue;
-        }
-        let u = unit(t);
-        let got = out
-            .sums
-            .iter()
-            .find(|(k, _)| *k == u)
-            .map_or(Decimal::ZERO, |(_, s)| *s);
-        if got.cmp_value(*amount) != std::cmp::Ordering::Equal {
-            out.total_mismatches.push(format!(
-                "the file's total {t} = {amount}, but its {u} rows add up to {got}"
+    // Each total must be the sum of its rows: `X(ALL)` of every row of unit X, `X-NET` (or
+    // `X`) of the rows of that very coin code.
+    for t in &out.totals {
+        let c = code(&t.name);
+        let (what, got) = if let Some(u) = c.strip_suffix("(ALL)") {
+            let u = unit(u);
+            let got = out
+                .sums
+                .iter()
+                .find(|(k, _)| *k == u)
+                .map_or(Decimal::ZERO, |(_, s)| *s);
+            (format!("its {u} rows"), got)
+        } else {
+            let mut got = Decimal::ZERO;
+            for (r, _, _) in &out.rows {
+                if code(&r.coin) == c {
+                    got = got
+                        .checked_add(r.amount.unwrap_or(Decimal::ZERO))
+                        .map_err(|_| Error::input(format!("{name}: the {c} sum overflows")))?;
+                }
+            }
+            if let Some((_, _, first)) = out
+                .rows
+                .iter()
+                .find(|(r, _, _)| {
+                    code(&r.coin) == c && !r.height.is_empty() && r.height != t.height
+                })
+                .map(|(r, _, _)| (&r.coin, &r.height, r.line))
+            {
+                out.file_failures.push(format!(
+                    "the file's total {} is at height {}, but its row on line {first} is at another",
+                    t.name, t.height
+                ));
+            }
+            (format!("its {c} rows"), got)
+        };
+        if got.cmp_value(t.amount) != std::cmp::Ordering::Equal {
+            out.file_failures.push(format!(
+                "the file's total {} = {}, but {what} add up to {got}",
+                t.name, t.amount
             ));
         }
     }

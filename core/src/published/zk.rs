@@ -181,6 +181,11 @@ pub fn check_gate(f: Input<'_>, given: &Given) -> Result<Checked, FormatError> {
     }
     let highest = assets.iter().map(|(i, _, _)| *i + 1).max().unwrap_or(0);
     let counts: Vec<usize> = match given.asset_count {
+        Some(n) if !(1..=65_536).contains(&n) => {
+            return Err(FormatError(format!(
+                "--asset-count {n}: a round has 1 to 65,536 assets"
+            )))
+        }
         Some(n) => vec![n],
         None => GATE_ASSET_COUNTS.to_vec(),
     };
@@ -205,9 +210,20 @@ pub fn check_gate(f: Input<'_>, given: &Given) -> Result<Checked, FormatError> {
     }
     let Some((n, r)) = folded else {
         return Err(FormatError(format!(
-            "{}: an asset index ({}) beyond every asset count given or known; give the round's with --asset-count",
+            "{}: asset index {} is beyond the asset count{}; give the round's with --asset-count",
             f.name,
-            highest - 1
+            highest - 1,
+            match given.asset_count {
+                Some(n) => format!(" given ({n})"),
+                None => format!(
+                    "s this tool knows ({})",
+                    counts
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
         )));
     };
     out.root = to_hex(r);
@@ -234,10 +250,10 @@ pub fn check_gate(f: Input<'_>, given: &Given) -> Result<Checked, FormatError> {
             }
         ));
     }
-    let show = |t: &str| Decimal::parse(t).unwrap_or(Decimal::ZERO);
-    out.balances
-        .push(("total equity".into(), show(&equity_text)));
-    out.balances.push(("total debt".into(), show(&debt_text)));
+    totals(
+        &mut out,
+        &[("total equity", &equity_text), ("total debt", &debt_text)],
+    );
     for (i, e, d) in &assets {
         out.balances.push((
             format!("asset #{i} equity"),
@@ -258,6 +274,17 @@ pub fn check_gate(f: Input<'_>, given: &Given) -> Result<Checked, FormatError> {
     }
     zk_weaknesses(&mut out, "Gate", "UniqueIdentification");
     Ok(out)
+}
+
+/// The account's totals as the file writes them: among the balances when they fit a decimal of
+/// 128 bits, else among the names the file gives (they are field elements, up to 2^254).
+fn totals(out: &mut Checked, values: &[(&str, &str)]) {
+    for (name, text) in values {
+        match Decimal::parse(text) {
+            Ok(d) => out.balances.push((name.to_string(), d)),
+            Err(_) => out.ids.push((name.to_string(), text.to_string())),
+        }
+    }
 }
 
 fn zk_weaknesses(out: &mut Checked, exchange: &str, id: &str) {
@@ -357,6 +384,11 @@ pub fn check_binance(f: Input<'_>, given: &Given) -> Result<Checked, FormatError
         assets.push(v);
     }
     let tiers: Vec<usize> = match given.asset_count {
+        Some(t) if !(1..=65_536).contains(&t) => {
+            return Err(FormatError(format!(
+                "--asset-count {t}: a tier has 1 to 65,536 slots"
+            )))
+        }
         Some(t) => vec![t],
         None => {
             let mut t: Vec<usize> = BINANCE_TIERS
@@ -400,17 +432,19 @@ pub fn check_binance(f: Input<'_>, given: &Given) -> Result<Checked, FormatError
         ));
     } else {
         out.fail(format!(
-            "your leaf folds to root {}, not to the file's Root {} (tier of {t} slots; Poseidon in blocks of 16, as bnb-chain/gnark-crypto defines it)",
+            "your leaf folds to root {}, not to the file's Root {} (tier of {t} slots; Poseidon in blocks of 16, as bnb-chain/gnark-crypto defines it). These rules are read from Binance's code, but no Binance file has yet been seen to fold under them (Binance's own sample does not): keep the file, and compare with other customers' findings before you conclude",
             out.root,
             to_hex(root)
         ));
     }
-    let show = |t: &str| Decimal::parse(t).unwrap_or(Decimal::ZERO);
-    out.balances
-        .push(("total equity".into(), show(&equity_text)));
-    out.balances.push(("total debt".into(), show(&debt_text)));
-    out.balances
-        .push(("total collateral".into(), show(&collateral_text)));
+    totals(
+        &mut out,
+        &[
+            ("total equity", &equity_text),
+            ("total debt", &debt_text),
+            ("total collateral", &collateral_text),
+        ],
+    );
     for a in &assets {
         for (k, name) in [
             "equity",
