@@ -688,6 +688,23 @@ fn gate_sample_and_its_changes() {
         let bad = changed(dir.path(), "gate/user_config-readme.json", from, to);
         verify(&[&bad], &["--root", GATE_ROOT]).expect_code("published.check_failed");
     }
+    // An asset listed twice, an asset beyond the count given, a total outside the field, an
+    // asset count of zero: bad input.
+    for (from, to, extra, says) in [
+        ("{\"Index\":53,", "{\"Index\":48,", vec![], "listed twice"),
+        ("{\"Index\":285,", "{\"Index\":400,", vec!["--asset-count", "350"], "beyond the asset count given"),
+        (
+            "\"TotalAssetEquity\":445548224227483774000",
+            "\"TotalAssetEquity\":21888242871839275222246405745257275088548364400416034343698204186575808495617",
+            vec![],
+            "below BN254's modulus",
+        ),
+        ("\"Arrangement\":7", "\"Arrangement\":7", vec!["--asset-count", "0"], "1 to 65,536"),
+    ] {
+        let bad = changed(dir.path(), "gate/user_config-readme.json", from, to);
+        let r = verify(&[&bad], &extra).expect_code("input.invalid");
+        assert!(r.all().contains(says), "{says}: {}", r.all());
+    }
     // A sibling of 2^256 - 1: Gate's Go tool silently drops such a value from the hash.
     let bad = changed(
         dir.path(),
@@ -787,6 +804,13 @@ fn binance_sample_fails_and_a_tree_built_here_verifies() {
     )
     .expect_code("input.invalid");
     assert!(r.all().contains("has no"), "{}", r.all());
+    // Binance's padding takes the assets in ascending order.
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["Assets"].as_array_mut().unwrap().reverse();
+    let swapped = dir.path().join("swapped.json");
+    std::fs::write(&swapped, v.to_string()).unwrap();
+    let r = verify(&[&swapped], &[]).expect_code("input.invalid");
+    assert!(r.all().contains("ascending order"), "{}", r.all());
 }
 
 /// A reserve file's own rules, each with a file a dishonest exchange could write: the same
