@@ -920,3 +920,36 @@ fn okx_reserve_file_rules() {
     let r = run_file("no-header.csv", no_head, &[]).expect_code("input.invalid");
     assert!(r.all().contains("header"), "{}", r.all());
 }
+
+/// The two listings (BitMEX's tree, OKX v2's tree) cut short or swapped for another file are
+/// bad input, in words a customer understands.
+#[test]
+fn cut_or_foreign_tree_listings_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bitmex =
+        std::fs::read_to_string(sample("bitmex/liabilities-proof-readme-before-bdb5f06.csv"))
+            .unwrap();
+    let cut = dir.path().join("bitmex-cut.csv");
+    std::fs::write(&cut, bitmex.lines().take(10).collect::<Vec<_>>().join("\n")).unwrap();
+    let given = ["--user-id", "2", "--nonce", BITMEX_NONCE_2];
+    let r = verify(&[&cut], &given).expect_code("input.invalid");
+    assert!(r.all().contains("a full binary tree"), "{}", r.all());
+    let r = verify(
+        &[&sample("mexc/merkle_proof.json")],
+        &[
+            "--format",
+            "bitmex",
+            "--user-id",
+            "2",
+            "--nonce",
+            BITMEX_NONCE_2,
+        ],
+    )
+    .expect_code("input.invalid");
+    assert!(r.all().contains("block_height"), "{}", r.all());
+    let tree = std::fs::read_to_string(sample("okx/full-liabilities-merkle-tree.txt")).unwrap();
+    let cut = dir.path().join("okx-tree-cut.txt");
+    std::fs::write(&cut, tree.lines().take(30).collect::<Vec<_>>().join("\n")).unwrap();
+    let r = verify(&[&sample("okx/user_info_file.json"), &cut], &[]).expect_code("input.invalid");
+    assert!(r.all().contains("nodes at height"), "{}", r.all());
+}

@@ -233,7 +233,7 @@ impl Weakness {
                 "sums are cut to a fixed number of places as they are added: amounts below that can vanish from the totals"
             }
             Weakness::ConstantMessage => {
-                "the message signed names no round, date or block: a signature can be replayed from any earlier round, so it proves a key once signed, not control now"
+                "the message is fixed text the exchange chose, not a challenge of this round: unless it names the round, a signature can be replayed from an earlier one, so it proves a key once signed it, not that it controls the address now"
             }
             Weakness::OwnersFromFile => {
                 "contract-wallet owners are taken from the file: who controls a contract wallet must be read on chain, and nothing here ties the owners to the contract"
