@@ -10,9 +10,9 @@
 //! file carries no liabilities: the outcome is never a pass of solvency.
 
 use crate::error::{Error, Result};
-use crate::reserves::bitcoin::{parse_multisig, recover_compact_digest};
-use crate::reserves::ethereum::recover_digest;
-use bitcoin::hashes::{sha256d, Hash as _};
+use crate::reserves::bitcoin::{enough_signers, multisig_of, recover_compact_digest};
+use crate::reserves::ethereum::{address_of, recover_digest};
+use bitcoin::hashes::Hash as _;
 use bitcoin::ScriptBuf;
 use por_core::published::decimal::Decimal;
 use sha3::{Digest, Keccak256};
@@ -308,45 +308,31 @@ pub fn read(name: &str, text: &str) -> Result<(Vec<Row>, Vec<Total>)> {
     Ok((rows, totals))
 }
 
-/// Bitcoin's CompactSize length, then the bytes.
-fn varstr(out: &mut Vec<u8>, b: &[u8]) {
-    let n = b.len() as u64;
-    match n {
-        0..=0xfc => out.push(n as u8),
-        0xfd..=0xffff => {
-            out.push(0xfd);
-            out.extend_from_slice(&(n as u16).to_le_bytes());
-        }
-        _ => {
-            out.push(0xfe);
-            out.extend_from_slice(&(n as u32).to_le_bytes());
-        }
+/// `varstr(OKX's header) ‖ varstr(message)`, varstr a CompactSize length then the bytes: what
+/// OKX's wallets sign for chains without a standard of their own.
+fn okx_framed(message: &[u8]) -> Vec<u8> {
+    use bitcoin::consensus::Encodable;
+    let mut m = Vec::with_capacity(OKX_HEADER.len() + message.len() + 2);
+    for part in [OKX_HEADER, message] {
+        // Writing to a Vec cannot fail.
+        let _ = bitcoin::consensus::encode::VarInt(part.len() as u64).consensus_encode(&mut m);
+        m.extend_from_slice(part);
     }
-    out.extend_from_slice(b);
+    m
 }
 
 fn keccak(b: &[u8]) -> [u8; 32] {
     Keccak256::digest(b).into()
 }
 
-fn eth_address(key: &bitcoin::secp256k1::PublicKey) -> String {
-    let u = key.serialize_uncompressed();
-    format!("0x{}", hex::encode(&keccak(&u[1..])[12..]))
-}
-
 /// OKX's EVM digest: `personal_sign` of the 32-byte Keccak-256 of the text.
 pub fn okx_evm_digest(message: &[u8]) -> [u8; 32] {
-    let mut m = b"\x19Ethereum Signed Message:\n32".to_vec();
-    m.extend_from_slice(&keccak(message));
-    keccak(&m)
+    por_core::evm::personal_message_hash(&keccak(message))
 }
 
 /// OKX's digest for OKC/OKT: Keccak-256 of `varstr(header) ‖ varstr(message)`.
 fn okx_ecdsa_digest(message: &[u8]) -> [u8; 32] {
-    let mut m = Vec::new();
-    varstr(&mut m, OKX_HEADER);
-    varstr(&mut m, message);
-    keccak(&m)
+    keccak(&okx_framed(message))
 }
 
 /// Recovers an EVM signer; a high-S signature is refused, as OKX's tool refuses it (and as
@@ -366,7 +352,7 @@ fn evm_signer(digest: [u8; 32], sig: &str) -> Result<String> {
         }
     }
     let key = recover_digest(digest, sig)?;
-    Ok(eth_address(&key))
+    Ok(format!("0x{}", hex::encode(address_of(&key).0)))
 }
 
 const EVM_NETWORKS: &[&str] = &[
@@ -448,23 +434,23 @@ fn check_evm(r: &Row, digest: [u8; 32], label: &str) -> RowResult {
     }
 }
 
-/// The Bitcoin-family chains read here: the signed-message magic (without its length byte) and
-/// whose address rules apply (`None`: Bitcoin's own).
-fn utxo(network: &str) -> Option<(&'static [u8], Option<por_core::chains::Fork>)> {
+/// The Bitcoin-family chains read here: `Some(None)` for Bitcoin, `Some(Some(fork))` for a
+/// fork whose address rules and signed-message magic [`crate::reserves::forks`] holds.
+fn utxo(network: &str) -> Option<Option<por_core::chains::Fork>> {
     use por_core::chains::Fork;
     match network {
-        "BTC" | "BITCOIN" => Some((b"Bitcoin Signed Message:\n", None)),
-        "DOGE" | "DOGECOIN" => Some((b"Dogecoin Signed Message:\n", Some(Fork::Dogecoin))),
-        "LTC" | "LITECOIN" => Some((b"Litecoin Signed Message:\n", Some(Fork::Litecoin))),
+        "BTC" | "BITCOIN" => Some(None),
+        "DOGE" | "DOGECOIN" => Some(Some(Fork::Dogecoin)),
+        "LTC" | "LITECOIN" => Some(Some(Fork::Litecoin)),
         _ => None,
     }
 }
 
-fn check_utxo(r: &Row, magic: &[u8], fork: Option<por_core::chains::Fork>) -> RowResult {
-    let mut m = Vec::new();
-    varstr(&mut m, magic);
-    varstr(&mut m, r.message.as_bytes());
-    let digest = sha256d::Hash::hash(&m).to_byte_array();
+fn check_utxo(r: &Row, fork: Option<por_core::chains::Fork>) -> RowResult {
+    let digest = match fork {
+        None => bitcoin::sign_message::signed_msg_hash(&r.message).to_byte_array(),
+        Some(f) => crate::reserves::forks::message_hash(f, r.message.as_bytes()),
+    };
     let spk = match fork {
         None => crate::reserves::bitcoin::parse_address(&r.address, bitcoin::Network::Bitcoin)
             .map(|a| a.script_pubkey()),
@@ -505,63 +491,29 @@ fn check_utxo(r: &Row, magic: &[u8], fork: Option<por_core::chains::Fork>) -> Ro
         return RowResult::Failed("the redeem script is not hex".into());
     };
     let script = ScriptBuf::from_bytes(script);
-    let wsh = ScriptBuf::new_p2wsh(&script.wscript_hash());
-    if ![
-        wsh.clone(),
-        ScriptBuf::new_p2sh(&script.script_hash()),
-        ScriptBuf::new_p2sh(&wsh.script_hash()),
-    ]
-    .contains(&spk)
-    {
-        return RowResult::Failed("the script does not hash to the address".into());
-    }
+    let ms = match multisig_of(&spk, &r.address, &script) {
+        Ok(ms) => ms,
+        Err(e) => return RowResult::Failed(e.message().to_string()),
+    };
     // Scripts no one can spend (BIP-16's 520-byte limit; uncompressed keys under segwit, which
     // standard nodes refuse to relay) prove nothing about funds.
-    if spk.is_p2sh() && spk != ScriptBuf::new_p2sh(&wsh.script_hash()) && script.len() > 520 {
+    let nested = ScriptBuf::new_p2sh(&ScriptBuf::new_p2wsh(&script.wscript_hash()).script_hash());
+    let segwit = !spk.is_p2sh() || spk == nested;
+    if !segwit && script.len() > 520 {
         return RowResult::Failed(format!(
             "the redeem script is {} bytes, above P2SH's 520: funds there cannot be spent",
             script.len()
         ));
     }
-    let Some(ms) = parse_multisig(&script) else {
-        return RowResult::Failed(
-            "the script is not an m-of-n multisig (OP_m keys OP_n OP_CHECKMULTISIG)".into(),
-        );
-    };
-    let segwit = !spk.is_p2sh() || spk == ScriptBuf::new_p2sh(&wsh.script_hash());
     if segwit && ms.keys.iter().any(|k| !k.compressed) {
         return RowResult::Failed(
             "an uncompressed key in a segwit script: standard nodes do not relay its spends".into(),
         );
     }
-    let mut signers: Vec<bitcoin::PublicKey> = Vec::new();
-    for (i, k) in keys.iter().enumerate() {
-        match ms.keys.iter().find(|s| s.inner == k.inner) {
-            Some(s) if !signers.contains(s) => signers.push(*s),
-            Some(_) => {}
-            None => {
-                return RowResult::Failed(format!(
-                    "signature {} was made by key {k}, which is not a key of the script",
-                    i + 1
-                ))
-            }
-        }
+    match enough_signers(&ms, &keys) {
+        Ok(what) => RowResult::Held(format!("{what} (the script hashes to the address)")),
+        Err(e) => RowResult::Failed(e.message().to_string()),
     }
-    if signers.len() < ms.required {
-        return RowResult::Failed(format!(
-            "{} distinct key(s) of the {}-of-{} script signed; {} are needed",
-            signers.len(),
-            ms.required,
-            ms.keys.len(),
-            ms.required
-        ));
-    }
-    RowResult::Held(format!(
-        "{} distinct keys of the {}-of-{} script signed (the script hashes to the address)",
-        signers.len(),
-        ms.required,
-        ms.keys.len()
-    ))
 }
 
 fn check_ed25519(r: &Row, network: &str) -> RowResult {
@@ -591,9 +543,7 @@ fn check_ed25519(r: &Row, network: &str) -> RowResult {
     else {
         return RowResult::Failed("the signature is not 64 bytes of hex".into());
     };
-    let mut m = Vec::new();
-    varstr(&mut m, OKX_HEADER);
-    varstr(&mut m, r.message.as_bytes());
+    let m = okx_framed(r.message.as_bytes());
     if vk.verify_strict(&m, &Signature::from_bytes(&sig)).is_err() {
         return RowResult::Failed("the ed25519 signature does not verify for the key given".into());
     }
@@ -667,7 +617,7 @@ pub fn check_row(r: &Row) -> RowResult {
             check_ed25519(r, &net)
         }
         n => match utxo(n) {
-            Some((m, fork)) => check_utxo(r, m, fork),
+            Some(fork) => check_utxo(r, fork),
             None => RowResult::NotChecked(format!("this tool does not check {n} signatures")),
         },
     }

@@ -98,6 +98,7 @@ pub fn check_v1(f: Input<'_>) -> Result<Checked, FormatError> {
         }
     };
     let mut steps = Vec::with_capacity(path.len() - 1);
+    let mut padding: Vec<(usize, String)> = Vec::new();
     let last = path.len() - 1;
     for (i, e) in path.iter().enumerate() {
         let at = format!("path[{i}]");
@@ -127,14 +128,25 @@ pub fn check_v1(f: Input<'_>) -> Result<Checked, FormatError> {
                     "{at} is the last entry but not the root (type {t}, not 3)"
                 ));
             }
-            let folded = prof.fold(&SumPath {
+            let path = SumPath {
                 leaf: Node {
                     hash: hash.clone(),
                     sums: in_order(f, "self.balances", &bal, &assets)?,
                 },
-                steps: steps.clone(),
+                steps: std::mem::take(&mut steps),
                 root: Some(node),
-            });
+            };
+            let folded = prof.fold(&path);
+            for (k, at) in &padding {
+                let s = &path.steps[*k].sibling;
+                if folded.entering.get(*k) != Some(&s.hash)
+                    || s.sums.iter().flatten().any(|d| !d.is_zero())
+                {
+                    out.fail(format!(
+                        "{at} is marked as padding but is not a copy of the node it pads with zero balances"
+                    ));
+                }
+            }
             out.fold_failures(folded.failures.clone());
             out.root = folded.root;
             out.totals = super::named(&assets, &folded.totals);
@@ -165,20 +177,9 @@ pub fn check_v1(f: Input<'_>) -> Result<Checked, FormatError> {
             }
         };
         if t == 4 {
-            // A padding sibling copies the node it pads and adds nothing.
-            let folded = prof.fold(&SumPath {
-                leaf: Node {
-                    hash: hash.clone(),
-                    sums: in_order(f, "self.balances", &bal, &assets)?,
-                },
-                steps: steps.clone(),
-                root: None,
-            });
-            if folded.root != node.hash || node.sums.iter().flatten().any(|d| !d.is_zero()) {
-                out.fail(format!(
-                    "{at} is marked as padding but is not a copy of the node it pads with zero balances"
-                ));
-            }
+            // A padding sibling copies the node it pads and adds nothing: checked once the
+            // path is folded, against the node that entered this step.
+            padding.push((steps.len(), at.clone()));
         }
         if i == 0 {
             if let Some(n) = e.get("nonce").and_then(Json::as_str) {

@@ -204,6 +204,8 @@ pub struct Folded {
     pub totals: Vec<Option<Decimal>>,
     /// The tree's height (leaves are 1).
     pub height: usize,
+    /// The hash of the node entering each step, in step order (what a padding sibling copies).
+    pub entering: Vec<String>,
     /// Everything that failed, in the order found.
     pub failures: Vec<FoldFailure>,
 }
@@ -364,7 +366,9 @@ impl Profile {
         negatives(0, &path.leaf, &mut failures);
         let mut node = path.leaf.clone();
         let mut height = 1;
+        let mut entering = Vec::with_capacity(path.steps.len());
         for (i, step) in path.steps.iter().enumerate() {
+            entering.push(node.hash.clone());
             negatives(i + 1, &step.sibling, &mut failures);
             height += 1;
             let (l, r) = match step.side {
@@ -382,6 +386,7 @@ impl Profile {
                         root: String::new(),
                         totals: Vec::new(),
                         height,
+                        entering,
                         failures,
                     };
                 }
@@ -411,6 +416,7 @@ impl Profile {
             root: node.hash,
             totals: node.sums,
             height,
+            entering,
             failures,
         }
     }

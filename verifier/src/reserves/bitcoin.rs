@@ -217,46 +217,32 @@ pub fn parse_multisig(script: &bitcoin::Script) -> Option<Multisig> {
     (keys.len() == n && m >= 1 && m <= n).then_some(Multisig { required: m, keys })
 }
 
-/// Verifies control of a multisig address whose redeem or witness script is `script`:
-/// the address must be P2WSH, P2SH or P2SH-P2WSH of the script, and either one BIP-322
-/// signature of the address (carrying m signatures) or compact signatures by at least m
-/// distinct keys of the script must be given.
-pub fn verify_multisig(
-    address: &Address,
-    message: &str,
-    script: &[u8],
-    sigs: &[String],
-) -> Result<String> {
-    let script = ScriptBuf::from_bytes(script.to_vec());
-    let spk = address.script_pubkey();
+/// The m-of-n multisig `script` whose P2WSH, P2SH or P2SH-P2WSH is `spk` (`shown` names the
+/// address in messages).
+pub fn multisig_of(spk: &ScriptBuf, shown: &str, script: &ScriptBuf) -> Result<Multisig> {
     let wsh = ScriptBuf::new_p2wsh(&script.wscript_hash());
     let forms = [
         wsh.clone(),
         ScriptBuf::new_p2sh(&script.script_hash()),
         ScriptBuf::new_p2sh(&wsh.script_hash()),
     ];
-    if !forms.contains(&spk) {
+    if !forms.contains(spk) {
         return Err(Error::failed(format!(
-            "the script does not hash to {address}: it is not this address's redeem or witness script"
+            "the script does not hash to {shown}: it is not this address's redeem or witness script"
         )));
     }
-    let ms = parse_multisig(&script).ok_or_else(|| {
+    parse_multisig(script).ok_or_else(|| {
         Error::input(
             "script: expected an m-of-n multisig script (OP_m <keys> OP_n OP_CHECKMULTISIG)",
         )
-    })?;
-    if sigs.len() == 1 && !is_compact(&sigs[0]) {
-        let what = verify_bip322(address, message, &sigs[0])?;
-        return Ok(format!(
-            "{what} of a {}-of-{} multisig",
-            ms.required,
-            ms.keys.len()
-        ));
-    }
+    })
+}
+
+/// Whether the keys recovered from the signatures, in order, are at least m distinct keys of
+/// the script: a key signing twice counts once.
+pub fn enough_signers(ms: &Multisig, keys: &[PublicKey]) -> Result<String> {
     let mut signers: Vec<PublicKey> = Vec::new();
-    for (i, sig) in sigs.iter().enumerate() {
-        let (key, _) =
-            recover_compact(message, sig).map_err(|e| e.context(format!("signatures[{i}]")))?;
+    for (i, key) in keys.iter().enumerate() {
         let in_script = ms
             .keys
             .iter()
@@ -272,7 +258,7 @@ pub fn verify_multisig(
     }
     if signers.len() < ms.required {
         return Err(Error::failed(format!(
-            "only {} distinct key(s) of the {}-of-{} script signed; {} are required",
+            "only {} distinct key(s) of the {}-of-{} script signed; {} are needed",
             signers.len(),
             ms.required,
             ms.keys.len(),
@@ -285,6 +271,35 @@ pub fn verify_multisig(
         ms.required,
         ms.keys.len()
     ))
+}
+
+/// Verifies control of a multisig address whose redeem or witness script is `script`:
+/// the address must be P2WSH, P2SH or P2SH-P2WSH of the script, and either one BIP-322
+/// signature of the address (carrying m signatures) or compact signatures by at least m
+/// distinct keys of the script must be given.
+pub fn verify_multisig(
+    address: &Address,
+    message: &str,
+    script: &[u8],
+    sigs: &[String],
+) -> Result<String> {
+    let script = ScriptBuf::from_bytes(script.to_vec());
+    let ms = multisig_of(&address.script_pubkey(), &address.to_string(), &script)?;
+    if sigs.len() == 1 && !is_compact(&sigs[0]) {
+        let what = verify_bip322(address, message, &sigs[0])?;
+        return Ok(format!(
+            "{what} of a {}-of-{} multisig",
+            ms.required,
+            ms.keys.len()
+        ));
+    }
+    let mut keys = Vec::with_capacity(sigs.len());
+    for (i, sig) in sigs.iter().enumerate() {
+        let (key, _) =
+            recover_compact(message, sig).map_err(|e| e.context(format!("signatures[{i}]")))?;
+        keys.push(key);
+    }
+    enough_signers(&ms, &keys)
 }
 
 /// Verifies control of `address`: multisig when a script is given, else one signature.

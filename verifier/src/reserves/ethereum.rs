@@ -14,12 +14,17 @@ pub use por_core::evm::personal_message_hash;
 /// The address that produced `sig` (0x + 130 hex: r ‖ s ‖ v, v in {0, 1, 27, 28}) over
 /// `message` under EIP-191 version 0x45.
 pub fn recover_personal(message: &[u8], sig: &str) -> Result<EthAddress> {
-    let key = recover_personal_key(message, sig)?;
+    Ok(address_of(&recover_personal_key(message, sig)?))
+}
+
+/// The Ethereum address of a secp256k1 key: the last 20 bytes of the Keccak-256 of its
+/// uncompressed form without the 0x04 prefix.
+pub fn address_of(key: &bitcoin::secp256k1::PublicKey) -> EthAddress {
     let uncompressed = key.serialize_uncompressed();
     let digest = Keccak256::digest(&uncompressed[1..]);
     let mut a = [0u8; 20];
     a.copy_from_slice(&digest[12..]);
-    Ok(EthAddress(a))
+    EthAddress(a)
 }
 
 /// The secp256k1 key that produced `sig` over `message` (see [`recover_personal`]).
